@@ -1,0 +1,388 @@
+"""figures dashboard: competing figures over time, grouped by who made each claim.
+
+This file only draws widgets and calls figures.views / figures.charts / the store.
+No user text is rendered as HTML: titles, quotes, outlets and file names go through
+st.text, st.dataframe or escaped markdown (views.md_escape).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import streamlit as st
+
+from figures import charts, views
+from figures.store import Store
+
+st.set_page_config(page_title="figures: competing figures over time", layout="wide")
+
+FILTER_KEYS = {
+    "metrics": "f_metrics", "subjects": "f_subjects", "claimants": "f_claimants",
+    "sides": "f_sides", "outlets": "f_outlets", "series": "f_series", "date_from": "f_from",
+    "date_to": "f_to", "text": "f_text", "colour_by": "f_colour", "log_scale": "f_log",
+}
+
+
+def _secrets() -> dict:
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # no secrets.toml: that is fine
+        return {}
+
+
+SETTINGS = views.resolve_settings(os.environ, _secrets())
+
+
+# ---------------------------------------------------------------- data access (cached)
+
+
+@st.cache_resource(show_spinner="Opening the store…")
+def get_store(url: str | None) -> Store:
+    store = Store(url)
+    views.ensure_demo(store)
+    return store
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading claims…")
+def base_frame(url: str | None, token: str):
+    """All claims (corrections applied) for one data version. cache_resource, not
+    cache_data: the frame can hold a million rows, and cache_data would pickle a copy
+    on every hit. Nothing mutates it; the key is the store's state token."""
+    return views.prepare_frame(get_store(url).claims_frame())
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def facets(url: str | None, token: str) -> dict:
+    frame = base_frame(url, token)
+    return {"options": views.facet_options(frame), "span": views.date_span(frame),
+            "documents": get_store(url).count_documents(), "claims": len(frame)}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def view_model(url: str | None, token: str, key: tuple, series: tuple, colour_by: str) -> dict:
+    """Everything the page draws for one filter state, small enough to pickle:
+    counts, chart points (a few thousand at most), competing-figures tables and the
+    newest rows of the claims table. Keyed on the state token and the filters."""
+    filters = views.ViewFilters(*key)
+    frame = views.apply_filters(base_frame(url, token), filters)
+    counts = views.series_counts(frame)
+    shown = views.chart_series(frame, series)
+    panels = []
+    for name in shown:
+        rows = views.rows_of_series(frame, name)
+        table, spread = views.competing_figures(rows)
+        panels.append({"series": name, "points": charts.chart_points(rows, colour_by),
+                       "table": table, "spread": spread,
+                       "colour_names": sorted(set(rows[colour_by].astype(str)))})
+    return {"count": len(frame), "series_options": [str(s) for s in counts.index],
+            "panels": panels, "table": views.table_view(frame)}
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def corrections(url: str | None, token: str):
+    return get_store(url).corrections_frame()
+
+
+# ---------------------------------------------------------------- filters <-> URL
+
+
+def seed_filters_from_url() -> None:
+    if st.session_state.get("_seeded"):
+        return
+    params = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+    start = views.filters_from_query(params)
+    for attr, key in FILTER_KEYS.items():
+        value = getattr(start, attr)
+        st.session_state[key] = list(value) if isinstance(value, tuple) else value
+    st.session_state["_seeded"] = True
+
+
+def multiselect(label: str, options: list[str], attr: str, container) -> tuple[str, ...]:
+    key = FILTER_KEYS[attr]
+    chosen = [v for v in st.session_state.get(key, []) if v]
+    merged = sorted(set(options) | set(chosen))
+    return tuple(container.multiselect(label, merged, key=key))
+
+
+def draw_filters(meta: dict) -> views.ViewFilters:
+    side = st.sidebar
+    side.header("Filters")
+    opts = meta["options"]
+    metrics = multiselect("Metric", opts["metric"], "metrics", side)
+    subjects = multiselect("Subject", opts["subject"], "subjects", side)
+    claimants = multiselect("Claimant", opts["claimant"], "claimants", side)
+    sides = multiselect("Side", opts["side"], "sides", side)
+    outlets = multiselect("Outlet", opts["outlet"], "outlets", side)
+    low, high = meta["span"]
+    date_from = side.date_input("From", key=FILTER_KEYS["date_from"], value=None,
+                                min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1),
+                                format="YYYY-MM-DD", help=f"Claims start on {low}" if low else None)
+    date_to = side.date_input("To", key=FILTER_KEYS["date_to"], value=None,
+                              min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1),
+                              format="YYYY-MM-DD", help=f"Claims end on {high}" if high else None)
+    text = side.text_input("Search in quotes", key=FILTER_KEYS["text"], max_chars=300)
+    side.header("Display")
+    colour_by = side.radio("Colour by", ["claimant", "side"], key=FILTER_KEYS["colour_by"], horizontal=True)
+    log_scale = side.toggle("Log scale", key=FILTER_KEYS["log_scale"])
+    return views.ViewFilters(
+        metrics=metrics, subjects=subjects, claimants=claimants, sides=sides, outlets=outlets,
+        series=tuple(st.session_state.get(FILTER_KEYS["series"], []) or ()),
+        date_from=date_from, date_to=date_to, text=text or "",
+        colour_by=colour_by or "claimant", log_scale=bool(log_scale),
+    )
+
+
+def sync_url(filters: views.ViewFilters) -> None:
+    wanted = views.filters_to_query(filters)
+    current = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+    normal = {k: (v if isinstance(v, list) else [v]) for k, v in wanted.items()}
+    if normal != current:
+        st.query_params.from_dict(wanted)
+
+
+# ---------------------------------------------------------------- editors
+
+
+def editor_mode() -> bool:
+    if SETTINGS.read_only:
+        return False
+    if not SETTINGS.needs_login:
+        return True
+    if st.session_state.get("_editor"):
+        with st.sidebar:
+            if st.button("Log out (editor)", key="logout"):
+                st.session_state["_editor"] = False
+                st.rerun()
+        return True
+    with st.sidebar.expander("Editors"):
+        given = st.text_input("Editor password", type="password", key="editor_password")
+        if st.button("Log in", key="login"):
+            if views.password_ok(given, SETTINGS.editor_password):
+                st.session_state["_editor"] = True
+                st.session_state["editor_password"] = ""
+                st.rerun()
+            else:
+                st.error("Wrong password.")
+    return False
+
+
+def flash(message: str, kind: str = "success") -> None:
+    st.session_state.setdefault("_flash", []).append((kind, message))
+
+
+def show_flash() -> None:
+    for kind, message in st.session_state.pop("_flash", []):
+        getattr(st, kind)(views.md_escape(message))
+
+
+# ---------------------------------------------------------------- sections
+
+
+def draw_timeline(model: dict, filters: views.ViewFilters) -> None:
+    options = model["series_options"]
+    chosen = [s for s in st.session_state.get(FILTER_KEYS["series"], []) if s]
+    st.multiselect("Metric and subject to chart (largest three when empty)",
+                   sorted(set(options) | set(chosen)), key=FILTER_KEYS["series"])
+    if not model["panels"]:
+        st.info("No claims match these filters.")
+        return
+    for index, panel in enumerate(model["panels"]):
+        st.subheader(views.md_escape(panel["series"]))
+        points = panel["points"]
+        kinds = [k for k in points["kind"].unique() if k != "running total"]
+        total_points = points[points["kind"] == "running total"]
+        chart = None
+        if len(total_points):
+            chart = charts.timeline_chart(points, colour_by=filters.colour_by, log_scale=filters.log_scale,
+                                          title=f"{panel['series']} (running totals)",
+                                          colour_names=panel["colour_names"])
+            event = st.altair_chart(chart, key=f"chart_{index}", on_select="rerun",
+                                    selection_mode=["pick"], width="stretch")
+            show_pick(event, points)
+        for kind in kinds:
+            st.caption(views.md_escape(f"Figures {kind}: a separate chart, never on the line of running totals."))
+            sub = charts.timeline_chart(points, kind=kind, colour_by=filters.colour_by,
+                                        log_scale=filters.log_scale, height=220,
+                                        title=f"{panel['series']} ({kind})",
+                                        colour_names=panel["colour_names"])
+            st.altair_chart(sub, key=f"chart_{index}_{kind}", width="stretch")
+            chart = chart if chart is not None else sub
+        st.markdown("**Competing figures at a glance** (each claimant's latest running total)")
+        if len(panel["table"]):
+            st.dataframe(panel["table"], hide_index=True, key=f"glance_{index}", column_config={
+                "url": st.column_config.LinkColumn("Source", display_text="open"),
+                "value": st.column_config.NumberColumn("Value", format="localized"),
+            })
+            spread = panel["spread"]
+            if spread.get("claimants", 0) > 1:
+                ratio = f", {spread['ratio']:.1f} times the lowest" if spread.get("ratio") else ""
+                st.text(f"Spread: {spread['difference']:,.0f} between the highest "
+                        f"({spread['highest_claimant']}: {spread['highest']:,.0f}) and the lowest "
+                        f"({spread['lowest_claimant']}: {spread['lowest']:,.0f}){ratio}.")
+        else:
+            st.text("No running totals here, only per-period figures.")
+        if chart is not None:
+            cols = st.columns(4)
+            slug = "".join(c if c.isalnum() else "-" for c in panel["series"].lower()).strip("-")[:60]
+            cols[0].download_button("Chart as PNG", data=lambda c=chart: charts.chart_image(c, "png"),
+                                    file_name=f"figures-{slug}.png", mime="image/png",
+                                    key=f"png_{index}", on_click="ignore")
+            cols[1].download_button("Chart as SVG", data=lambda c=chart: charts.chart_image(c, "svg"),
+                                    file_name=f"figures-{slug}.svg", mime="image/svg+xml",
+                                    key=f"svg_{index}", on_click="ignore")
+        st.divider()
+
+
+def show_pick(event, points) -> None:
+    try:
+        picked = event.selection.get("pick") or []
+    except AttributeError:
+        return
+    ids = {p.get("claim_id") for p in picked if isinstance(p, dict)}
+    rows = points[points["claim_id"].isin(ids)]
+    if len(rows):
+        st.caption("Selected claim")
+        st.dataframe(rows[["date", "claimant", "side", "stated", "qualifier", "outlet", "quote", "url"]],
+                     hide_index=True, column_config={
+                         "url": st.column_config.LinkColumn("Source", display_text="open source")})
+
+
+def draw_claims(model: dict, filters: views.ViewFilters, base) -> None:
+    table = model["table"]
+    shown = min(len(table), model["count"])
+    st.text(f"{model['count']:,} claims match ({views.filter_summary(filters)}); "
+            f"the table shows the newest {shown:,}, the CSV holds all of them.")
+    st.download_button(
+        "Download these claims as CSV",
+        data=lambda b=base, f=filters: views.csv_bytes(views.apply_filters(b, f)),
+        file_name="figures-claims.csv", mime="text/csv", key="csv", on_click="ignore",
+    )
+    st.dataframe(table, hide_index=True, key="claims_table", column_config={
+        "url": st.column_config.LinkColumn("Source", display_text="open"),
+        "quote": st.column_config.TextColumn("Quote", width="large"),
+        "title": st.column_config.TextColumn("Title"),
+        "value": st.column_config.NumberColumn("Value", format="localized"),
+    })
+    if len(table):
+        st.caption("Newest claim in this view, as plain text")
+        first = table.iloc[0]
+        st.text(f"Title: {views.plain(first['title'])}")
+        st.text(f"Quote: {views.plain(first['quote'])}")
+        st.text(f"Outlet: {views.plain(first['outlet'])}")
+
+
+def draw_intake(store) -> None:
+    st.subheader("Upload articles")
+    st.text("Text (.txt with a title:/url:/outlet:/published: header), HTML, CSV, JSONL or a ZIP of these.")
+    files = st.file_uploader("Files", accept_multiple_files=True, key="upload",
+                             type=["txt", "md", "html", "htm", "csv", "jsonl", "json", "ndjson", "zip"])
+    if st.button("Add uploaded files", key="add_files", disabled=not files):
+        results = views.ingest_uploads(store, [(f.name, f.getvalue()) for f in files or []])
+        for result in results:
+            flash(result.message(), "success" if result.ok else "error")
+        st.rerun()
+    st.subheader("Paste an article")
+    with st.form("paste", clear_on_submit=False):
+        text = st.text_area("Article text", key="paste_text", height=200)
+        cols = st.columns(2)
+        title = cols[0].text_input("Title", key="paste_title")
+        outlet = cols[1].text_input("Outlet", key="paste_outlet")
+        url = cols[0].text_input("URL", key="paste_url")
+        published = cols[1].date_input("Published", value=None, key="paste_published", format="YYYY-MM-DD")
+        if st.form_submit_button("Add pasted article"):
+            result = views.ingest_paste(store, text, title, outlet, url, published)
+            flash(result.message(), "success" if result.ok else "error")
+            st.rerun()
+
+
+def draw_curation(store, model: dict, base) -> None:
+    st.text("Pick a claim (click a row, or type its id), then confirm, reject or correct it. "
+            "Every change is stored as a correction with your name and the time.")
+    table = model["table"]
+    event = st.dataframe(table[["claim_id", "date", "claimant", "stated", "metric", "subject", "quote", "status"]],
+                         hide_index=True, key="curate_table", on_select="rerun", selection_mode="single-row")
+    try:
+        rows = event.selection.get("rows") or []
+    except AttributeError:
+        rows = []
+    if rows and rows[0] < len(table):
+        st.session_state["curate_id"] = str(table.iloc[rows[0]]["claim_id"])
+    raw_id = st.text_input("Claim id", key="curate_id")
+    user = views.clean_user(st.text_input("Your name (recorded with the correction)", key="curate_user"))
+    if not raw_id.strip():
+        return
+    claim_id, row = views.find_claim(base, raw_id)
+    if row is None:
+        st.error(views.md_escape(f"No claim with id {raw_id.strip()[:40]} in the current data."))
+        return
+    st.text(f"Quote: {views.plain(row.get('quote'))}")
+    st.text(f"Source: {views.plain(row.get('title'))} | {views.plain(row.get('outlet'))} | "
+            f"{views.plain(row.get('url'))}")
+    cols = st.columns(2)
+    if cols[0].button("Confirm this claim", key="confirm"):
+        store.add_correction(claim_id, "confirm", user=user)
+        flash(f"Claim {claim_id} confirmed by {user}.")
+        st.rerun()
+    if cols[1].button("Reject this claim", key="reject"):
+        store.add_correction(claim_id, "reject", user=user)
+        flash(f"Claim {claim_id} rejected by {user}; it no longer appears in charts, tables or exports.")
+        st.rerun()
+    with st.form("edit"):
+        st.text("Correct fields (leave unchanged what is right)")
+        edits = {}
+        cols = st.columns(3)
+        for i, name in enumerate(views.EDITABLE_FIELDS):
+            edits[name] = cols[i % 3].text_input(name, value=views.current_value(row, name), key=f"edit_{name}")
+        if st.form_submit_button("Save corrections"):
+            try:
+                changed = views.apply_edits(store, claim_id, row, edits, user)
+            except ValueError as exc:
+                st.error(views.md_escape(str(exc)))
+            else:
+                flash(f"Claim {claim_id}: corrected {', '.join(changed)}." if changed else "Nothing changed.",
+                      "success" if changed else "info")
+                st.rerun()
+
+
+# ---------------------------------------------------------------- page
+
+
+def main() -> None:
+    url = SETTINGS.database_url
+    store = get_store(url)
+    token = store.state_token()
+    meta = facets(url, token)
+    seed_filters_from_url()
+    filters = draw_filters(meta)
+    sync_url(filters)
+    editor = editor_mode()
+
+    st.title("figures")
+    st.text("Competing casualty and loss figures over time, grouped by who made each claim.")
+    st.caption(f"{meta['claims']:,} claims from {meta['documents']:,} articles"
+               + (" · read-only" if SETTINGS.read_only else ""))
+    show_flash()
+
+    model = view_model(url, token, filters.data_key(), filters.series, filters.colour_by)
+    base = base_frame(url, token)
+    names = ["Timeline", "Claims"] + (["Add articles", "Curate"] if editor else []) + ["Corrections log"]
+    tabs = dict(zip(names, st.tabs(names)))
+    with tabs["Timeline"]:
+        draw_timeline(model, filters)
+    with tabs["Claims"]:
+        draw_claims(model, filters, base)
+    if editor:
+        with tabs["Add articles"]:
+            draw_intake(store)
+        with tabs["Curate"]:
+            draw_curation(store, model, base)
+    with tabs["Corrections log"]:
+        log = corrections(url, token)
+        if log is None or len(log) == 0:
+            st.text("No corrections yet.")
+        else:
+            st.dataframe(log, hide_index=True, key="corrections")
+
+
+main()

@@ -1,0 +1,376 @@
+"""Who states a figure, and for whom they speak.
+
+A *frame* is a reporting construction in a sentence: "X said ...", "..., X said",
+"according to X", "said X". Each figure takes the frame that governs it (the
+nearest one before it, else a trailing one). Back-references ("he", "the
+ministry", "the governor") resolve to the last matching named claimant in the
+document; a figure in a quotation belongs to the quotation's speaker. Sides come
+from the gazetteer in figures/data/claimants.csv, nationality words, and the
+country of places named with local officials.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from figures import dates
+from figures.lexicon import (
+    compiled_claimants,
+    nationalities,
+    np_words,
+    place_pattern,
+    places,
+    reporting_verbs,
+)
+
+PRONOUNS = {"he": "person", "she": "person", "they": "plural", "it": "org", "we": "plural", "i": "person"}
+PERSON_ROLES = {
+    "president", "governor", "mayor", "minister", "spokesman", "spokeswoman", "spokesperson", "adviser",
+    "advisor", "aide", "director", "head", "chief", "commander", "prosecutor", "ombudsman", "leader",
+    "secretary", "commissioner", "coordinator", "envoy", "ambassador", "deputy", "premier", "chancellor",
+    "official", "officer", "soldier", "conscript", "man", "woman", "general", "correspondent", "journalist",
+}
+ORG_WORDS = {
+    "ministry", "agency", "office", "service", "staff", "forces", "force", "army", "military", "council",
+    "committee", "department", "house", "organisation", "organization", "nations", "union", "authority",
+    "command", "intelligence", "government", "police", "guard", "media", "news", "press", "times", "post",
+    "journal", "institute", "centre", "center", "hospital", "brigade", "mission", "red", "cross", "health",
+    "defence", "defense", "pentagon", "kremlin", "university", "group", "watch", "amnesty", "reuters",
+    "associated", "emergency", "general", "state", "states", "united", "kingdom", "republic", "federation",
+    "international", "foundation", "fund", "bureau", "administration", "commission", "coalition", "project",
+    "report", "analysis", "assessment", "estimates", "data", "figures", "video", "account", "facebook",
+    "twitter", "telegram", "insider", "monitoring", "human", "rights", "refugee", "refugees", "high",
+}
+INDEPENDENT_HEADS = {"researchers", "analysts", "experts", "monitors", "observers", "investigators", "institute", "charity"}
+MEDIA_HEADS = {"media", "outlet", "newspaper", "broadcaster"}
+LOCAL_OFFICIAL_HEADS = {
+    "officials", "official", "authorities", "authority", "governor", "mayor", "police", "administration",
+    "head", "prosecutor", "prosecutors", "rescuers", "services", "service", "council", "ministry", "health",
+}
+PLURAL_HEADS = {
+    "officials", "authorities", "survivors", "witnesses", "residents", "locals", "doctors", "medics",
+    "forces", "sources", "researchers", "analysts", "experts", "monitors", "separatists", "rebels", "militants",
+}
+_LEAD_WORDS = re.compile(
+    r"^(?:and|but|while|whereas|with|where|as|so|then|also|meanwhile|however|yet|though|although|because|"
+    r"since|after|before|when|if|now|later|earlier|separately|in addition|moreover|instead|even|"
+    r"in a statement|in his|in her|in its|in their)\b[\s,]*",
+    re.IGNORECASE,
+)
+_TAIL_WORDS = re.compile(
+    r"[\s,]*\b(?:has|have|had|also|later|previously|earlier|separately|reportedly|initially|then|again|"
+    r"would|will|could|may|might|did|does|do|is|are|was|were|now|already|first|further|recently|"
+    r"repeatedly|publicly|officially|on\s+\w+day|late|early|today|yesterday|last\s+night|"
+    r"in\s+a\s+statement|in\s+an?\s+\w+|at\s+the\s+time|this\s+week|on\s+\w+|\d{1,2}\s+\w+|"
+    r"in\s+(?:19|20)\d\d)\s*$",
+    re.IGNORECASE,
+)
+_QUOTE_CHARS = "\"“”‘’«»"
+
+
+@dataclass
+class Speaker:
+    name: str | None  # the claimant as the text names them; None for the outlet's own voice
+    side: str
+    kind: str = "org"  # person, org, plural, media
+    roles: frozenset[str] = frozenset()
+
+    @classmethod
+    def media(cls) -> "Speaker":
+        return cls(None, "media", "media")
+
+
+@dataclass
+class Frame:
+    start: int  # offsets within the sentence: the whole construction
+    end: int
+    verb_start: int
+    verb_end: int
+    phrase: str  # the claimant phrase as written
+    trailing: bool  # the claimant phrase comes after the verb ("said X") or the frame is "according to X"
+    date: tuple[dt.date | None, str] | None = None
+    speaker: Speaker | None = None
+
+
+@lru_cache(maxsize=None)
+def _verb_regex() -> re.Pattern[str]:
+    verbs = sorted(reporting_verbs(), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, verbs)) + r")\b", re.IGNORECASE)
+
+
+_ACCORDING = re.compile(r"\baccording\s+to\s+", re.IGNORECASE)
+_SAID_X = re.compile(r"\b(?:said|says|added|wrote)\s+(?!that\b|on\b|in\b|it\b|he\b|she\b|they\b)", re.IGNORECASE)
+_NAME_PARTICLES = {"al", "al-", "el", "bin", "ben", "de", "van", "von", "der", "da", "abu", "ibn"}
+
+
+def _words(phrase: str) -> list[str]:
+    return re.findall(r"[\w’'&.-]+", phrase)
+
+
+def _base(word: str) -> str:
+    return re.sub(r"(?:['’]s|['’])$", "", word).lower().strip(".")
+
+
+def is_noun_phrase(phrase: str) -> bool:
+    """Could this be a claimant phrase? Capitalised words, known heads and modifiers only."""
+    words = _words(phrase)
+    if not words or len(words) > 12:
+        return False
+    table = np_words()
+    for word in words:
+        if any(ch.isdigit() for ch in word):
+            return False
+        if word[0].isupper():
+            continue
+        base = _base(word)
+        if base in table or base in PRONOUNS:
+            continue
+        parts = [p for p in re.split(r"-", base) if p]
+        if parts and all(p in table or p in nationalities() for p in parts):
+            continue
+        return False
+    last = words[-1]
+    return last[0].isupper() or _base(last) in PRONOUNS or table.get(_base(last)) == "head"
+
+
+def _strip_tail(phrase: str) -> tuple[str, str]:
+    """Split trailing auxiliaries, adverbs and date words off a phrase: (core, removed)."""
+    removed = ""
+    while True:
+        match = _TAIL_WORDS.search(phrase)
+        if not match or match.start() == 0 and not phrase[: match.start()].strip():
+            if match and match.start() == 0:
+                return "", phrase + removed
+            return phrase, removed
+        removed = phrase[match.start() :] + removed
+        phrase = phrase[: match.start()]
+
+
+def _subject_before(sentence: str, verb_start: int) -> tuple[str, int] | None:
+    """The claimant phrase right before a verb, with appositions ("X, the governor, said")."""
+    window_start = max(0, verb_start - 160)
+    text = sentence[window_start:verb_start]
+    core, _ = _strip_tail(text)
+    core = core.rstrip(" ,")
+    segments = re.split(r"(,|;|:|“|”|\"|\(|\)|—|–| - |\bthat\b)", core)
+    parts: list[str] = []
+    position = len(core)
+    index = len(segments) - 1
+    while index >= 0:
+        segment = segments[index]
+        position -= len(segment)
+        if segment in (",", "(", ")"):
+            index -= 1
+            continue
+        if segment in (";", ":", "“", "”", '"', "—", "–", " - ", "that"):
+            break
+        stripped = _LEAD_WORDS.sub("", segment.strip())
+        stripped_core, _ = _strip_tail(stripped)
+        if not stripped.strip():
+            break
+        if re.match(r"(?:which|who|whose|whom)\b", stripped, re.IGNORECASE):
+            index -= 1
+            continue
+        if not is_noun_phrase(stripped_core):
+            break
+        parts.insert(0, stripped_core.strip())
+        if stripped != segment.strip() or len(parts) >= 3:
+            break
+        index -= 1
+        if index >= 0 and segments[index] != ",":
+            break
+    if not parts:
+        return None
+    start = window_start + max(0, position)
+    return ", ".join(parts), start
+
+
+def _phrase_after(text: str) -> str | None:
+    """The claimant phrase that follows 'according to' or 'said', up to the clause end."""
+    match = re.match(r"([^,.;:!?“”\"()]+)", text)
+    if not match:
+        return None
+    phrase = re.split(r"\s+(?:that|who|which|in\s+a|on\s+\w+day|late|early|as|after|before|when|on)\b", match.group(1))[0]
+    phrase = _LEAD_WORDS.sub("", phrase.strip())
+    phrase = re.sub(r"\s+(?:news\s+agency|newspaper)$", lambda m: m.group(0), phrase)
+    return phrase if phrase and is_noun_phrase(phrase) else None
+
+
+def _frame_date(sentence: str, frame: Frame, published: dt.date | None) -> tuple[dt.date | None, str] | None:
+    """A date phrase attached to the statement: next to the verb or inside the claimant phrase."""
+    near = sentence[frame.verb_end : frame.verb_end + 45]
+    match = re.match(
+        r"[\s,]*(?:on\s+|late\s+on\s+|early\s+on\s+|late\s+|early\s+|in\s+an?\s+|at\s+)?", near, re.IGNORECASE
+    )
+    offset = match.end() if match else 0
+    for found in dates.find_date_phrases(near):
+        if found.start() <= offset + 1:
+            return dates.resolve(found, published)
+    month_only = re.match(
+        rf"[\s,]*(?:in|during)\s+(?:early\s+|late\s+|mid-)?{dates._MONTH}\b(?:\s+(?:19|20)\d\d)?|[\s,]*at\s+the\s+time\b|"
+        r"[\s,]*in\s+(?:19|20)\d\d\b|[\s,]*(?:last|earlier\s+this|this)\s+(?:week|month|year)\b",
+        near,
+        re.IGNORECASE,
+    )
+    if month_only:
+        return None, "unknown"
+    before = sentence[max(0, frame.start - 5) : frame.verb_start]
+    for found in dates.find_date_phrases(before):
+        return dates.resolve(found, published)
+    return None
+
+
+def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
+    """Every reporting construction in one sentence, in order."""
+    frames: list[Frame] = []
+    for match in _ACCORDING.finditer(sentence):
+        phrase = _phrase_after(sentence[match.end() :])
+        if phrase:
+            end = match.end() + len(phrase)
+            frames.append(Frame(match.start(), end, match.start(), match.end(), phrase, True))
+    for match in _verb_regex().finditer(sentence):
+        subject = _subject_before(sentence, match.start())
+        if subject:
+            phrase, start = subject
+            frames.append(Frame(start, match.end(), match.start(), match.end(), phrase, False))
+            continue
+        if match.group(0).lower() in ("said", "says", "added", "wrote"):
+            after = sentence[match.end() :]
+            phrase = _phrase_after(after.lstrip())
+            tail = after[len(after) - len(after.lstrip()) + len(phrase or "") :]
+            if phrase and re.match(r"\s*(?:[,.;:!?]|$|\s+(?:on|in|at|late|early|during)\b)", tail):
+                if _base(phrase.split()[0]) not in PRONOUNS or re.search(r"[,.]\s*$", sentence[: match.start()]):
+                    end = match.end() + len(after) - len(after.lstrip()) + len(phrase)
+                    frames.append(Frame(match.start(), end, match.start(), match.end(), phrase, True))
+    for frame in frames:
+        frame.date = _frame_date(sentence, frame, published)
+    frames.sort(key=lambda f: f.verb_start)
+    return frames
+
+
+def side_of(phrase: str, context: str = "") -> tuple[str, str | None, str | None]:
+    """(side, canonical name, kind) of a claimant phrase. `context` (the sentence) is
+    used for the country of local officials ('the governor of the Donetsk region')."""
+    lowered = phrase.lower()
+    for pattern, entry in compiled_claimants():
+        if pattern.search(phrase):
+            if entry.side:
+                return entry.side, entry.canonical or None, entry.kind
+            country = _nationality(lowered)
+            return country or "unknown", entry.canonical or None, entry.kind
+    country = _nationality(lowered)
+    if country:
+        return country, None, None
+    words = {_base(w) for w in _words(phrase)}
+    if words & MEDIA_HEADS and not words & {"health", "refugee", "border"}:
+        return "media", None, "media"
+    if words & INDEPENDENT_HEADS:
+        return "independent", None, None
+    if words & LOCAL_OFFICIAL_HEADS:
+        country = place_country(phrase) or place_country(context)
+        if country:
+            return country, None, None
+    return "unknown", None, None
+
+
+def _nationality(lowered: str) -> str | None:
+    for word in re.findall(r"[\w’'.-]+", lowered):
+        for part in (word, *word.split("-")):
+            country = nationalities().get(part)
+            if country:
+                return country
+    return None
+
+
+def place_country(text: str) -> str | None:
+    match = place_pattern().search(text)
+    return places()[match.group(0)] if match else None
+
+
+def person_name(phrase: str) -> str | None:
+    """The proper name of a person in a phrase like 'the regional governor, Pavlo Kyrylenko'."""
+    for part in re.split(r",\s*", phrase):
+        words = _words(part)
+        run: list[str] = []
+        for word in words:
+            base = _base(word)
+            if (word[0].isupper() or base in _NAME_PARTICLES or base.startswith("al-")) and base not in ORG_WORDS:
+                if base in nationalities() or base in ("the", "a", "an", "mr", "mrs", "ms", "dr", "minister"):
+                    run = []
+                    continue
+                run.append(word)
+            else:
+                run = []
+        if len(run) >= 2 and run[-1][0].isupper():
+            return " ".join(run)
+    return None
+
+
+@dataclass
+class DocumentContext:
+    """Named claimants seen so far in one document, for back-references."""
+
+    published: dt.date | None
+    speakers: list[Speaker] = field(default_factory=list)
+
+    def speaker_for(self, phrase: str, sentence: str) -> Speaker:
+        words = [_base(w) for w in _words(phrase)]
+        if not words:
+            return Speaker.media()
+        if len(words) == 1 and words[0] in PRONOUNS:
+            return self._lookup(PRONOUNS[words[0]], None) or Speaker(phrase, "unknown", PRONOUNS[words[0]])
+        if words[0] == "the" and len(words) <= 4 and all(not w[:1].isupper() for w in _words(phrase)[1:]):
+            if _nationality(phrase.lower()) is None:
+                found = self._lookup(None, frozenset(words[1:]))
+                if found:
+                    return found
+        return self._remember(phrase, sentence)
+
+    def _lookup(self, kind: str | None, role: frozenset[str] | None) -> Speaker | None:
+        for speaker in reversed(self.speakers):
+            if kind == "person" and speaker.kind == "person":
+                return speaker
+            if kind == "org" and speaker.kind in ("org", "media"):
+                return speaker
+            if kind == "plural" and speaker.kind in ("plural", "org"):
+                return speaker
+            if role and role <= speaker.roles:
+                return speaker
+        return None
+
+    def _remember(self, phrase: str, sentence: str) -> Speaker:
+        side, canonical, kind = side_of(phrase, sentence)
+        name = person_name(phrase)
+        words = {_base(w) for w in _words(phrase)}
+        if name is None and kind == "person" and canonical:
+            single = [w for w in _words(phrase) if w[0].isupper() and _base(w) not in ORG_WORDS]
+            name = " ".join(single[-2:]) if single else canonical
+        if name:
+            speaker_kind = "person"
+            display = name
+        else:
+            speaker_kind = "plural" if words & PLURAL_HEADS else ("media" if side == "media" else "org")
+            if kind == "person":
+                speaker_kind = "person"
+            elif words & PERSON_ROLES and not words & PLURAL_HEADS and not words & {"ministry", "office", "agency"}:
+                speaker_kind = "person"
+            display = re.sub(r"^(?:the|a|an)\s+", "", phrase.split(",")[0].strip(), flags=re.IGNORECASE)
+            if len(phrase.split(",")) > 1:
+                display = max((p.strip() for p in phrase.split(",")), key=lambda p: sum(c.isupper() for c in p))
+                display = re.sub(r"^(?:the|a|an)\s+", "", display, flags=re.IGNORECASE)
+        speaker = Speaker(display, side, speaker_kind, frozenset(words))
+        self.speakers.append(speaker)
+        return speaker
+
+
+def quote_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of quotations (“...”, "...", ‘...’ as quotes, not apostrophes) in a text."""
+    spans: list[tuple[int, int]] = []
+    for match in re.finditer(r"“[^”]{3,}?(?:”|$)|\"[^\"\n]{3,}?(?:\"|$)", text, re.MULTILINE):
+        spans.append((match.start(), match.end()))
+    for match in re.finditer(r"(?:(?<=\s)|(?<=^)|(?<=[(:]))[‘'](?=\w)[^‘’\n]{3,}?[’'](?=[\s,.;:!?)]|$)", text, re.MULTILINE):
+        spans.append((match.start(), match.end()))
+    return sorted(spans)

@@ -1,0 +1,148 @@
+"""The command line: ``python -m figures COMMAND ...``.
+
+Each command parses its arguments and calls one library function; no logic lives here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from figures.extract import extract_paths_to_stream
+
+    return extract_paths_to_stream(args.paths, args.format, sys.stdout, sys.stderr)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from figures.evaluate import evaluate_files, format_report
+
+    report = evaluate_files(args.gold, args.corpus)
+    print(format_report(report, show_errors=not args.summary))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from figures.bench import run_benchmark
+
+    run_benchmark(size_mb=args.size_mb, workers=args.workers, out=sys.stdout)
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from figures.store import Store, format_file_report
+
+    limits = {
+        f"{role}_column": getattr(args, f"{role}_column")
+        for role in ("text", "title", "url", "date", "outlet")
+        if getattr(args, f"{role}_column")
+    }
+    if args.max_file_mb:
+        limits["max_file_bytes"] = int(args.max_file_mb * 1024 * 1024)
+    with Store(args.db) as store:
+        reports = store.ingest_paths(args.paths, **limits)
+    for report in reports:
+        print(format_file_report(report), file=sys.stdout if report.ok else sys.stderr)
+    stored = sum(r.documents for r in reports)
+    print(f"{len(reports)} files, {stored} new documents, {sum(r.duplicates for r in reports)} already stored, "
+          f"{sum(r.claims for r in reports)} claims, {sum(not r.ok for r in reports)} failed")
+    return 0 if any(r.ok for r in reports) else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from figures.export import export_claims
+    from figures.store import ClaimFilter, Store
+
+    filters = ClaimFilter(
+        metrics=args.metric, subjects=args.subject, claimants=args.claimant, sides=args.side,
+        outlets=args.outlet, date_from=args.since, date_to=args.until, text=args.text,
+    )
+    with Store(args.db) as store:
+        data = export_claims(store.claims_frame(filters, include_rejected=args.include_rejected), args.format)
+    if args.out:
+        with open(args.out, "wb") as handle:
+            handle.write(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return 0
+
+
+def cmd_reextract(args: argparse.Namespace) -> int:
+    from figures.store import Store
+
+    with Store(args.db) as store:
+        report = store.reextract(only_outdated=args.outdated)
+    print(f"{report.documents} documents re-extracted: {report.added} claims added, {report.updated} kept, "
+          f"{report.removed} removed, {report.corrections_kept} corrections re-attached")
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    return 1 if report.errors and not report.documents else 0
+
+
+def _iso_date(value: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, not {value!r}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m figures", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    extract = sub.add_parser("extract", help="extract figure claims from files and folders")
+    extract.add_argument("paths", nargs="+", help="files or folders (walked recursively)")
+    extract.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    extract.set_defaults(func=cmd_extract)
+
+    evaluate = sub.add_parser("evaluate", help="score the extractor on a gold file (claims-spec.md)")
+    evaluate.add_argument("gold", help="gold claims, JSONL")
+    evaluate.add_argument("--corpus", required=True, help="folder holding the gold's documents")
+    evaluate.add_argument("--summary", action="store_true", help="scores only, no list of errors")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    bench = sub.add_parser("bench", help="measure extraction speed and memory")
+    bench.add_argument("--size-mb", type=float, default=20.0, help="size of the generated corpus")
+    bench.add_argument("--workers", type=int, default=0, help="processes for the parallel run (0: all cores)")
+    bench.set_defaults(func=cmd_bench)
+
+    db_help = "database URL (default: FIGURES_DATABASE_URL, else data/figures.db)"
+    ingest = sub.add_parser("ingest", help="read articles (files, folders, zips, CSV/JSONL, HTML, Nexis) into the store")
+    ingest.add_argument("paths", nargs="+", help="files, folders (recursive) or .zip archives")
+    ingest.add_argument("--db", help=db_help)
+    for role in ("text", "title", "url", "date", "outlet"):
+        ingest.add_argument(f"--{role}-column", help=f"CSV/JSON column holding the {role} (default: found by name)")
+    ingest.add_argument("--max-file-mb", type=float, help="per-file size limit (default: FIGURES_MAX_FILE_MB or 20)")
+    ingest.set_defaults(func=cmd_ingest)
+
+    export = sub.add_parser("export", help="write the stored claims (corrections applied) as CSV, JSONL or Parquet")
+    export.add_argument("--db", help=db_help)
+    export.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="csv")
+    export.add_argument("--out", help="output file (default: stdout)")
+    export.add_argument("--metric", action="append", help="only this metric (repeatable)")
+    export.add_argument("--subject", action="append", help="only this subject (repeatable)")
+    export.add_argument("--claimant", action="append", help="only this claimant (repeatable)")
+    export.add_argument("--side", action="append", help="only this side (repeatable)")
+    export.add_argument("--outlet", action="append", help="only this outlet (repeatable)")
+    export.add_argument("--since", type=_iso_date, help="claims dated on or after YYYY-MM-DD")
+    export.add_argument("--until", type=_iso_date, help="claims dated on or before YYYY-MM-DD")
+    export.add_argument("--text", help="only claims whose quote contains this text")
+    export.add_argument("--include-rejected", action="store_true", help="also claims people rejected")
+    export.set_defaults(func=cmd_export)
+
+    reextract = sub.add_parser("reextract", help="run the current extractor over stored documents, keeping corrections")
+    reextract.add_argument("--db", help=db_help)
+    reextract.add_argument("--outdated", action="store_true", help="only documents from an older extractor version")
+    reextract.set_defaults(func=cmd_reextract)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

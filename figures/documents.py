@@ -1,0 +1,183 @@
+"""Turn the bytes of a text file into a Document: decoding, checks and header layouts.
+
+Three layouts of plain-text articles are understood:
+
+* a header block of ``key: value`` lines (``title:``, ``url:``, ``outlet:``,
+  ``published:``) ended by a blank line;
+* a scraped dump: a title line, a ``YYYYMMDD`` (or ISO) date line, a URL line;
+* no header at all (the whole file is the body).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+from figures.model import Document
+
+DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+class DocumentError(ValueError):
+    """A file that cannot be read as an article; the message names the file and the problem."""
+
+    def __init__(self, source: str, problem: str):
+        self.source = source
+        self.problem = problem
+        super().__init__(f"{source}: {problem}")
+
+
+def max_file_bytes() -> int:
+    """Per-file size limit, from FIGURES_MAX_FILE_MB when set."""
+    value = os.environ.get("FIGURES_MAX_FILE_MB")
+    if value:
+        try:
+            return int(float(value) * 1024 * 1024)
+        except ValueError:
+            pass
+    return DEFAULT_MAX_FILE_BYTES
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes or many control characters in the first 8 KB mean this is not text."""
+    sample = data[:8192]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return len(sample) > 0 and controls / len(sample) > 0.05
+
+
+def decode_text(data: bytes, source: str) -> str:
+    """Decode UTF-8 (with or without BOM), else cp1252/latin-1, else the detected encoding."""
+    if not data.strip():
+        raise DocumentError(source, "the file is empty")
+    if looks_binary(data):
+        raise DocumentError(source, "this is a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data[:200_000]).best()
+    if best is not None:
+        return data.decode(best.encoding, errors="replace")
+    return data.decode("latin-1")
+
+
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """Read a file after checking its size against the limit, so huge files are never loaded."""
+    limit = max_file_bytes() if limit is None else limit
+    source = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DocumentError(source, f"cannot be read ({exc.strerror or exc})") from exc
+    if size > limit:
+        raise DocumentError(
+            source,
+            f"the file is {size / 1_048_576:.1f} MB, over the {limit / 1_048_576:.1f} MB limit "
+            "(set FIGURES_MAX_FILE_MB to raise it)",
+        )
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(source, f"cannot be read ({exc.strerror or exc})") from exc
+
+
+_HEADER_LINE = re.compile(r"^\s*(title|url|outlet|published|date|source|author|byline)\s*:\s*(.*?)\s*$", re.I)
+_COMPACT_DATE = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.+\-Z]*)?\s*$")
+_URL_LINE = re.compile(r"^\s*(https?://\S+)\s*$")
+_UNKNOWN = {"", "unknown", "none", "null", "n/a", "-"}
+
+
+def parse_date_value(value: str | None) -> dt.date | None:
+    """An ISO date, ISO timestamp or YYYYMMDD string as a date; None when it is none of these."""
+    if not value or value.strip().lower() in _UNKNOWN:
+        return None
+    for pattern in (_ISO_DATE, _COMPACT_DATE):
+        match = pattern.match(value)
+        if match:
+            try:
+                return dt.date(int(match[1]), int(match[2]), int(match[3]))
+            except ValueError:
+                return None
+    return None
+
+
+def _known(value: str | None) -> str | None:
+    if value is None or value.strip().lower() in _UNKNOWN:
+        return None
+    return value.strip()
+
+
+def parse_text_document(text: str, doc_id: str, source: str | None = None) -> Document:
+    """Split a plain-text article into metadata and body, whichever layout it uses."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+
+    header: dict[str, str] = {}
+    index = 0
+    while index < len(lines) and index < 12:
+        match = _HEADER_LINE.match(lines[index])
+        if not match:
+            break
+        header[match[1].lower()] = match[2]
+        index += 1
+    if header and (index == len(lines) or not lines[index].strip()):
+        body = "\n".join(lines[index:]).strip("\n")
+        return Document(
+            id=doc_id,
+            text=body,
+            title=_known(header.get("title")),
+            url=_known(header.get("url")),
+            outlet=_known(header.get("outlet") or header.get("source")),
+            published=parse_date_value(header.get("published") or header.get("date")),
+            source=source,
+        )
+
+    nonblank = [i for i, line in enumerate(lines[:6]) if line.strip()]
+    if len(nonblank) >= 3:
+        first, second, third = nonblank[:3]
+        published = parse_date_value(lines[second])
+        url_match = _URL_LINE.match(lines[third])
+        if published and url_match:
+            return Document(
+                id=doc_id,
+                text="\n".join(lines[third + 1 :]).strip("\n"),
+                title=lines[first].strip(),
+                url=url_match[1],
+                published=published,
+                source=source,
+            )
+        if published:
+            return Document(
+                id=doc_id,
+                text="\n".join(lines[second + 1 :]).strip("\n"),
+                title=lines[first].strip(),
+                published=published,
+                source=source,
+            )
+    return Document(id=doc_id, text=text.strip("\n"), source=source)
+
+
+def read_text_file(path: Path, doc_id: str | None = None, limit: int | None = None) -> Document:
+    """Read one .txt/.md article; raises DocumentError naming the file when it cannot."""
+    data = read_bytes(path, limit)
+    text = decode_text(data, str(path))
+    document = parse_text_document(text, doc_id or path.name, source=str(path))
+    if not document.full_text.strip():
+        raise DocumentError(str(path), "the file holds no article text")
+    return document

@@ -1,0 +1,103 @@
+"""Claims out of the store as CSV, JSONL or Parquet, safe to open in a spreadsheet.
+
+CSV is UTF-8 with a BOM (so Excel picks the encoding), CRLF line ends, ISO dates,
+and the columns in EXPORT_COLUMNS order followed by any others. A text cell that a
+spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
+carriage return, or their full-width forms) gets a leading ``'``; numeric columns
+are written as numbers, so a negative value stays a number.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+from typing import Any
+
+import pandas as pd
+
+EXPORT_COLUMNS = (
+    "claim_id", "date", "metric", "value", "low", "high", "qualifier", "stated", "item", "subject",
+    "claimant", "side", "period", "location", "date_basis", "quote", "doc_id", "title", "outlet", "url",
+    "published", "mention_group", "confirmed", "rejected", "corrected", "start", "end", "extractor_version",
+)
+FORMATS = ("csv", "jsonl", "parquet")
+MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def neutralise(cell: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, made inert with a leading quote."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(cell):
+        return "'" + cell
+    return cell
+
+
+def ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with the documented columns first, in order, then any others."""
+    known = [name for name in EXPORT_COLUMNS if name in frame.columns]
+    return frame[known + [name for name in frame.columns if name not in known]]
+
+
+def _iso_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    for name in frame.columns:
+        series = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            midnight = (series.dt.hour == 0) & (series.dt.minute == 0) & (series.dt.second == 0)
+            fmt = "%Y-%m-%d" if bool(midnight[series.notna()].all()) else "%Y-%m-%dT%H:%M:%S"
+            frame[name] = series.dt.strftime(fmt).astype(object).where(series.notna(), None)
+        elif series.dtype == object:
+            frame[name] = series.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
+    return frame
+
+
+def safe_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV for Excel and LibreOffice: BOM, documented column order, ISO dates, formulas neutralised."""
+    frame = _iso_dates(ordered(frame))
+    for name in frame.columns:
+        if not (pd.api.types.is_numeric_dtype(frame[name]) or pd.api.types.is_bool_dtype(frame[name])):
+            frame[name] = frame[name].astype(object).map(neutralise)
+    text = frame.to_csv(index=False, lineterminator="\r\n")
+    return ("\ufeff" + text).encode("utf-8")
+
+
+def _json_ready(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    return value
+
+
+def jsonl_bytes(frame: pd.DataFrame) -> bytes:
+    """One JSON object per claim and line, ISO dates, nulls for missing values."""
+    frame = _iso_dates(ordered(frame))
+    columns = list(frame.columns)
+    lines = (
+        json.dumps({name: _json_ready(value) for name, value in zip(columns, row)}, ensure_ascii=False)
+        for row in frame.itertuples(index=False, name=None)
+    )
+    return "".join(line + "\n" for line in lines).encode("utf-8")
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    ordered(frame).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def export_claims(frame: pd.DataFrame, format: str = "csv") -> bytes:
+    """The claims frame in one of FORMATS; the one entry point for the CLI and the app."""
+    if format == "csv":
+        return safe_csv_bytes(frame)
+    if format == "jsonl":
+        return jsonl_bytes(frame)
+    if format == "parquet":
+        return parquet_bytes(frame)
+    raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")

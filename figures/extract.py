@@ -1,0 +1,455 @@
+"""Document -> [Claim]: find the figures, then ask the parts what each one counts,
+who claims it and when.
+
+Sentences without a digit or a number word are skipped before any regex work
+(the cheap gate that keeps extraction fast).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from figures.attribution import DocumentContext, Frame, Speaker, find_frames, place_country, quote_spans
+from figures.lexicon import (
+    cue_index,
+    cue_pattern,
+    item_verb_pattern,
+    item_verbs,
+    nationalities,
+    place_pattern,
+    subject_index,
+    subject_pattern,
+)
+from figures.model import Claim, Document
+from figures.numbers import GATE_WORDS, NumberMention, exclusion, find_numbers
+
+EXTRACTOR_VERSION = "1.0.0"
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "st", "gen", "lt", "col", "sgt", "capt", "gov", "sen", "rep", "prof", "u.s",
+    "u.n", "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no",
+    "vs", "etc", "i.e", "e.g", "maj", "adm", "cpl", "pvt", "jr", "sr", "approx", "est", "fig", "inc", "ltd",
+    "co", "corp", "mt", "ft", "a.m", "p.m",
+}
+_BOUNDARY = re.compile(r"[.!?…]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+")
+_GATE = re.compile(r"\d|\b(?:" + "|".join(sorted(GATE_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_PERIOD = [
+    (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+(?:24\s+hours|day)|a\s+day\b|per\s+day|each\s+day|every\s+day|"
+                r"daily|overnight|since\s+midnight|since\s+last\s+night|in\s+(?:a\s+single|one)\s+day|"
+                r"over\s+the\s+past\s+day|in\s+24\s+hours|on\s+a\s+single\s+day)", re.I), "day"),
+    (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+week|a\s+week\b|per\s+week|each\s+week|every\s+week|weekly)", re.I), "week"),
+    (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+month|over\s+the\s+(?:past|last)\s+month|a\s+month\b|per\s+month|"
+                r"each\s+month|every\s+month|monthly)", re.I), "month"),
+]
+_LIST_GLUE = re.compile(r"^[\s,]*(?:[\w’'-]+\s+){0,3}?(?:including|of\s+whom|among\s+them)?[\s,]*(?:and\s+)?$", re.I)
+_INCLUDING = re.compile(r"\b(?:including|among\s+them|of\s+whom|of\s+them)\b[^.;]*$", re.I)
+_TOTAL = re.compile(r"\b(?:total|tally|toll|number|figure)\b(?:\s+\w+){0,3}\s+(?:to|of|at|was|is|stands\s+at|reached|rose\s+to|now)\s*$", re.I)
+_MILITARY_FALLBACK_WINDOW = 40
+
+
+@dataclass
+class Sentence:
+    start: int
+    end: int
+    text: str
+    paragraph: int
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences with their offsets; paragraph breaks always end a sentence."""
+    sentences: list[Sentence] = []
+    start = 0
+    paragraph = 0
+    for match in _BOUNDARY.finditer(text):
+        if match.group(0).strip(" ") and match.group(0)[0] == ".":
+            before = text[start : match.start()].rsplit(None, 1)
+            last = before[-1].lower().rstrip(".") if before else ""
+            if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", last):
+                continue
+        piece = text[start : match.start() + len(match.group(0).rstrip())]
+        if piece.strip():
+            offset = start + len(piece) - len(piece.lstrip())
+            sentences.append(Sentence(offset, offset + len(piece.strip()), piece.strip(), paragraph))
+        if "\n" in match.group(0):
+            paragraph += 1
+        start = match.end()
+    piece = text[start:]
+    if piece.strip():
+        offset = start + len(piece) - len(piece.lstrip())
+        sentences.append(Sentence(offset, offset + len(piece.strip()), piece.strip(), paragraph))
+    return sentences
+
+
+@dataclass
+class Reading:
+    metric: str
+    item: str | None
+    subject: str
+
+
+def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
+    """(distance, phrase) of the cue nearest to the number in a window of text."""
+    found = list(cue_pattern().finditer(window))
+    if not found:
+        return None
+    if forward:
+        best = None
+        for match in found:
+            lead = window[: match.start()]
+            relative = re.search(r"\b(?:who|which|that)\s+(?:\w+\s+){0,2}$", lead, re.I)
+            if relative and best is None:
+                best = (match.start() + 100, match.group(0).lower())
+                continue
+            return match.start(), match.group(0).lower()
+        return best
+    match = found[-1]
+    return len(window) - match.end(), match.group(0).lower()
+
+
+def _subject(sentence: str, mention: NumberMention, after_window: str) -> tuple[str, int]:
+    """(subject, offset of its noun after the number or -1)."""
+    match = re.match(r"[\s“”\"'‘’(]*(?:more\s+|other\s+|further\s+|additional\s+|of\s+)?((?:[\w’'-]+\s+){0,3}?)(" + subject_pattern().pattern + ")", after_window, re.I)
+    if match:
+        noun = match.group(2).lower()
+        subject, mode = subject_index().get(noun, ("people", "plain"))
+        if mode == "military":
+            country = _country_word(match.group(1)) or _country_word(sentence[max(0, mention.start - 40) : mention.start])
+            if subject == "militants":
+                return ("Hamas fighters" if country == "Hamas" else "militants"), match.end()
+            return (f"{_demonym(country)} military" if country else "military"), match.end()
+        if subject in ("people", "civilians"):
+            country = _country_word(match.group(1))
+            if country and subject == "people":
+                return _demonym_plural(country), match.end()
+        return subject, match.end()
+    return "people", -1
+
+
+def _country_word(text: str) -> str | None:
+    for word in reversed(re.findall(r"[\w’'-]+", text.lower())):
+        for part in (word, *word.split("-")):
+            country = nationalities().get(part)
+            if country:
+                return country
+    return None
+
+
+_DEMONYMS = {"Russia": "Russian", "Ukraine": "Ukrainian", "Israel": "Israeli", "Palestine": "Palestinian",
+             "Hamas": "Hamas", "Belarus": "Belarusian", "United States": "US", "United Kingdom": "British",
+             "Hezbollah": "Hezbollah", "Hungary": "Hungarian"}
+_PLURALS = {"Israel": "Israelis", "Palestine": "Palestinians", "Ukraine": "Ukrainians", "Russia": "Russians"}
+
+
+def _demonym(country: str) -> str:
+    return _DEMONYMS.get(country, country)
+
+
+def _demonym_plural(country: str) -> str:
+    return _PLURALS.get(country, "people")
+
+
+def classify(sentence: str, mention: NumberMention, previous_end: int, next_start: int,
+             previous_reading: Reading | None) -> Reading | None:
+    """What a number counts: metric, item and subject, from the cue words around it."""
+    after = sentence[mention.end : next_start]
+    before = sentence[previous_end : mention.stated_start]
+    subject, noun_end = _subject(sentence, mention, sentence[mention.end : mention.end + 80])
+
+    item_match = re.match(
+        r"[\s“”\"'‘’(]*(?:[\w’'-]+\s+){0,3}?(" + cue_pattern().pattern + ")", after, re.I
+    )
+    item_cue = None
+    if item_match:
+        cue = cue_index().get(re.sub(r"\s+", " ", item_match.group(1).lower()))
+        if cue and cue.role == "item":
+            item_cue = cue
+    if item_cue is None and noun_end < 0:
+        back_item = [m for m in cue_pattern().finditer(before[-60:])
+                     if (c := cue_index().get(m.group(0).lower())) and c.role == "item"]
+        if back_item and re.search(r"\b(?:loss|losses|lost|destroyed)\b", before[-60:], re.I):
+            item_cue = cue_index()[back_item[-1].group(0).lower()]
+    if item_cue is not None:
+        clause = sentence[max(previous_end, mention.start - 80) : min(len(sentence), mention.end + 100)]
+        effects = [item_verbs()[m.group(0).lower()] for m in item_verb_pattern().finditer(clause)
+                   if m.group(0).lower() in item_verbs()]
+        effects += [item_verbs()[re.sub(r"\s+", " ", m.group(0).lower())] for m in item_verb_pattern().finditer(clause)
+                    if m.group(0).lower() not in item_verbs() and re.sub(r"\s+", " ", m.group(0).lower()) in item_verbs()]
+        owner = _country_word(sentence[max(previous_end, mention.start - 30) : mention.end + 40])
+        item_subject = f"{_demonym(owner)} military" if owner else "military"
+        if "aid" in effects and not {"loss", "strike", "shot_down"} & set(effects):
+            return Reading("other", item_cue.item, item_subject)
+        if item_cue.metric == "strikes":
+            if effects and any(e in ("strike", "shot_down", "loss") for e in effects):
+                return Reading("strikes", item_cue.item, item_subject)
+            return Reading("other", item_cue.item, item_subject)
+        if any(e in ("loss", "shot_down") for e in effects):
+            return Reading("equipment", item_cue.item, item_subject)
+        return Reading("other", item_cue.item, item_subject)
+
+    if previous_reading and (_INCLUDING.search(before) or _TOTAL.search(before)):
+        return Reading(previous_reading.metric, previous_reading.item, subject if noun_end >= 0 else previous_reading.subject)
+
+    forward = _nearest_cue(after[:120], forward=True)
+    backward = _nearest_cue(before[-90:], forward=False)
+    candidates = []
+    if forward:
+        distance, phrase = forward
+        crossing = re.search(r"\s(?:and|or|but|while)\s|[;:]|,\s", after[:distance])
+        candidates.append((distance + (60 if crossing else 0), phrase))
+    if backward:
+        distance, phrase = backward
+        candidates.append((distance + 5, phrase))
+    if candidates:
+        distance, phrase = min(candidates)
+        cue = cue_index().get(re.sub(r"\s+", " ", phrase))
+        if cue is not None and cue.role != "item" and distance < 160:
+            metric = cue.metric
+            if metric == "detained" and "military" in subject:
+                metric = "prisoners"
+            if metric == "deaths" and phrase == "lost" and "military" not in subject:
+                return None
+            return Reading(metric, None, subject)
+    if "military" in subject and noun_end >= 0 and noun_end < _MILITARY_FALLBACK_WINDOW:
+        if re.search(r"\b(?:prison|detention|detainment|captivity)\b", sentence, re.I):
+            return Reading("prisoners", None, subject)
+        return Reading("troops", None, subject)
+    return None
+
+
+def _period(clause: str) -> str | None:
+    for pattern, period in _PERIOD:
+        if pattern.search(clause):
+            return period
+    return None
+
+
+def _location(clause: str, sentence: str) -> str | None:
+    match = place_pattern().search(clause) or place_pattern().search(sentence)
+    return match.group(0) if match else None
+
+
+def _choose_frame(frames: list[Frame], position: int, in_quote: tuple[int, int] | None) -> Frame | None:
+    """The frame that governs a number at `position` in its sentence."""
+    usable = [f for f in frames if not (in_quote and in_quote[0] <= f.verb_start < in_quote[1])] or frames
+    before = [f for f in usable if f.verb_end <= position and not f.trailing]
+    before += [f for f in usable if f.trailing and f.end <= position and f.start > 0 and False]
+    after = [f for f in usable if f.verb_start >= position]
+    if before:
+        return before[-1]
+    if after:
+        return after[0]
+    return None
+
+
+class Extractor:
+    """Holds nothing heavy itself: the tables load once per process (lexicon caches)."""
+
+    def extract(self, document: Document) -> list[Claim]:
+        text = document.full_text
+        context = DocumentContext(document.published)
+        claims: list[Claim] = []
+        quotes = None
+        sentences = split_sentences(text)
+        frames_by_sentence: dict[int, list[Frame]] = {}
+        for index, sentence in enumerate(sentences):
+            has_figure = _GATE.search(sentence.text) is not None
+            frames = find_frames(sentence.text, document.published) if has_figure or _may_name(sentence.text) else []
+            frames_by_sentence[index] = frames
+            speakers = {id(f): context.speaker_for(f.phrase, sentence.text) for f in frames}
+            for frame in frames:
+                frame.speaker = speakers[id(frame)]
+            if not has_figure:
+                continue
+            mentions = [m for m in find_numbers(sentence.text) if exclusion(sentence.text, m) is None]
+            if not mentions:
+                continue
+            if quotes is None:
+                quotes = quote_spans(text)
+            previous_reading: Reading | None = None
+            for position, mention in enumerate(mentions):
+                previous_end = mentions[position - 1].end if position else 0
+                next_start = len(sentence.text)
+                for later in mentions[position + 1 :]:
+                    glue = sentence.text[mention.end : later.stated_start]
+                    if _LIST_GLUE.match(glue) and len(glue) < 40:
+                        continue
+                    next_start = later.stated_start
+                    break
+                reading = classify(sentence.text, mention, previous_end, next_start, previous_reading)
+                if reading is None:
+                    continue
+                previous_reading = reading
+                claims.append(self._claim(document, text, sentence, sentences, index, mention, reading,
+                                          frames, frames_by_sentence, quotes, context))
+        return claims
+
+    def _claim(self, document: Document, text: str, sentence: Sentence, sentences: list[Sentence], index: int,
+               mention: NumberMention, reading: Reading, frames: list[Frame],
+               frames_by_sentence: dict[int, list[Frame]], quotes: list[tuple[int, int]],
+               context: DocumentContext) -> Claim:
+        absolute = sentence.start + mention.start
+        in_quote = next(((a, b) for a, b in quotes if a <= absolute < b), None)
+        local_quote = (in_quote[0] - sentence.start, in_quote[1] - sentence.start) if in_quote else None
+        frame = _choose_frame(frames, mention.start, local_quote)
+        speaker: Speaker | None = frame.speaker if frame else None
+        if frame and speaker and speaker.kind in ("person", "org", "plural") and speaker.name and \
+                speaker.name.lower() in ("he", "she", "it", "they", "we", "i"):
+            earlier = [f for f in frames if f is not frame and f.speaker and f.speaker.name and
+                       f.speaker.name.lower() not in ("he", "she", "it", "they", "we", "i")]
+            if earlier:
+                speaker = earlier[0].speaker
+        frame_date = frame.date if frame else None
+        if speaker is None and in_quote:
+            speaker, frame_date = self._quote_speaker(text, in_quote, sentences, index, frames_by_sentence, context)
+        if speaker is None:
+            speaker = Speaker.media()
+        claim_date, basis = self._date(sentence.text, frame_date, document.published)
+        clause = sentence.text[max(0, mention.start - 80) : mention.end + 80]
+        return Claim(
+            doc=document.id,
+            quote=sentence.text,
+            start=absolute,
+            end=sentence.start + mention.end,
+            value=mention.value,
+            low=mention.low,
+            high=mention.high,
+            qualifier=mention.qualifier,
+            metric=reading.metric,
+            item=reading.item,
+            subject=reading.subject,
+            claimant=speaker.name,
+            side=speaker.side,
+            date=claim_date,
+            date_basis=basis,
+            period=_period(clause),
+            location=_location(sentence.text[max(0, mention.start - 60) : mention.end + 100], sentence.text),
+            stated=sentence.text[mention.stated_start : mention.end],
+        )
+
+    @staticmethod
+    def _quote_speaker(text: str, span: tuple[int, int], sentences: list[Sentence], index: int,
+                       frames_by_sentence: dict[int, list[Frame]], context: DocumentContext
+                       ) -> tuple[Speaker | None, tuple[dt.date | None, str] | None]:
+        """The speaker of a quotation: a frame right after or before it, or in the sentence before."""
+        for other in range(index, min(index + 3, len(sentences))):
+            candidate = sentences[other]
+            if candidate.start > span[1] + 5:
+                break
+            for frame in frames_by_sentence.get(other, []):
+                absolute = candidate.start + frame.verb_start
+                if span[1] - 2 <= absolute <= span[1] + 80 and frame.speaker:
+                    return frame.speaker, frame.date
+        for other in range(index - 1, max(-1, index - 3), -1):
+            candidate = sentences[other]
+            if candidate.paragraph != sentences[index].paragraph and other != index - 1:
+                break
+            frames = frames_by_sentence.get(other, [])
+            if frames and frames[-1].speaker:
+                return frames[-1].speaker, frames[-1].date
+        return None, None
+
+    @staticmethod
+    def _date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
+              published: dt.date | None) -> tuple[dt.date | None, str]:
+        as_of = re.search(r"\b(?:as\s+of|as\s+at|by|up\s+to|through)\s+", sentence, re.I)
+        if as_of:
+            from figures.dates import find_date_phrases, resolve
+
+            for found in find_date_phrases(sentence[as_of.end() : as_of.end() + 25]):
+                if found.start() == 0:
+                    resolved = resolve(found, published)
+                    if resolved[0]:
+                        return resolved
+        if frame_date is not None:
+            if frame_date[0] is not None or frame_date[1] == "unknown":
+                return frame_date
+        leading = re.match(r"\s*(?:on\s+)?(yesterday|last\s+night|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b", sentence, re.I)
+        if leading and published:
+            from figures.dates import find_date_phrases, resolve
+
+            found = find_date_phrases(leading.group(0))
+            if found:
+                return resolve(found[0], published)
+        if published:
+            return published, "published"
+        return None, "unknown"
+
+
+def _may_name(text: str) -> bool:
+    """Sentences without figures still introduce claimants for later back-references."""
+    return "said" in text or "according" in text or "says" in text
+
+
+_EXTRACTOR = Extractor()
+
+
+def extract_claims(document: Document) -> list[Claim]:
+    """Every figure claim in a document (offsets into `document.full_text`)."""
+    return _EXTRACTOR.extract(document)
+
+
+CSV_FIELDS = [f for f in Claim.__dataclass_fields__]
+
+
+def iter_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files under the given paths, folders walked recursively in a stable order."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        else:
+            yield path
+
+
+def _documents_for(path: Path) -> list[Document]:
+    try:
+        from figures.ingest import read_path  # type: ignore[attr-defined]
+    except ImportError:
+        from figures.documents import read_text_file
+
+        return [read_text_file(path)]
+    return list(read_path(path))
+
+
+def extract_paths_to_stream(paths: Iterable[str | Path], fmt: str, out: IO[str], err: IO[str]) -> int:
+    """The `extract` command: claims of every readable file to `out`, one message per failure to `err`.
+
+    Exit status 0 when at least one file was read, 1 when none could be.
+    """
+    from figures.documents import DocumentError
+
+    writer = None
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+    read = failed = 0
+    for path in iter_paths(paths):
+        try:
+            documents = _documents_for(path)
+        except DocumentError as error:
+            failed += 1
+            print(f"error: {error}", file=err)
+            continue
+        except FileNotFoundError:
+            failed += 1
+            print(f"error: {path}: no such file", file=err)
+            continue
+        read += 1
+        for document in documents:
+            for claim in extract_claims(document):
+                row = claim.to_dict()
+                if writer:
+                    writer.writerow(row)
+                else:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if read == 0:
+        print("error: no file could be read", file=err)
+        return 1
+    return 0

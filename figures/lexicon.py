@@ -1,0 +1,152 @@
+"""Cue words, qualifiers, claimants, sides and places: loaded once from figures/data/*.csv.
+
+Adding a claimant or a cue word is a one-line data change; no code is touched.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).with_name("data")
+
+
+def read_table(name: str) -> list[dict[str, str]]:
+    """Rows of figures/data/NAME as dicts; lines starting with # are comments."""
+    with (DATA_DIR / name).open(encoding="utf-8", newline="") as handle:
+        lines = [line for line in handle if line.strip() and not line.lstrip().startswith("#")]
+    return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(lines)]
+
+
+def phrase_pattern(phrases: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    """One regex matching any phrase as whole words, longest first; spaces match any whitespace."""
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    parts = []
+    for phrase in ordered:
+        body = r"\s+".join(re.escape(word) for word in phrase.split())
+        left = r"\b" if phrase[:1].isalnum() else ""
+        right = r"\b" if phrase[-1:].isalnum() else ""
+        parts.append(f"{left}{body}{right}")
+    return re.compile("|".join(parts), flags)
+
+
+@dataclass(frozen=True)
+class Cue:
+    phrase: str
+    metric: str
+    item: str | None
+    role: str  # "verb" (killed, captured), "noun" (deaths, casualties), "item" (tanks)
+
+
+@dataclass(frozen=True)
+class ClaimantEntry:
+    pattern: str  # regex, matched case-insensitively as whole words
+    canonical: str
+    side: str
+    kind: str  # "person", "org", "media", "generic"
+
+
+@lru_cache(maxsize=None)
+def qualifiers() -> dict[str, list[tuple[str, str]]]:
+    """{'before': [(phrase, qualifier), ...], 'after': [...]}, longest phrases first."""
+    table: dict[str, list[tuple[str, str]]] = {"before": [], "after": []}
+    for row in read_table("qualifiers.csv"):
+        table[row["position"]].append((row["phrase"].lower(), row["qualifier"]))
+    for rows in table.values():
+        rows.sort(key=lambda pair: len(pair[0]), reverse=True)
+    return table
+
+
+@lru_cache(maxsize=None)
+def vague_quantities() -> dict[str, float]:
+    return {row["phrase"].lower(): float(row["value"]) for row in read_table("vague.csv")}
+
+
+@lru_cache(maxsize=None)
+def cues() -> list[Cue]:
+    return [
+        Cue(row["phrase"].lower(), row["metric"], row["item"] or None, row["role"])
+        for row in read_table("cues.csv")
+    ]
+
+
+@lru_cache(maxsize=None)
+def cue_index() -> dict[str, Cue]:
+    return {cue.phrase: cue for cue in cues()}
+
+
+@lru_cache(maxsize=None)
+def cue_pattern() -> re.Pattern[str]:
+    return phrase_pattern([cue.phrase for cue in cues()])
+
+
+@lru_cache(maxsize=None)
+def subjects() -> list[tuple[str, str, str]]:
+    """(noun, subject, nationality_mode) rows; mode 'military' means the subject
+    takes the nationality of an adjective in front ('Russian soldiers')."""
+    return [(row["noun"].lower(), row["subject"], row["mode"]) for row in read_table("subjects.csv")]
+
+
+@lru_cache(maxsize=None)
+def subject_index() -> dict[str, tuple[str, str]]:
+    return {noun: (subject, mode) for noun, subject, mode in subjects()}
+
+
+@lru_cache(maxsize=None)
+def subject_pattern() -> re.Pattern[str]:
+    return phrase_pattern([noun for noun, _, _ in subjects()])
+
+
+@lru_cache(maxsize=None)
+def nationalities() -> dict[str, str]:
+    """Adjective or country word -> country ('Russian' -> 'Russia')."""
+    return {row["word"].lower(): row["country"] for row in read_table("nationalities.csv")}
+
+
+@lru_cache(maxsize=None)
+def claimants() -> list[ClaimantEntry]:
+    return [
+        ClaimantEntry(row["pattern"], row["canonical"], row["side"], row["kind"])
+        for row in read_table("claimants.csv")
+    ]
+
+
+@lru_cache(maxsize=None)
+def places() -> dict[str, str]:
+    """Place name -> country it belongs to (for locations and for sides of local officials)."""
+    return {row["place"]: row["country"] for row in read_table("places.csv")}
+
+
+@lru_cache(maxsize=None)
+def reporting_verbs() -> list[str]:
+    return [row["verb"].lower() for row in read_table("reporting_verbs.csv")]
+
+
+@lru_cache(maxsize=None)
+def item_verbs() -> dict[str, str]:
+    """Verb phrase -> effect on an item count: loss, shot_down, strike, aid."""
+    return {row["phrase"].lower(): row["effect"] for row in read_table("item_verbs.csv")}
+
+
+@lru_cache(maxsize=None)
+def item_verb_pattern() -> re.Pattern[str]:
+    return phrase_pattern(list(item_verbs()))
+
+
+@lru_cache(maxsize=None)
+def np_words() -> dict[str, str]:
+    """Lower-case words allowed in a claimant phrase -> 'head', 'mod' or 'glue'."""
+    return {row["word"].lower(): row["role"] for row in read_table("np_words.csv")}
+
+
+@lru_cache(maxsize=None)
+def compiled_claimants() -> list[tuple[re.Pattern[str], ClaimantEntry]]:
+    return [(re.compile(rf"(?<![\w-])(?:{entry.pattern})(?![\w])", re.IGNORECASE), entry) for entry in claimants()]
+
+
+@lru_cache(maxsize=None)
+def place_pattern() -> re.Pattern[str]:
+    return phrase_pattern(list(places()), flags=0)

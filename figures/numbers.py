@@ -1,0 +1,287 @@
+"""Numbers in news text: digits, scale words, number words, vague quantities,
+ranges and the qualifiers around them ("at least", "about", "between ... and ...").
+
+`find_numbers(text)` returns every number mention with its value and bounds;
+`exclusion(text, mention)` says why a mention is not a count of anything
+(a year, a date, an age, a time, money, a percentage, a distance, a model name...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from text_to_num import text2num
+
+from figures.lexicon import qualifiers, vague_quantities
+
+SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
+
+UNITS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety"
+).split()
+WORD_SCALES = ("hundred", "thousand", "million", "billion")
+NUMBER_WORDS = frozenset(UNITS) | frozenset(WORD_SCALES) | {"dozen"}
+
+_DIGITS = (
+    r"(?<![\w.,/£$€#])"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?!\d)|\d{1,3}(?:[\u00a0\u202f\u2009 ]\d{3})+(?![\d,])|\d+)"
+    r"(?P<frac>\.\d+)?(?!\.\d)"
+    r"(?P<scale>\s?(?:million|billion|thousand)\b|(?:m|mn|mln|bn|k)\b)?"
+)
+_WORD = "|".join(sorted(UNITS + list(WORD_SCALES), key=len, reverse=True))
+_WORDS = (
+    rf"(?P<words>(?:\b(?:an?|half\s+an?)\s+(?:dozen|hundred|thousand|million)\b"
+    rf"|\b(?:{_WORD})\b(?:(?:[\s-]+|\s+and\s+)\b(?:{_WORD})\b)*)(?:\s+(?:million|billion)\b)?)"
+)
+
+
+@lru_cache(maxsize=None)
+def _vague_pattern() -> str:
+    phrases = sorted(vague_quantities(), key=len, reverse=True)
+    return "(?P<vague>" + "|".join(r"\b" + r"\s+".join(map(re.escape, p.split())) + r"\b" for p in phrases) + ")"
+
+
+@lru_cache(maxsize=None)
+def number_regex() -> re.Pattern[str]:
+    return re.compile(f"{_DIGITS}|{_WORDS}|{_vague_pattern()}", re.IGNORECASE)
+
+
+# Quick gate: a sentence without a digit or one of these words holds no figure.
+GATE_WORDS = NUMBER_WORDS | {"dozens", "hundreds", "thousands", "millions", "scores", "several", "handful"}
+
+
+@dataclass
+class NumberMention:
+    start: int  # offsets of the number itself (for a range: first number to last)
+    end: int
+    value: float
+    low: float | None = None
+    high: float | None = None
+    qualifier: str = "exact"
+    qualifier_start: int | None = None  # where a qualifier phrase in front begins
+    kind: str = "digits"  # digits, words, vague
+
+    @property
+    def stated_start(self) -> int:
+        return self.start if self.qualifier_start is None else self.qualifier_start
+
+
+def parse_digits(number: str, fraction: str | None = None, scale: str | None = None) -> float:
+    """'5,840' -> 5840; '300 000' -> 300000; ('1', '.2', 'million') -> 1200000."""
+    cleaned = re.sub(r"[,\s\u00a0\u202f\u2009]", "", number)
+    value = float(cleaned + (fraction or ""))
+    if scale:
+        value *= SCALES[scale.strip().lower()]
+    return value
+
+
+def parse_words(words: str) -> float | None:
+    """'twenty-one' -> 21; 'two thousand' -> 2000; 'a dozen' -> 12; 'half a million' -> 500000."""
+    text = re.sub(r"\s+", " ", words.lower().strip())
+    half = text.startswith("half ")
+    if half:
+        text = text[5:]
+    text = re.sub(r"^an? ", "one ", text)
+    if text.endswith("dozen"):
+        head = text[: -len("dozen")].strip()
+        base = parse_words(head) if head else 1.0
+        return None if base is None else base * 12
+    try:
+        value = float(text2num(text.replace(" and ", " "), "en"))
+    except ValueError:
+        tokens = re.split(r"[\s-]+", text)
+        if len(tokens) > 1:
+            try:
+                value = float(text2num(" ".join(tokens), "en"))
+            except ValueError:
+                return None
+        else:
+            return None
+    return value / 2 if half else value
+
+
+def _qualifier_before(text: str, start: int) -> tuple[str, int] | None:
+    window = text[max(0, start - 40) : start].lower()
+    stripped = window.rstrip()
+    if len(stripped) == len(window) and window:
+        return None  # no space between phrase and number
+    for phrase, qualifier in qualifiers()["before"]:
+        if stripped.endswith(phrase):
+            begin = len(stripped) - len(phrase)
+            if begin > 0 and stripped[begin - 1].isalnum():
+                continue
+            return qualifier, start - (len(window) - begin)
+    return None
+
+
+def _qualifier_after(text: str, end: int) -> str | None:
+    window = text[end : end + 12].lower()
+    for phrase, qualifier in qualifiers()["after"]:
+        if phrase[0].isalnum():
+            if re.match(rf"\s+{re.escape(phrase)}\b", window):
+                return qualifier
+        elif window.startswith(phrase) and (len(window) == len(phrase) or not window[len(phrase)].isdigit()):
+            return qualifier
+    return None
+
+
+_RANGE_GLUE = re.compile(r"\s*(?:-|–|—|‑|to|-to-|and|or)\s*$", re.IGNORECASE)
+_BETWEEN = re.compile(r"\b(?:between|from)\s+$", re.IGNORECASE)
+
+
+def _raw_mentions(text: str) -> list[tuple[int, int, float, str, bool]]:
+    """(start, end, value, kind, has_scale) for every number-like span."""
+    found = []
+    for match in number_regex().finditer(text):
+        if match.group("num"):
+            value = parse_digits(match.group("num"), match.group("frac"), match.group("scale"))
+            found.append((match.start(), match.end(), value, "digits", bool(match.group("scale"))))
+        elif match.group("words"):
+            value = parse_words(match.group("words"))
+            if value is not None:
+                found.append((match.start(), match.end(), value, "words", False))
+        else:
+            phrase = re.sub(r"\s+", " ", match.group("vague").lower())
+            found.append((match.start(), match.end(), vague_quantities()[phrase], "vague", False))
+    return found
+
+
+def find_numbers(text: str) -> list[NumberMention]:
+    """Every number mention in `text`, ranges merged, qualifiers attached."""
+    raw = _raw_mentions(text)
+    mentions: list[NumberMention] = []
+    index = 0
+    while index < len(raw):
+        start, end, value, kind, scaled = raw[index]
+        if index + 1 < len(raw) and kind != "vague":
+            next_start, next_end, next_value, next_kind, next_scaled = raw[index + 1]
+            glue = text[end:next_start]
+            between = _BETWEEN.search(text[max(0, start - 12) : start])
+            is_dash = re.fullmatch(r"\s*[-–—‑]\s*|-to-|\s+to\s+", glue) is not None
+            is_and = re.fullmatch(r"\s+(?:and|to)\s+", glue, re.IGNORECASE) is not None
+            if next_kind != "vague" and len(glue) <= 6 and (is_dash or (between and is_and)):
+                low, high = value, next_value
+                if next_scaled and not scaled and low * 1000 <= high:
+                    low *= high / _unscaled(text[next_start:next_end], next_value)
+                if low < high:
+                    qualifier_start = start - len(between.group(0)) if between else None
+                    mentions.append(
+                        NumberMention(
+                            start, next_end, (low + high) / 2, low, high, "range",
+                            qualifier_start=qualifier_start, kind=kind,
+                        )
+                    )
+                    index += 2
+                    continue
+        mention = NumberMention(start, end, value, kind=kind)
+        if kind == "vague":
+            mention.qualifier, mention.low = "vague", value
+            before = _qualifier_before(text, start)
+            if before and before[0] == "at_least":
+                mention.qualifier_start = before[1]
+        else:
+            before = _qualifier_before(text, start)
+            after = _qualifier_after(text, end)
+            qualifier = before[0] if before else after
+            if qualifier:
+                mention.qualifier = qualifier
+                mention.qualifier_start = before[1] if before else None
+                if qualifier == "at_least":
+                    mention.low = value
+                elif qualifier == "at_most":
+                    mention.high = value
+        mentions.append(mention)
+        index += 1
+    return mentions
+
+
+def _unscaled(span: str, value: float) -> float:
+    match = re.match(r"[\d,.\s]+", span)
+    if not match:
+        return value
+    try:
+        return float(re.sub(r"[,\s]", "", match.group(0)))
+    except ValueError:
+        return value
+
+
+MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_AFTER_EXCLUDE = [
+    (re.compile(r"\s?(?:%|per\s?cent|percent|percentage)", re.I), "percentage"),
+    (re.compile(r"(?:st|nd|rd|th)\b", re.I), "ordinal"),
+    (re.compile(r"[\s-]?(?:years?|yrs?)[\s-]+old\b|-year-old", re.I), "age"),
+    (re.compile(r"\s?(?:am|pm|a\.m\.|p\.m\.|gmt|bst|cet|utc|hrs|h\b)\b|:\d\d", re.I), "time"),
+    (re.compile(r"[\s-]?(?:km|kilomet\w*|miles?|metres?|meters?|ft|feet|foot|inch\w*|mm|cm|kg|kilo\w*|"
+                r"tonnes?|tons?|sq|square|hectares?|acres?|mph|kph|degrees?|°|litres?|liters?|gallons?|"
+                r"barrels?|calibre|caliber|megawatts?|mw|kw|gw)\b", re.I), "measure"),
+    (re.compile(r"[\s-](?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|nights?|"
+                r"mornings?|evenings?|rounds? of talks)\b", re.I), "duration"),
+    (re.compile(r"\s?(?:dollars|euros?|pounds|sterling|roubles|rubles|hryvnias?|shekels|usd|eur|gbp|uah|"
+                r"rupees|yuan)\b", re.I), "money"),
+    (re.compile(r"\s(?:times|views|followers|likes|shares|retweets|pages|words|votes|points)\b", re.I), "count of non-people"),
+    (re.compile(rf"\s{MONTHS}\b\.?(?!\w)", re.I), "date"),
+    (re.compile(r"\s(?:of|in)\s(?:them|those|the|these|his|her|their|our|its)\b", re.I), "partitive"),
+    (re.compile(r"-(?!strong|plus|odd|to-)[a-z]", re.I), "compound"),
+    (re.compile(r"\s?/\s?\d"), "fraction"),
+]
+_BEFORE_EXCLUDE = [
+    (re.compile(r"[$£€¥₴]\s?$|\b(?:us\$|usd|eur|gbp|uah|rs\.?)\s?$", re.I), "money"),
+    (re.compile(rf"\b{MONTHS}\.?\s$", re.I), "date"),
+    (re.compile(r"\b(?:no\.?|number|nr\.?|article|resolution|page|route|highway|flight|room|vol\.?|chapter|"
+                r"section|paragraph|covid|level|category|phase|grade|block|unit|apartment|apt\.?|street|"
+                r"model|version|platform|gate|terminal|brigade|battalion|regiment|division|squad|"
+                r"verse|day|week|year|the year|season|episode|part|stage|round|class|group|code|"
+                r"\+)\s?$", re.I), "label"),
+    (re.compile(r"[A-Za-z]-\s?$"), "model name"),
+    (re.compile(r"\b(?:aged|age|ages)\s$", re.I), "age"),
+    (re.compile(r"[+#]\s?$"), "label"),
+]
+_YEAR_CONTEXT = re.compile(
+    r"\b(?:in|since|of|by|from|until|till|to|year|summer|winter|spring|autumn|fall|early|late|mid|end|"
+    r"before|after|during|between|and|the)\s$",
+    re.I,
+)
+_AGE = re.compile(r"[A-Z][\w'’.-]+,\s$")
+
+
+def exclusion(text: str, mention: NumberMention) -> str | None:
+    """Why this mention is not a figure claim, or None when it may be one."""
+    if mention.kind == "vague":
+        return None
+    after = text[mention.end : mention.end + 40]
+    before = text[max(0, mention.start - 30) : mention.start]
+    for pattern, reason in _AFTER_EXCLUDE:
+        if pattern.match(after):
+            if reason == "ordinal" and mention.kind != "digits":
+                continue
+            return reason
+    for pattern, reason in _BEFORE_EXCLUDE:
+        if pattern.search(before):
+            return reason
+    span = text[mention.start : mention.end]
+    if (
+        mention.kind == "digits"
+        and mention.qualifier != "range"
+        and re.fullmatch(r"1[89]\d\d|20\d\d", span)
+        and (_YEAR_CONTEXT.search(before) or not re.match(r"\s+[a-z]", after) or re.match(r"[,.;)]", after))
+    ):
+        return "year"
+    if mention.qualifier == "range" and re.fullmatch(r"(?:1[89]|20)\d\d\s*[-–—]\s*(?:1[89]|20)?\d\d", span):
+        return "year range"
+    if _AGE.search(before) and re.match(r"\s?(?:,|\)|;|\.\s|\s(?:who|said|told|from|and|was|is|has)\b)", after):
+        return "age"
+    if re.match(r"\s*\((?:\d{1,3})\)", after) is None and re.search(r"\(\s?$", before) and re.match(r"\s?\)", after) and mention.value < 120:
+        if re.search(r"[A-Z][a-z]+\s\($", before):
+            return "age"
+    if mention.kind == "words" and span.lower() == "one":
+        if re.match(r"\s+(?:of|another|day|side|way|thing|time|point|hand|year|month|week|another|last|more time|or two)\b", after, re.I):
+            return "not a count"
+        if re.search(r"\b(?:no|any|every|some|each|the)\s$", before, re.I):
+            return "not a count"
+    return None

@@ -1,0 +1,740 @@
+"""The claims store: documents, their claims, people's corrections, and mentions, on SQLAlchemy 2.
+
+SQLite file by default (WAL, busy timeout), PostgreSQL when FIGURES_DATABASE_URL or
+the caller names one. Writers are serialised (SQLite ``BEGIN IMMEDIATE``, a
+PostgreSQL advisory lock) so concurrent ingests neither fail nor duplicate; readers
+never wait. Extraction runs before the write transaction opens.
+
+Claims rows hold the *effective* values (the extractor's, with corrections applied),
+so every read and every SQL filter sees corrected values; the extractor's own values
+are kept in ``original`` once a correction changes a row, and every correction stays
+in ``corrections``, keyed by document and claim key so re-extraction re-attaches it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, insert, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from figures.documents import DocumentError
+from figures.model import DATE_BASES, METRICS, PERIODS, QUALIFIERS, Claim, Document
+from figures.store_schema import (
+    apply_groups,
+    claims,
+    corrections,
+    documents,
+    mention_clusters,
+    regroup_all,
+    store_meta,
+    upgrade,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DB_PATH = Path(__file__).resolve().parents[1] / "data" / "figures.db"
+CORRECTION_KINDS = ("edit", "reject", "confirm", "restore")
+EDITABLE_FIELDS = (
+    "value", "low", "high", "qualifier", "metric", "item", "subject",
+    "claimant", "side", "date", "date_basis", "period", "location",
+)
+CLAIM_FIELDS = (
+    "value", "low", "high", "qualifier", "metric", "item", "subject", "claimant", "side",
+    "date", "date_basis", "period", "location", "quote", "stated", "start", "end",
+)
+FACET_COLUMNS = ("metric", "subject", "claimant", "side", "outlet", "qualifier", "item", "location")
+_WRITE_LOCK_KEY = 7_245_001  # PostgreSQL advisory lock id for figures writers
+_IN_CHUNK = 500
+
+Extractor = Callable[[Document], list[Claim]]
+
+
+def resolve_database_url(explicit: str | None = None) -> str:
+    """explicit > FIGURES_DATABASE_URL > the SQLite file data/figures.db; plain paths mean SQLite files."""
+    url = (explicit or os.environ.get("FIGURES_DATABASE_URL") or "").strip()
+    if not url:
+        return f"sqlite:///{DEFAULT_DB_PATH}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    return url
+
+
+@dataclass
+class ClaimFilter:
+    """What the dashboard filters on; None (or an empty list) means no filter."""
+
+    metrics: list[str] | None = None
+    subjects: list[str] | None = None
+    claimants: list[str] | None = None
+    sides: list[str] | None = None
+    outlets: list[str] | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    text: str | None = None
+
+
+@dataclass
+class FileReport:
+    """What one file (or one batch of documents) did to the store."""
+
+    source: str
+    documents: int = 0
+    duplicates: int = 0
+    claims: int = 0
+    error: str | None = None
+    doc_ids: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class ReextractReport:
+    documents: int = 0
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    corrections_kept: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def claim_key(claim: Claim | Mapping[str, Any]) -> str:
+    """Stable identity of a claim inside its document: the number's span and the metric."""
+    get = claim.get if isinstance(claim, Mapping) else lambda name: getattr(claim, name)
+    return f"{int(get('start'))}:{int(get('end'))}:{get('metric')}"
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _claim_values(claim: Claim | Mapping[str, Any]) -> dict[str, Any]:
+    source = claim if isinstance(claim, Mapping) else claim.__dict__
+    values = {name: source.get(name) for name in CLAIM_FIELDS}
+    values["stated"] = values["stated"] or ""
+    values["date"] = _as_date(values["date"])
+    for name in ("value", "low", "high"):
+        values[name] = None if _missing(values[name]) else float(values[name])
+    for name in ("item", "claimant", "period", "location"):
+        if _missing(values[name]):
+            values[name] = None
+    values["start"], values["end"] = int(values["start"]), int(values["end"])
+    return values
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NaT
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if _missing(value) or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _coerce_field(name: str, value: Any) -> Any:
+    """A user's edit as the column's type, checked against the spec's enums."""
+    if name in ("value", "low", "high"):
+        if _missing(value) or value == "":
+            if name == "value":
+                raise ValueError("value cannot be empty")
+            return None
+        return float(value)
+    if name == "date":
+        return _as_date(value)
+    allowed = {
+        "metric": (*METRICS, "other"), "qualifier": QUALIFIERS, "date_basis": DATE_BASES, "period": PERIODS,
+    }.get(name)
+    text = None if _missing(value) else str(value).strip()
+    if allowed is not None and text not in allowed and not (name == "period" and not text):
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    if not text:
+        if name in ("subject", "side", "metric", "qualifier", "date_basis"):
+            raise ValueError(f"{name} cannot be empty")
+        return None
+    return text
+
+
+def _from_json(name: str, raw: str | None) -> Any:
+    value = json.loads(raw) if raw is not None else None
+    return _as_date(value) if name == "date" else value
+
+
+def _apply_corrections(base: dict[str, Any], rows: Iterable[Any]) -> dict[str, Any]:
+    """Effective values and flags: the extractor's values with each correction applied in order."""
+    values = dict(base)
+    flags = {"confirmed": False, "rejected": False, "corrected": False}
+    for row in rows:
+        if row.kind == "edit" and row.field in EDITABLE_FIELDS:
+            values[row.field] = _from_json(row.field, row.new_value)
+            flags["corrected"] = True
+        elif row.kind == "reject":
+            flags["rejected"] = True
+        elif row.kind == "restore":
+            flags["rejected"] = False
+        elif row.kind == "confirm":
+            flags["confirmed"] = True
+    return {**values, **flags}
+
+
+def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Store:
+    """The claims database. Safe to share across threads; one per process is enough."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        extractor: Extractor | None = None,
+        extractor_version: str | None = None,
+    ):
+        self.url = resolve_database_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        self._extractor = extractor
+        self._extractor_version = extractor_version
+        self.engine = self._make_engine()
+        with self.engine.connect() as conn:
+            from figures.store_schema import SCHEMA_VERSION, current_version
+
+            ready = current_version(conn) == SCHEMA_VERSION
+        if not ready:
+            with self._write() as conn:
+                upgrade(conn)
+
+    # ------------------------------------------------------------ plumbing
+
+    def _make_engine(self) -> Engine:
+        if not self.is_sqlite:
+            return create_engine(self.url, pool_pre_ping=True)
+        database = self.url.split("///", 1)[-1] if "///" in self.url else ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(self.url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Take transaction control from the sqlite3 module so writers can BEGIN IMMEDIATE.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA busy_timeout = 60000")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get("figures_write")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction; writers queue here instead of failing on each other."""
+        with self.engine.connect() as conn:
+            conn.execution_options(figures_write=True)
+            with conn.begin():
+                if not self.is_sqlite:
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_LOCK_KEY})")
+                yield conn
+
+    @staticmethod
+    def _bump(conn: Connection) -> None:
+        conn.execute(update(store_meta).where(store_meta.c.id == 1).values(revision=store_meta.c.revision + 1))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def extractor_version(self) -> str:
+        if self._extractor_version is None:
+            from figures.extract import EXTRACTOR_VERSION
+
+            self._extractor_version = EXTRACTOR_VERSION
+        return self._extractor_version
+
+    def _extract(self, document: Document) -> list[Claim]:
+        if self._extractor is None:
+            from figures.extract import extract_claims
+
+            self._extractor = extract_claims
+        return self._extractor(document)
+
+    def _insert_or_ignore(self, table: Any, conflict: list[str]) -> Any:
+        if self.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        return dialect_insert(table).on_conflict_do_nothing(index_elements=conflict)
+
+    # ------------------------------------------------------------ ingestion
+
+    def ingest_documents(self, documents_: Iterable[Document], source: str = "") -> FileReport:
+        """Store documents (skipping ones already stored) and their claims, all in one transaction."""
+        docs = list(documents_)
+        report = FileReport(source=source or next((d.source for d in docs if d.source), "") or "")
+        try:
+            unique: dict[str, Document] = {}
+            for document in docs:
+                unique.setdefault(document.content_hash, document)
+            report.duplicates = len(docs) - len(unique)
+            known = self._known_hashes(list(unique))
+            report.duplicates += len(known)
+            fresh = [(h, d) for h, d in unique.items() if h not in known]
+            version = self.extractor_version if fresh else None
+            extracted = [(h, d, self._extract(d)) for h, d in fresh]
+            with self._write() as conn:
+                self._bump(conn)
+                keys: set[tuple] = set()
+                for content_hash, document, found in extracted:
+                    document_id = self._insert_document(conn, document, content_hash, version)
+                    if document_id is None:
+                        report.duplicates += 1
+                        continue
+                    rows = self._claim_rows(document_id, document.id, found, version)
+                    if rows:
+                        conn.execute(insert(claims), rows)
+                    keys.update((r["metric"], r["subject"], r["claimant"], r["value"]) for r in rows)
+                    report.documents += 1
+                    report.claims += len(rows)
+                    report.doc_ids.append(document.id)
+                self._regroup(conn, keys)
+        except DocumentError as exc:
+            return FileReport(source=report.source, error=exc.problem)
+        except (SQLAlchemyError, ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
+            log.exception("ingesting %s failed", report.source)
+            return FileReport(source=report.source, error=f"{type(exc).__name__}: {exc}")
+        return report
+
+    def ingest_paths(self, paths: Sequence[str | Path], **limits: Any) -> list[FileReport]:
+        """Ingest files, folders and archives; one transaction and one report per file (or archive member)."""
+        from figures.ingest import iter_documents
+
+        reports = []
+        for source, items in groupby(iter_documents(paths, **limits), key=lambda item: item.source):
+            batch = list(items)
+            errors = [item for item in batch if isinstance(item, DocumentError)]
+            if errors:
+                reports.append(FileReport(source=str(source), error="; ".join(e.problem for e in errors)))
+            else:
+                reports.append(self.ingest_documents(batch, source=str(source)))
+        return reports
+
+    def ingest_upload(self, name: str, data: bytes, **limits: Any) -> FileReport:
+        """Ingest an uploaded file's bytes (any supported type, zip included) as one transaction."""
+        from figures.ingest import documents_from_bytes
+
+        try:
+            docs = documents_from_bytes(name, data, **limits)
+        except DocumentError as exc:
+            return FileReport(source=name, error=exc.problem)
+        for document in docs:
+            document.source = document.source or name
+        return self.ingest_documents(docs, source=name)
+
+    def _known_hashes(self, hashes: list[str]) -> set[str]:
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for chunk in _chunks(hashes):
+                found.update(conn.execute(select(documents.c.content_hash).where(documents.c.content_hash.in_(chunk)))
+                             .scalars())
+        return found
+
+    def _insert_document(self, conn: Connection, document: Document, content_hash: str, version: str | None
+                         ) -> int | None:
+        statement = self._insert_or_ignore(documents, ["content_hash"]).values(
+            doc_key=document.id,
+            content_hash=content_hash,
+            title=document.title,
+            url=document.url,
+            outlet=document.outlet,
+            published=document.published,
+            source=document.source,
+            text=document.text,
+            meta=json.dumps(document.meta, default=str) if document.meta else None,
+            extractor_version=version,
+            ingested_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        ).returning(documents.c.id)
+        return conn.execute(statement).scalar_one_or_none()
+
+    @staticmethod
+    def _claim_rows(document_id: int, doc_key: str, found: Iterable[Claim | Mapping[str, Any]],
+                    version: str | None) -> list[dict[str, Any]]:
+        rows: dict[str, dict[str, Any]] = {}
+        for claim in found:
+            values = _claim_values(claim)
+            values["metric"] = values["metric"] or "other"
+            key = claim_key(values)
+            rows.setdefault(key, {
+                **values, "document_id": document_id, "claim_key": key, "doc": doc_key,
+                "extractor_version": version, "original": None,
+                "confirmed": False, "rejected": False, "corrected": False,
+            })
+        return list(rows.values())
+
+    # ------------------------------------------------------------ mention groups
+
+    def _regroup(self, conn: Connection, keys: Iterable[tuple]) -> None:
+        """Recompute the mention groups of claims sharing these (metric, subject, claimant, value) keys."""
+        c = claims.c
+        changes = []
+        for metric, subject, claimant, value in keys:
+            rows = conn.execute(
+                select(c.id, c.date, c.mention_group).where(
+                    c.metric == metric,
+                    c.subject == subject,
+                    c.value == value,
+                    c.claimant.is_(None) if claimant is None else c.claimant == claimant,
+                )
+            ).all()
+            existing = {row.id: row.mention_group for row in rows}
+            for cluster in mention_clusters([(row.id, row.date) for row in rows]):
+                group = min(cluster)
+                changes.extend({"b_id": i, "b_group": group} for i in cluster if existing[i] != group)
+        apply_groups(conn, changes)
+
+    def regroup_mentions(self) -> int:
+        """Recompute every mention group; returns how many claims changed group."""
+        with self._write() as conn:
+            self._bump(conn)
+            return regroup_all(conn)
+
+    # ------------------------------------------------------------ bulk loading
+
+    def bulk_load_claims(
+        self,
+        claims_: Iterable[Claim | Mapping[str, Any]] | pd.DataFrame,
+        documents_: Iterable[Document] = (),
+        *,
+        extractor_version: str | None = None,
+        batch_size: int = 10_000,
+    ) -> int:
+        """Load many claims fast (batched inserts, one transaction); returns claims inserted.
+
+        Each claim's ``doc`` names its document by ``Document.id``: documents passed in
+        are stored first (deduplicated by content); a claim whose document is not
+        stored gets a placeholder document (no text) so claims-only exports load too.
+        Claims already stored (same document and claim key) are skipped.
+        """
+        if isinstance(claims_, pd.DataFrame):
+            claims_ = (dict(zip(claims_.columns, row)) for row in claims_.itertuples(index=False, name=None))
+        version = extractor_version or self._extractor_version or "bulk"
+        inserted = 0
+        with self._write() as conn:
+            self._bump(conn)
+            doc_ids: dict[str, int] = {}
+            for document in documents_:
+                document_id = self._insert_document(conn, document, document.content_hash, version)
+                if document_id is not None:
+                    doc_ids[document.id] = document_id
+            batch: list[Claim | Mapping[str, Any]] = []
+            for claim in claims_:
+                batch.append(claim)
+                if len(batch) >= batch_size:
+                    inserted += self._load_batch(conn, batch, doc_ids, version)
+                    batch = []
+            if batch:
+                inserted += self._load_batch(conn, batch, doc_ids, version)
+            regroup_all(conn)
+        return inserted
+
+    def _load_batch(self, conn: Connection, batch: list[Any], doc_ids: dict[str, int], version: str) -> int:
+        def doc_of(claim: Any) -> str:
+            return str(claim["doc"] if isinstance(claim, Mapping) else claim.doc)
+
+        missing = sorted({doc_of(claim) for claim in batch} - doc_ids.keys())
+        for chunk in _chunks(missing):
+            for key, document_id in conn.execute(
+                select(documents.c.doc_key, func.max(documents.c.id))
+                .where(documents.c.doc_key.in_(chunk))
+                .group_by(documents.c.doc_key)
+            ):
+                doc_ids[key] = document_id
+        for key in missing:
+            if key not in doc_ids:
+                placeholder = Document(id=key, text="", meta={"placeholder": True})
+                content_hash = hashlib.sha256(f"claims-only:{key}".encode()).hexdigest()
+                document_id = self._insert_document(conn, placeholder, content_hash, version)
+                if document_id is None:
+                    document_id = conn.execute(
+                        select(documents.c.id).where(documents.c.content_hash == content_hash)
+                    ).scalar_one()
+                doc_ids[key] = document_id
+        rows: list[dict[str, Any]] = []
+        for doc_key, group in groupby(batch, key=doc_of):
+            rows.extend(self._claim_rows(doc_ids[doc_key], doc_key, group, version))
+        if not rows:
+            return 0
+        result = conn.execute(self._insert_or_ignore(claims, ["document_id", "claim_key"]), rows)
+        return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+
+    # ------------------------------------------------------------ reading
+
+    def _claims_select(self, filters: ClaimFilter | None, include_rejected: bool) -> Any:
+        c, d = claims.c, documents.c
+        columns = [
+            c.id.label("claim_id"), c.doc.label("doc_id"), c.mention_group,
+            *(c[name] for name in CLAIM_FIELDS),
+            d.title, d.outlet, d.url, d.published,
+            c.confirmed, c.rejected, c.corrected, c.extractor_version,
+        ]
+        statement = select(*columns).select_from(claims.join(documents, c.document_id == d.id))
+        conditions = []
+        if not include_rejected:
+            conditions.append(c.rejected.is_(False))
+        if filters is not None:
+            for values, column in (
+                (filters.metrics, c.metric), (filters.subjects, c.subject), (filters.claimants, c.claimant),
+                (filters.sides, c.side), (filters.outlets, d.outlet),
+            ):
+                if values:
+                    conditions.append(column.in_(list(values)))
+            if filters.date_from is not None:
+                conditions.append(c.date >= filters.date_from)
+            if filters.date_to is not None:
+                conditions.append(c.date <= filters.date_to)
+            if filters.text and filters.text.strip():
+                conditions.append(c.quote.icontains(filters.text.strip(), autoescape=True))
+        if conditions:
+            statement = statement.where(and_(*conditions))
+        return statement.order_by(c.date, c.id)
+
+    def claims_frame(self, filters: ClaimFilter | None = None, include_rejected: bool = False,
+                     limit: int | None = None) -> pd.DataFrame:
+        """One row per claim, corrections applied, filtered in SQL."""
+        statement = self._claims_select(filters, include_rejected)
+        if limit is not None:
+            statement = statement.limit(limit)
+        with self.engine.connect() as conn:
+            result = conn.execute(statement)
+            frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        for name in ("date", "published"):
+            frame[name] = pd.to_datetime(frame[name])
+        for name in ("confirmed", "rejected", "corrected"):
+            frame[name] = frame[name].astype(bool)
+        for name in ("value", "low", "high"):
+            frame[name] = frame[name].astype("float64")
+        for name in ("claim_id", "start", "end"):
+            frame[name] = frame[name].astype("int64")
+        frame["mention_group"] = frame["mention_group"].astype("Int64")
+        return frame
+
+    def get_claim(self, claim_id: int) -> dict[str, Any] | None:
+        """One claim as a dict (corrections applied), or None."""
+        statement = self._claims_select(None, True).where(claims.c.id == claim_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(statement).mappings().first()
+        return dict(row) if row else None
+
+    def facet_values(self, column: str) -> list[str]:
+        """Distinct values of a filterable column among claims not rejected, sorted."""
+        if column not in FACET_COLUMNS:
+            raise ValueError(f"no facet {column!r}; choose from {', '.join(FACET_COLUMNS)}")
+        target = documents.c.outlet if column == "outlet" else claims.c[column]
+        statement = (
+            select(target).distinct()
+            .select_from(claims.join(documents, claims.c.document_id == documents.c.id))
+            .where(claims.c.rejected.is_(False), target.is_not(None))
+            if column == "outlet"
+            else select(target).distinct().where(claims.c.rejected.is_(False), target.is_not(None))
+        )
+        with self.engine.connect() as conn:
+            return sorted(str(value) for value in conn.execute(statement).scalars())
+
+    def count_documents(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(documents)).scalar_one())
+
+    def count_claims(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(claims)).scalar_one())
+
+    def state_token(self) -> str:
+        """Changes with every write to documents, claims or corrections: a cache key for readers."""
+        with self.engine.connect() as conn:
+            revision = conn.execute(select(store_meta.c.revision).where(store_meta.c.id == 1)).scalar_one()
+        return f"{hashlib.sha1(self.url.encode()).hexdigest()[:8]}:{revision}"
+
+    # ------------------------------------------------------------ corrections
+
+    def add_correction(self, claim_id: int, kind: str, field: str | None = None, value: Any = None,
+                       user: str = "anonymous") -> None:
+        """Record an edit, rejection, restore or confirmation, and apply it to the claim's row."""
+        if kind not in CORRECTION_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(CORRECTION_KINDS)}, not {kind!r}")
+        if kind == "edit":
+            if field not in EDITABLE_FIELDS:
+                raise ValueError(f"field must be one of {', '.join(EDITABLE_FIELDS)}, not {field!r}")
+            value = _coerce_field(field, value)
+        else:
+            field, value = None, None
+        user = (user or "anonymous").strip()[:200] or "anonymous"
+        with self._write() as conn:
+            row = conn.execute(select(claims).where(claims.c.id == claim_id)).first()
+            if row is None:
+                raise KeyError(f"no claim with id {claim_id}")
+            old = _json_value(getattr(row, field)) if field else None
+            conn.execute(insert(corrections).values(
+                document_id=row.document_id, claim_key=row.claim_key, claim_id=row.id, kind=kind, field=field,
+                old_value=json.dumps(old) if field else None,
+                new_value=json.dumps(_json_value(value)) if field else None,
+                user_name=user, created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            ))
+            base = json.loads(row.original) if row.original else {name: getattr(row, name) for name in CLAIM_FIELDS}
+            new = self._reapply(conn, row.id, row.document_id, row.claim_key, _claim_values(base))
+            self._regroup(conn, {(row.metric, row.subject, row.claimant, row.value),
+                                 (new["metric"], new["subject"], new["claimant"], new["value"])})
+            self._bump(conn)
+
+    @staticmethod
+    def _reapply(conn: Connection, row_id: int, document_id: int, key: str, base: dict[str, Any]
+                 ) -> dict[str, Any]:
+        """Set a claim row to `base` (the extractor's values) with its corrections applied."""
+        history = conn.execute(
+            select(corrections.c.kind, corrections.c.field, corrections.c.new_value)
+            .where(corrections.c.document_id == document_id, corrections.c.claim_key == key)
+            .order_by(corrections.c.id)
+        ).all()
+        effective = _apply_corrections(base, history)
+        original = json.dumps({k: _json_value(v) for k, v in base.items()}) if history else None
+        conn.execute(update(claims).where(claims.c.id == row_id).values(**effective, original=original))
+        return effective
+
+    def corrections_frame(self) -> pd.DataFrame:
+        """Every correction, oldest first, with the claim it applies to now."""
+        k = corrections.c
+        current = (
+            select(claims.c.id)
+            .where(claims.c.document_id == k.document_id, claims.c.claim_key == k.claim_key)
+            .scalar_subquery()
+        )
+        statement = select(
+            func.coalesce(current, k.claim_id).label("claim_id"), k.kind, k.field, k.old_value, k.new_value,
+            k.user_name.label("user"), k.created_at, documents.c.doc_key.label("doc_id"), k.claim_key,
+        ).select_from(corrections.join(documents, documents.c.id == k.document_id)).order_by(k.id)
+        with self.engine.connect() as conn:
+            result = conn.execute(statement)
+            frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+        for name in ("old_value", "new_value"):
+            frame[name] = pd.Series([json.loads(v) if isinstance(v, str) else None for v in frame[name]], dtype=object)
+        frame["created_at"] = pd.to_datetime(frame["created_at"])
+        return frame
+
+    # ------------------------------------------------------------ re-extraction
+
+    def reextract(self, only_outdated: bool = False) -> ReextractReport:
+        """Run the current extractor over stored documents, keeping every correction.
+
+        A new claim replaces the stored one with the same key (span and metric), or
+        failing that the only stored one on the same span, so ids and corrections stay;
+        claims the extractor no longer finds are removed, their corrections kept.
+        """
+        report = ReextractReport()
+        version = self.extractor_version
+        condition = documents.c.text != ""
+        if only_outdated:
+            condition = and_(condition, or_(documents.c.extractor_version.is_(None),
+                                            documents.c.extractor_version != version))
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(select(documents.c.id).where(condition).order_by(documents.c.id)).scalars())
+        for document_id in ids:
+            try:
+                self._reextract_one(document_id, version, report)
+            except (SQLAlchemyError, ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
+                log.exception("re-extracting document %s failed", document_id)
+                report.errors.append(f"document {document_id}: {type(exc).__name__}: {exc}")
+        return report
+
+    def _reextract_one(self, document_id: int, version: str, report: ReextractReport) -> None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(documents).where(documents.c.id == document_id)).first()
+        if row is None:
+            return
+        document = Document(
+            id=row.doc_key, text=row.text, title=row.title, url=row.url, outlet=row.outlet,
+            published=row.published, source=row.source, meta=json.loads(row.meta) if row.meta else {},
+        )
+        new_rows = {r["claim_key"]: r for r in self._claim_rows(document_id, row.doc_key, self._extract(document),
+                                                                  version)}
+        with self._write() as conn:
+            old_rows = {r.claim_key: r for r in conn.execute(select(claims).where(claims.c.document_id == document_id))}
+            keys = {(r.metric, r.subject, r.claimant, r.value) for r in old_rows.values()}
+            matched: dict[str, Any] = {key: old_rows[key] for key in new_rows if key in old_rows}
+            spare = {k: r for k, r in old_rows.items() if k not in matched}
+            for key in new_rows:
+                if key in matched:
+                    continue
+                same_span = [k for k, r in spare.items() if (r.start, r.end) == (new_rows[key]["start"],
+                                                                                  new_rows[key]["end"])]
+                if len(same_span) == 1:
+                    old = spare.pop(same_span[0])
+                    matched[key] = old
+                    moved = conn.execute(update(corrections).where(
+                        corrections.c.document_id == document_id, corrections.c.claim_key == old.claim_key
+                    ).values(claim_key=key))
+                    report.corrections_kept += max(moved.rowcount or 0, 0)
+            for key, new in new_rows.items():
+                if key in matched:
+                    old = matched[key]
+                    conn.execute(update(claims).where(claims.c.id == old.id).values(
+                        claim_key=key, doc=new["doc"], extractor_version=version))
+                    base = {name: new[name] for name in CLAIM_FIELDS}
+                    effective = self._reapply(conn, old.id, document_id, key, base)
+                    keys.add((effective["metric"], effective["subject"], effective["claimant"], effective["value"]))
+                    report.updated += 1
+                else:
+                    inserted = conn.execute(insert(claims).values(**new).returning(claims.c.id)).scalar_one()
+                    effective = self._reapply(conn, inserted, document_id, key, {n: new[n] for n in CLAIM_FIELDS})
+                    keys.add((effective["metric"], effective["subject"], effective["claimant"], effective["value"]))
+                    report.added += 1
+            if spare:
+                conn.execute(delete(claims).where(claims.c.id.in_([r.id for r in spare.values()])))
+                report.removed += len(spare)
+            conn.execute(update(documents).where(documents.c.id == document_id).values(extractor_version=version))
+            self._regroup(conn, keys)
+            self._bump(conn)
+        report.documents += 1
+
+
+def format_file_report(report: FileReport) -> str:
+    """One line per file for the command line."""
+    if report.error:
+        return f"{report.source}: FAILED: {report.error}"
+    return (f"{report.source}: {report.documents} new documents, {report.duplicates} already stored, "
+            f"{report.claims} claims")

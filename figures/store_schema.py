@@ -1,0 +1,271 @@
+"""The store's tables and their versioned upgrade path.
+
+``schema_version`` holds one row with the version of the tables. Opening a store
+runs the missing migrations in order inside one transaction, so an upgrade
+either completes or leaves the old tables and their data as they were. Each
+migration is a function from version N to N+1; a store newer than this code is
+refused rather than touched.
+
+Version history:
+  1. documents, claims, corrections.
+  2. claims.mention_group (links mentions of one claim across documents),
+     store_meta.revision (cache key for readers), indexes on the filter columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    inspect,
+    select,
+    update,
+)
+
+SCHEMA_VERSION = 2
+
+
+class SchemaError(RuntimeError):
+    """The database holds a schema this code cannot use."""
+
+
+def _base_tables(metadata: MetaData) -> tuple[Table, Table, Table, Table]:
+    """Version 1 of the tables; later versions add to these."""
+    version = Table("schema_version", metadata, Column("version", Integer, nullable=False))
+    documents = Table(
+        "documents",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("doc_key", String, nullable=False, index=True),
+        Column("content_hash", String(64), nullable=False, unique=True),
+        Column("title", Text),
+        Column("url", Text),
+        Column("outlet", String, index=True),
+        Column("published", Date),
+        Column("source", Text),
+        Column("text", Text, nullable=False),
+        Column("meta", Text),
+        Column("extractor_version", String),
+        Column("ingested_at", DateTime, nullable=False),
+    )
+    claims = Table(
+        "claims",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+        Column("claim_key", String, nullable=False),
+        Column("doc", String, nullable=False),
+        Column("quote", Text, nullable=False),
+        Column("start", Integer, nullable=False),
+        Column("end", Integer, nullable=False),
+        Column("value", Float, nullable=False),
+        Column("low", Float),
+        Column("high", Float),
+        Column("qualifier", String, nullable=False),
+        Column("metric", String, nullable=False),
+        Column("item", String),
+        Column("subject", String, nullable=False),
+        Column("claimant", String),
+        Column("side", String, nullable=False),
+        Column("date", Date),
+        Column("date_basis", String, nullable=False),
+        Column("period", String),
+        Column("location", String),
+        Column("stated", Text, nullable=False, default=""),
+        Column("extractor_version", String),
+        # The extractor's own values (JSON), kept once a correction changes the row.
+        Column("original", Text),
+        Column("confirmed", Boolean, nullable=False, default=False),
+        Column("rejected", Boolean, nullable=False, default=False),
+        Column("corrected", Boolean, nullable=False, default=False),
+        UniqueConstraint("document_id", "claim_key", name="uq_claims_document_key"),
+        Index("ix_claims_document", "document_id"),
+    )
+    corrections = Table(
+        "corrections",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        # Keyed by document and claim key, not by claim row, so re-extraction cannot orphan them.
+        Column("document_id", Integer, ForeignKey("documents.id", ondelete="CASCADE"), nullable=False),
+        Column("claim_key", String, nullable=False),
+        Column("claim_id", Integer),
+        Column("kind", String(16), nullable=False),
+        Column("field", String),
+        Column("old_value", Text),
+        Column("new_value", Text),
+        Column("user_name", String, nullable=False),
+        Column("created_at", DateTime, nullable=False),
+        Index("ix_corrections_claim", "document_id", "claim_key"),
+    )
+    return version, documents, claims, corrections
+
+
+def _v2_indexes(claims: Table) -> list[Index]:
+    return [
+        Index("ix_claims_mention_group", claims.c.mention_group),
+        Index("ix_claims_metric_date", claims.c.metric, claims.c.date),
+        Index("ix_claims_subject", claims.c.subject),
+        Index("ix_claims_claimant", claims.c.claimant),
+        Index("ix_claims_side", claims.c.side),
+        Index("ix_claims_date", claims.c.date),
+        Index("ix_claims_group_key", claims.c.metric, claims.c.subject, claims.c.value),
+    ]
+
+
+def v1_metadata() -> MetaData:
+    """The tables as version 1 created them (for the upgrade tests)."""
+    metadata = MetaData()
+    _base_tables(metadata)
+    return metadata
+
+
+metadata = MetaData()
+schema_version, documents, claims, corrections = _base_tables(metadata)
+claims.append_column(Column("mention_group", Integer))
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision", Integer, nullable=False),
+)
+V2_INDEXES = _v2_indexes(claims)
+
+
+# ---------------------------------------------------------------- mention groups
+
+GroupKey = tuple[str, str, str | None, float]
+
+
+def mention_clusters(rows: list[tuple[int, dt.date | None]]) -> Iterator[list[int]]:
+    """Split claims of one (metric, subject, claimant, value) into groups whose dates chain within a day.
+
+    Claims without a date form their own group.
+    """
+    dated = sorted((row for row in rows if row[1] is not None), key=lambda row: (row[1], row[0]))
+    undated = [row[0] for row in rows if row[1] is None]
+    cluster: list[int] = []
+    previous: dt.date | None = None
+    for claim_id, day in dated:
+        if cluster and previous is not None and (day - previous).days > 1:
+            yield cluster
+            cluster = []
+        cluster.append(claim_id)
+        previous = day
+    if cluster:
+        yield cluster
+    if undated:
+        yield undated
+
+
+def regroup_all(conn: Connection, batch: int = 20_000) -> int:
+    """Recompute every claim's mention group (min claim id of its group); returns rows changed.
+
+    Streams the claims in key order and writes changes in batches, so memory stays flat.
+    """
+    c = claims.c
+    result = conn.execution_options(stream_results=True, yield_per=batch).execute(
+        select(c.id, c.metric, c.subject, c.claimant, c.value, c.date, c.mention_group).order_by(
+            c.metric, c.subject, c.claimant, c.value
+        )
+    )
+    pending: list[tuple[int, int]] = []
+    changed = 0
+    current_key: GroupKey | None = None
+    members: list[tuple[int, dt.date | None, int | None]] = []
+
+    def flush_key() -> None:
+        existing = {claim_id: group for claim_id, _, group in members}
+        for cluster in mention_clusters([(claim_id, day) for claim_id, day, _ in members]):
+            group = min(cluster)
+            pending.extend((claim_id, group) for claim_id in cluster if existing[claim_id] != group)
+
+    def write() -> None:
+        nonlocal changed
+        apply_groups(conn, [{"b_id": claim_id, "b_group": group} for claim_id, group in pending])
+        changed += len(pending)
+        pending.clear()
+
+    for row in result:
+        key = (row.metric, row.subject, row.claimant, row.value)
+        if key != current_key:
+            flush_key()
+            members = []
+            current_key = key
+            if len(pending) >= batch:
+                write()
+        members.append((row.id, row.date, row.mention_group))
+    flush_key()
+    write()
+    return changed
+
+
+def apply_groups(conn: Connection, changes: list[dict[str, int]]) -> None:
+    """Write mention groups given as ``{"b_id": claim id, "b_group": group}`` rows."""
+    if changes:
+        conn.execute(
+            update(claims).where(claims.c.id == bindparam("b_id")).values(mention_group=bindparam("b_group")),
+            changes,
+        )
+
+
+# ---------------------------------------------------------------- migrations
+
+
+def _migrate_1_to_2(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE claims ADD COLUMN mention_group INTEGER")
+    for index in V2_INDEXES:
+        index.create(conn)
+    store_meta.create(conn)
+    conn.execute(store_meta.insert().values(id=1, revision=1))
+    regroup_all(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2}
+
+
+def current_version(conn: Connection) -> int | None:
+    """The stored schema version; None for an empty database."""
+    if not inspect(conn).has_table("schema_version"):
+        return None
+    version = conn.execute(select(schema_version.c.version)).scalar()
+    return int(version) if version is not None else None
+
+
+def upgrade(conn: Connection) -> int:
+    """Create or upgrade the tables to SCHEMA_VERSION inside the caller's transaction; returns the old version."""
+    version = current_version(conn)
+    if version is None:
+        if inspect(conn).has_table("documents"):
+            raise SchemaError("the database has figures tables but no schema_version row; refusing to guess")
+        metadata.create_all(conn)
+        for index in V2_INDEXES:
+            index.create(conn, checkfirst=True)
+        conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
+        conn.execute(store_meta.insert().values(id=1, revision=1))
+        return 0
+    if version > SCHEMA_VERSION:
+        raise SchemaError(
+            f"the database is at schema version {version}, newer than this code ({SCHEMA_VERSION}); upgrade figures"
+        )
+    old = version
+    while version < SCHEMA_VERSION:
+        MIGRATIONS[version](conn)
+        version += 1
+        conn.execute(update(schema_version).values(version=version))
+    return old

@@ -1,0 +1,448 @@
+"""The Streamlit dashboard (app.py) driven headless with streamlit.testing.v1.AppTest.
+
+Each test gets its own SQLite file through FIGURES_DATABASE_URL. Most tests seed
+the store with a fixed set of claims (bulk loader, no extractor involved) so the
+assertions do not depend on extraction quality; the demo, upload and paste tests
+go through the real pipeline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+import streamlit as st
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+
+from figures import views
+from figures.model import Document
+from figures.store import ClaimFilter, Store
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 90
+
+DOCS = [
+    Document(id="d1", text="dispatch one", title="Kyiv tally", outlet="Demo Wire",
+             url="https://example.org/one", published=dt.date(2022, 3, 1)),
+    Document(id="d2", text="dispatch two", title="Moscow toll", outlet="Sample Times",
+             url="https://example.org/two", published=dt.date(2022, 3, 25)),
+    Document(id="d3", text="dispatch three", title="UN count", outlet="Demo Wire",
+             url="https://example.org/three", published=dt.date(2022, 8, 2)),
+    Document(id="d4", text="dispatch four", title="Tank losses", outlet="Evening Post",
+             url="unknown", published=dt.date(2023, 4, 1)),
+]
+
+
+def claim(doc, n, value, claimant, side, date, metric="deaths", subject="Russian military", quote="", **extra):
+    row = dict(doc=doc, quote=quote or f"{claimant} said {value:,.0f} on {date}.", start=n, end=n + 3,
+               value=float(value), low=None, high=None, qualifier="exact", metric=metric, item=None,
+               subject=subject, claimant=claimant, side=side, date=date, date_basis="stated",
+               period=None, location=None, stated=None)
+    row.update(extra)
+    return row
+
+
+CLAIMS = [
+    claim("d1", 0, 5710, "Ukraine's General Staff", "Ukraine", "2022-03-01", qualifier="approx",
+          quote="Ukraine's General Staff said about 5,710 Russian soldiers had been killed."),
+    claim("d1", 10, 198, "Ukraine's General Staff", "Ukraine", "2022-03-01", metric="equipment", item="tanks"),
+    claim("d2", 0, 1351, "Sergei Rudskoy", "Russia", "2022-03-25",
+          quote="Sergei Rudskoy said 1,351 Russian soldiers had died."),
+    claim("d2", 10, 17700, "Ukraine's General Staff", "Ukraine", "2022-04-01", qualifier="approx"),
+    claim("d2", 20, 3000, "Scott Berrier", "United States", "2022-03-08", qualifier="range", low=2000, high=4000),
+    claim("d3", 0, 5327, "OHCHR", "United Nations", "2022-08-02", subject="civilians",
+          quote="The UN human rights office verified 5,327 civilian deaths."),
+    claim("d3", 10, 355, "OHCHR", "United Nations", "2022-08-02", subject="civilians", period="month"),
+    claim("d3", 20, 331, "OHCHR", "United Nations", "2022-03-04", subject="civilians"),
+    claim("d4", 0, 1907, "Oryx", "independent", "2023-04-01", metric="equipment", item="tanks",
+          qualifier="at_least", low=1907),
+    claim("d4", 10, 3616, "Ukraine's General Staff", "Ukraine", "2023-04-01", metric="equipment", item="tanks"),
+]
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches(monkeypatch):
+    for name in ("FIGURES_READ_ONLY", "FIGURES_EDITOR_PASSWORD", "FIGURES_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def empty_url(tmp_path, monkeypatch) -> str:
+    url = f"sqlite:///{tmp_path / 'figures.db'}"
+    monkeypatch.setenv("FIGURES_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def seeded_url(empty_url) -> str:
+    with Store(empty_url) as store:
+        assert store.bulk_load_claims(CLAIMS, DOCS) == len(CLAIMS)
+    return empty_url
+
+
+def run_app(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def restart() -> AppTest:
+    """A new app process as far as the app can tell: no cached store, frames or state."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return run_app()
+
+
+def chart_frames(at: AppTest) -> list[pd.DataFrame]:
+    """The point data of every chart on the page (the layer with the tooltips)."""
+    frames = []
+    for element in at.get("vega_lite_chart"):
+        for dataset in element.proto.datasets:
+            frame = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+            if "n_claims" in frame and "claimant" in frame and len(frame) > 0:
+                frames.append(frame)
+                break
+    return frames
+
+
+def chart_claimants(at: AppTest) -> set[str]:
+    return {c for frame in chart_frames(at) for c in frame["claimant"]}
+
+
+def claims_table(at: AppTest) -> pd.DataFrame:
+    return at.dataframe(key="claims_table").value
+
+
+def capture_downloads(monkeypatch) -> dict[str, object]:
+    """Deferred download callables by file name, as the app registers them."""
+    captured: dict[str, object] = {}
+    original = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        captured[file_name] = data_callable
+        return original(self, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
+    return captured
+
+
+def tab_labels(at: AppTest) -> list[str]:
+    return [t.label for t in at.tabs]
+
+
+# ---------------------------------------------------------------- first start
+
+
+def test_first_start_ingests_the_demo_through_the_pipeline(empty_url):
+    demo = views.demo_paths()
+    assert len(demo) >= 40
+    at = run_app()
+    with Store(empty_url) as store:
+        assert store.count_documents() == len(demo)
+        frame = store.claims_frame()
+    assert len(frame) >= 40
+    assert set(frame["metric"]) >= {"deaths", "refugees"}
+    # the charts show competing claimants on the biggest series
+    assert len(chart_frames(at)) >= 2
+    assert len(chart_claimants(at)) >= 3
+    assert len(claims_table(at)) == min(len(frame), views.TABLE_LIMIT)
+    # a second start does not ingest the demo again
+    restart()
+    with Store(empty_url) as store:
+        assert store.count_documents() == len(demo)
+
+
+# ---------------------------------------------------------------- filters
+
+
+def test_each_filter_changes_chart_data_and_table(seeded_url):
+    at = run_app()
+    assert len(claims_table(at)) == len(CLAIMS)
+    everyone = chart_claimants(at)
+    assert {"Ukraine's General Staff", "Sergei Rudskoy", "OHCHR", "Oryx"} <= everyone
+
+    cases = [
+        ("f_metrics", ["equipment"], lambda t: set(t["metric"]) == {"equipment"}, {"Ukraine's General Staff", "Oryx"}),
+        ("f_subjects", ["civilians"], lambda t: set(t["subject"]) == {"civilians"}, {"OHCHR"}),
+        ("f_claimants", ["Sergei Rudskoy"], lambda t: set(t["claimant"]) == {"Sergei Rudskoy"}, {"Sergei Rudskoy"}),
+        ("f_sides", ["United Nations"], lambda t: set(t["side"]) == {"United Nations"}, {"OHCHR"}),
+        ("f_outlets", ["Evening Post"], lambda t: set(t["outlet"]) == {"Evening Post"}, {"Ukraine's General Staff", "Oryx"}),
+    ]
+    for key, value, table_ok, claimants in cases:
+        at = run_app()
+        at.multiselect(key=key).set_value(value).run()
+        assert not at.exception
+        table = claims_table(at)
+        assert 0 < len(table) < len(CLAIMS), key
+        assert table_ok(table), key
+        assert chart_claimants(at) == claimants, key
+        assert at.query_params[views.QUERY_KEYS[key.replace("f_", "")]] == value
+
+    at = run_app()
+    at.date_input(key="f_from").set_value(dt.date(2022, 3, 2))
+    at.date_input(key="f_to").set_value(dt.date(2022, 4, 1)).run()
+    table = claims_table(at)
+    assert sorted(table["value"]) == [1351, 3000, 17700]
+    assert chart_claimants(at) == {"Sergei Rudskoy", "Scott Berrier", "Ukraine's General Staff"}
+    assert at.query_params["from"] == ["2022-03-02"] and at.query_params["to"] == ["2022-04-01"]
+
+    at = run_app()
+    at.text_input(key="f_text").set_value("human rights").run()
+    table = claims_table(at)
+    assert list(table["value"]) == [5327]
+    assert chart_claimants(at) == {"OHCHR"}
+    assert at.query_params["q"] == ["human rights"]
+
+
+def test_colour_by_side_and_log_scale(seeded_url):
+    at = run_app()
+    at.radio(key="f_colour").set_value("side")
+    at.toggle(key="f_log").set_value(True).run()
+    frames = chart_frames(at)
+    assert {k for f in frames for k in f["colour_key"]} >= {"Ukraine", "Russia", "United States"}
+    spec = at.get("vega_lite_chart")[0].proto.spec
+    assert '"log"' in spec
+    assert at.query_params["colour"] == ["side"] and at.query_params["scale"] == ["log"]
+
+
+def test_a_shared_link_restores_the_view(seeded_url):
+    at = run_app({"side": ["Russia", "United States"], "from": "2022-03-01", "q": "said"})
+    assert at.multiselect(key="f_sides").value == ["Russia", "United States"]
+    assert at.date_input(key="f_from").value == dt.date(2022, 3, 1)
+    assert set(claims_table(at)["side"]) == {"Russia", "United States"}
+    assert chart_claimants(at) == {"Sergei Rudskoy", "Scott Berrier"}
+
+
+def test_competing_figures_table_and_spread(seeded_url):
+    at = run_app({"series": "deaths — Russian military"})
+    glance = at.dataframe(key="glance_0").value
+    latest = dict(zip(glance["claimant"], glance["value"]))
+    assert latest == {"Ukraine's General Staff": 17700, "Scott Berrier": 3000, "Sergei Rudskoy": 1351}
+    spread = [t.value for t in at.text if t.value.startswith("Spread:")]
+    assert spread and "16,349" in spread[0]
+
+
+def test_csv_download_holds_exactly_the_filtered_rows(seeded_url, monkeypatch):
+    downloads = capture_downloads(monkeypatch)
+    at = run_app()
+    at.multiselect(key="f_sides").set_value(["Ukraine", "Russia"])
+    at.date_input(key="f_to").set_value(dt.date(2022, 12, 31)).run()
+    data = downloads["figures-claims.csv"]()
+    assert data.startswith("\ufeff".encode())
+    csv = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    with Store(seeded_url) as store:
+        expected = store.claims_frame(ClaimFilter(sides=["Ukraine", "Russia"], date_to=dt.date(2022, 12, 31)))
+    assert sorted(csv["claim_id"]) == sorted(expected["claim_id"])
+    assert len(csv) == 4 and set(csv["side"]) == {"Ukraine", "Russia"}
+    assert "series" not in csv.columns and "quote" in csv.columns
+    # the chart images are offered too, rendered on click
+    png = next(fn for name, fn in downloads.items() if name.endswith(".png"))()
+    svg = next(fn for name, fn in downloads.items() if name.endswith(".svg"))()
+    assert png.startswith(b"\x89PNG") and b"<svg" in svg[:500]
+
+
+def test_csv_neutralises_formula_cells(empty_url, monkeypatch):
+    with Store(empty_url) as store:
+        store.bulk_load_claims([claim("d1", 0, 10, "=HYPERLINK(\"http://x\")", "unknown", "2022-03-01")], DOCS[:1])
+    downloads = capture_downloads(monkeypatch)
+    run_app()
+    csv = pd.read_csv(io.BytesIO(downloads["figures-claims.csv"]()), encoding="utf-8-sig")
+    assert csv["claimant"][0].startswith("'=")
+
+
+# ---------------------------------------------------------------- adding articles
+
+
+DISPATCH = (
+    "title: Test dispatch\nurl: https://example.org/test\noutlet: Test Wire\npublished: 2022-05-02\n\n"
+    "The Ukrainian health ministry said on 2 May that 217 children had been killed since the invasion began.\n"
+)
+
+
+def test_upload_adds_claims_and_reports_each_failed_file(seeded_url):
+    at = run_app()
+    before = len(CLAIMS)
+    at.file_uploader(key="upload").set_value([
+        ("dispatch.txt", DISPATCH.encode(), "text/plain"),
+        ("broken.zip", b"this is not a zip archive", "application/zip"),
+        ("empty.txt", b"", "text/plain"),
+    ]).run()
+    at.button(key="add_files").click().run()
+    assert not at.exception
+    successes = [s.value for s in at.success]
+    errors = [e.value for e in at.error]
+    assert any("dispatch" in s for s in successes), successes
+    assert len(errors) == 2
+    assert any("broken" in e for e in errors) and any("empty" in e for e in errors)
+    with Store(seeded_url) as store:
+        assert store.count_claims() > before
+        assert "Test Wire" in store.facet_values("outlet")
+    assert "Test Wire" in set(claims_table(at)["outlet"])
+    assert "Test Wire" in at.multiselect(key="f_outlets").options
+
+
+def test_upload_handler_directly(seeded_url):
+    with Store(seeded_url) as store:
+        results = views.ingest_uploads(store, [("a.txt", DISPATCH.encode()), ("b.zip", b"PK nonsense"),
+                                               ("c.exe", b"MZ\x00\x00")])
+        assert results[0].ok and results[0].claims >= 1
+        assert not results[1].ok and "b.zip" in results[1].message()
+        assert not results[2].ok
+        again = views.ingest_upload(store, "a.txt", DISPATCH.encode())
+        assert again.ok and again.duplicates == 1 and again.claims == 0
+
+
+def test_paste_adds_claims_at_once(seeded_url):
+    at = run_app()
+    at.text_area(key="paste_text").set_value(
+        "Ukraine's General Staff said on 9 May that about 25,650 Russian soldiers had been killed.")
+    at.text_input(key="paste_title").set_value("Pasted dispatch")
+    at.text_input(key="paste_outlet").set_value("Paste Gazette")
+    at.text_input(key="paste_url").set_value("https://example.org/pasted")
+    at.date_input(key="paste_published").set_value(dt.date(2022, 5, 9))
+    at.button(key="FormSubmitter:paste-Add pasted article").click().run()
+    assert not at.exception
+    assert any("pasted text" in s.value for s in at.success), [e.value for e in at.error]
+    table = claims_table(at)
+    assert 25650 in set(table["value"])
+    assert "Paste Gazette" in set(table["outlet"])
+    # an empty paste is refused with a message, nothing stored
+    at.text_area(key="paste_text").set_value("   ")
+    at.button(key="FormSubmitter:paste-Add pasted article").click().run()
+    assert any("Paste the article text" in e.value for e in at.error)
+
+
+# ---------------------------------------------------------------- curation
+
+
+def _claim_id(url: str, value: float) -> int:
+    with Store(url) as store:
+        frame = store.claims_frame()
+    return int(frame.loc[frame["value"] == value, "claim_id"].iloc[0])
+
+
+def test_a_correction_persists_across_reruns_and_restarts(seeded_url, monkeypatch):
+    cid = _claim_id(seeded_url, 1351)
+    at = run_app()
+    at.text_input(key="curate_id").set_value(str(cid))
+    at.text_input(key="curate_user").set_value("Ada")
+    at.run()
+    assert at.text_input(key="edit_value").value == "1351"
+    at.text_input(key="edit_value").set_value("1,352")
+    at.text_input(key="edit_claimant").set_value("Russian General Staff")
+    at.button(key="FormSubmitter:edit-Save corrections").click().run()
+    assert not at.exception
+    assert any("corrected" in s.value for s in at.success)
+
+    def shows_correction(app: AppTest) -> bool:
+        table = claims_table(app)
+        row = table[table["claim_id"] == cid].iloc[0]
+        return row["value"] == 1352 and row["claimant"] == "Russian General Staff" and \
+            "Russian General Staff" in chart_claimants(app) and "Sergei Rudskoy" not in chart_claimants(app)
+
+    assert shows_correction(at)
+    at.run()  # a plain rerun
+    assert shows_correction(at)
+    fresh = restart()  # a new process on the same database
+    assert shows_correction(fresh)
+    log = fresh.dataframe(key="corrections").value
+    assert set(log["field"]) == {"value", "claimant"} and set(log["user"]) == {"Ada"}
+    assert set(log["kind"]) == {"edit"}
+
+    # rejecting removes the claim from charts, table and CSV; confirming is logged
+    downloads = capture_downloads(monkeypatch)
+    fresh.text_input(key="curate_id").set_value(str(cid)).run()
+    fresh.button(key="reject").click().run()
+    assert cid not in set(claims_table(fresh)["claim_id"])
+    assert "Russian General Staff" not in chart_claimants(fresh)
+    csv = pd.read_csv(io.BytesIO(downloads["figures-claims.csv"]()), encoding="utf-8-sig")
+    assert cid not in set(csv["claim_id"]) and len(csv) == len(CLAIMS) - 1
+    other = _claim_id(seeded_url, 5327)
+    fresh.text_input(key="curate_id").set_value(str(other)).run()
+    fresh.button(key="confirm").click().run()
+    table = claims_table(fresh)
+    assert table.loc[table["claim_id"] == other, "status"].iloc[0] == "confirmed"
+    assert list(fresh.dataframe(key="corrections").value["kind"])[-2:] == ["reject", "confirm"]
+
+
+def test_invalid_edit_is_refused(seeded_url):
+    cid = _claim_id(seeded_url, 1351)
+    at = run_app()
+    at.text_input(key="curate_id").set_value(str(cid)).run()
+    at.text_input(key="edit_value").set_value("lots")
+    at.button(key="FormSubmitter:edit-Save corrections").click().run()
+    assert any("number" in e.value for e in at.error)
+    with Store(seeded_url) as store:
+        assert len(store.corrections_frame()) == 0
+    at.text_input(key="curate_id").set_value("999999").run()
+    assert any("No claim" in e.value for e in at.error)
+
+
+# ---------------------------------------------------------------- access
+
+
+def test_read_only_mode_hides_every_editing_control(seeded_url, monkeypatch):
+    monkeypatch.setenv("FIGURES_READ_ONLY", "1")
+    at = run_app()
+    assert tab_labels(at) == ["Timeline", "Claims", "Corrections log"]
+    assert len(at.file_uploader) == 0 and len(at.text_area) == 0
+    keys = {w.key for w in at.text_input}
+    assert not keys & {"curate_id", "paste_title", "editor_password"}
+    assert not [b for b in at.button if b.key in ("add_files", "confirm", "reject")]
+    assert len(claims_table(at)) == len(CLAIMS)  # viewers still see everything
+
+
+def test_editor_password_gates_editing(seeded_url, monkeypatch):
+    monkeypatch.setenv("FIGURES_EDITOR_PASSWORD", "correct horse")
+    at = run_app()
+    assert "Curate" not in tab_labels(at)
+    at.text_input(key="editor_password").set_value("wrong")
+    at.button(key="login").click().run()
+    assert any("Wrong password" in e.value for e in at.error)
+    assert "Curate" not in tab_labels(at)
+    at.text_input(key="editor_password").set_value("correct horse")
+    at.button(key="login").click().run()
+    assert "Curate" in tab_labels(at) and "Add articles" in tab_labels(at)
+
+
+# ---------------------------------------------------------------- hostile text
+
+
+HOSTILE = (
+    "title: <script>window.__pwned=1</script> Breaking\nurl: javascript:alert(1)\n"
+    "outlet: <b>Evil</b> [Wire](http://evil.example)\npublished: 2022-06-01\n\n"
+    "Ukraine's General Staff said on 1 June that about 30,700 Russian soldiers had been killed "
+    "<img src=x onerror=\"window.__pwned=2\">.\n"
+)
+
+
+def test_hostile_text_is_shown_as_text_never_as_markup(seeded_url):
+    with Store(seeded_url) as store:
+        result = views.ingest_upload(store, "hostile.txt", HOSTILE.encode())
+        assert result.ok and result.claims >= 1, result.message()
+    at = run_app({"q": "onerror"})
+    table = claims_table(at)
+    assert len(table) >= 1
+    assert "<img src=x" in table["quote"].iloc[0]
+    assert table["url"].isna().all()  # a javascript: URL is never a link
+    texts = [t.value for t in at.text]
+    assert any("<script>window.__pwned=1</script>" in t for t in texts)
+    assert any("onerror=" in t for t in texts)
+    # nothing user-written reaches markdown or HTML unescaped
+    assert len(at.get("html")) == 0
+    for element in list(at.markdown) + list(at.subheader) + list(at.caption) + list(at.success) + list(at.error):
+        assert "<script" not in element.value and "<img" not in element.value
+        assert "](http://evil" not in element.value

@@ -1,0 +1,225 @@
+"""Chart builders (figures/charts.py) and the view logic they rely on (figures/views.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from figures import charts, views
+
+
+def claims(rows: list[dict]) -> pd.DataFrame:
+    base = {
+        "claim_id": 0, "value": 0.0, "low": None, "high": None, "qualifier": "exact", "metric": "deaths",
+        "item": None, "subject": "Russian military", "claimant": "Ukraine's General Staff", "side": "Ukraine",
+        "date": "2022-03-01", "period": None, "quote": "q", "stated": None, "outlet": "Demo Wire",
+        "url": "https://example.org/a", "title": "t",
+    }
+    out = []
+    for i, row in enumerate(rows):
+        item = dict(base, claim_id=i + 1)
+        item.update(row)
+        out.append(item)
+    return pd.DataFrame(out)
+
+
+@pytest.fixture
+def sample() -> pd.DataFrame:
+    return claims([
+        {"value": 5710, "qualifier": "approx", "date": "2022-03-01"},
+        {"value": 17700, "qualifier": "approx", "date": "2022-04-01"},
+        {"value": 17000, "qualifier": "approx", "date": "2022-04-01"},  # same day, lower: folded
+        {"value": 498, "claimant": "Russian Ministry of Defence", "side": "Russia", "date": "2022-03-02"},
+        {"value": 3000, "low": 2000, "high": 4000, "qualifier": "range", "claimant": "Scott Berrier",
+         "side": "United States", "date": "2022-03-08"},
+        {"value": 355, "subject": "civilians", "claimant": "OHCHR", "side": "United Nations",
+         "period": "month", "date": "2022-08-02"},
+        {"value": 5327, "subject": "civilians", "claimant": "OHCHR", "side": "United Nations",
+         "date": "2022-08-02"},
+        {"value": 12, "claimant": None, "side": None, "date": "2022-05-01"},
+    ])
+
+
+def test_colours_are_stable_per_claimant_whatever_the_other_names():
+    one = charts.colour_scale(["OHCHR", "Oryx"]).to_dict()
+    two = charts.colour_scale(["OHCHR", "Oryx", "Zelensky", "A"]).to_dict()
+    assert dict(zip(one["domain"], one["range"]))["Oryx"] == dict(zip(two["domain"], two["range"]))["Oryx"]
+    assert charts.colour_for("Oryx") == charts.colour_for("Oryx")
+    assert charts.colour_for("Russia", "side") == charts.SIDE_COLOURS["Russia"]
+
+
+def test_chart_points_one_per_claimant_and_day_keeping_the_highest(sample):
+    points = charts.chart_points(sample)
+    gs = points[(points["colour_key"] == "Ukraine's General Staff") & (points["series"] == "deaths — Russian military")]
+    assert list(gs["value"]) == [5710, 17700]
+    assert gs["n_claims"].tolist() == [1, 2]
+    assert "(outlet's own voice)" in set(points["colour_key"])
+    assert set(points["kind"]) == {"running total", "per month"}
+    rng = points[points["qualifier"] == "range"].iloc[0]
+    assert (rng["low"], rng["high"], rng["label"]) == (2000, 4000, "2,000–4,000")
+    assert points.loc[points["value"] == 5710, "stated"].iloc[0] == "about 5,710"
+
+
+def test_chart_points_colour_by_side(sample):
+    points = charts.chart_points(sample, colour_by="side")
+    assert set(points["colour_key"]) == {"Ukraine", "Russia", "United States", "United Nations", "unknown"}
+
+
+def test_chart_points_never_exceed_the_limit():
+    n = 50_000
+    rng = np.random.default_rng(1)
+    big = claims([{}] * 1).loc[[0] * n].reset_index(drop=True)
+    big["claim_id"] = range(n)
+    big["claimant"] = [f"claimant {i % 7}" for i in range(n)]
+    big["date"] = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 1000, n), unit="D")
+    big["value"] = rng.integers(1, 10_000, n).astype(float)
+    points = charts.chart_points(big, max_points=500)
+    assert 0 < len(points) <= 500
+    assert points["n_claims"].sum() == n
+    # the kept point of each bucket is the highest figure in it
+    assert points["value"].max() == big["value"].max()
+
+
+def test_running_totals_and_per_period_figures_are_separate_charts(sample):
+    points = charts.chart_points(sample[sample["subject"] == "civilians"])
+    totals = charts.timeline_chart(points, kind="running total").to_dict()
+    monthly = charts.timeline_chart(points, kind="per month").to_dict()
+
+    def values(spec):
+        data = spec["datasets"]
+        return sorted(v["value"] for dataset in data.values() for v in dataset if "label" in v and "n_claims" in v)
+
+    assert 5327 in values(totals) and 355 not in values(totals)
+    assert values(monthly) and 355 in values(monthly) and 5327 not in values(monthly)
+
+
+def test_timeline_chart_spec(sample):
+    points = charts.chart_points(sample[sample["subject"] == "Russian military"])
+    spec = charts.timeline_chart(points, title="deaths — Russian military").to_dict()
+    text = json.dumps(spec)
+    marks = [layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]]
+    assert marks == ["line", "rule", "point", "text"]
+    assert spec["layer"][0]["mark"]["interpolate"] == "step-after"
+    dots = spec["layer"][2]["encoding"]
+    assert dots["href"]["field"] == "url"
+    assert {t["field"] for t in dots["tooltip"]} >= {"stated", "qualifier", "claimant", "date", "outlet", "quote"}
+    assert dots["shape"]["scale"]["domain"][:4] == ["exact", "approx", "at_least", "at_most"]
+    params = {p["name"]: p for p in spec.get("params", [])} or {
+        p["name"]: p for layer in spec["layer"] for p in layer.get("params", [])}
+    assert params["legend"]["bind"] == "legend" and "pick" in params
+    rule = spec["layer"][1]
+    assert rule["encoding"]["y"]["field"] == "low" and rule["encoding"]["y2"]["field"] == "high"
+    assert '"usermeta"' in text and "_blank" in text  # clicks open sources in a new tab
+    # the latest figure per claimant is labelled
+    label_data = spec["datasets"][spec["layer"][3]["data"]["name"]]
+    labelled = {row["colour_key"]: row["label"] for row in label_data}
+    assert labelled["Ukraine's General Staff"] == "about 17,700"
+
+
+def test_log_scale_drops_non_positive_values():
+    frame = claims([{"value": 0, "date": "2022-03-01"}, {"value": 10, "date": "2022-03-02"}])
+    spec = charts.timeline_chart(charts.chart_points(frame), log_scale=True).to_dict()
+    assert spec["layer"][0]["encoding"]["y"]["scale"]["type"] == "log"
+    rows = [r for d in spec["datasets"].values() for r in d if "n_claims" in r]
+    assert rows and all(r["value"] > 0 for r in rows)
+
+
+def test_chart_image_png_and_svg(sample):
+    chart = charts.timeline_chart(charts.chart_points(sample))
+    png = charts.chart_image(chart, "png", scale=1)
+    svg = charts.chart_image(chart, "svg")
+    assert png.startswith(b"\x89PNG")
+    assert b"<svg" in svg[:500]
+
+
+def test_unsafe_url_is_not_a_link():
+    frame = claims([{"value": 5, "url": "javascript:alert(1)"}, {"value": 6, "date": "2022-03-02", "url": "unknown"}])
+    spec = charts.timeline_chart(charts.chart_points(frame)).to_dict()
+    rows = [r for d in spec["datasets"].values() for r in d if "n_claims" in r]
+    assert all(r["url"] is None for r in rows)
+
+
+def test_format_figure():
+    assert charts.format_figure(5710, "approx") == "about 5,710"
+    assert charts.format_figure(388, "at_least") == "at least 388"
+    assert charts.format_figure(25000, "at_most") == "at most 25,000"
+    assert charts.format_figure(3000, "range", 2000, 4000) == "2,000–4,000"
+    assert charts.format_figure(1.5, "exact") == "1.5"
+
+
+# ---------------------------------------------------------------- views
+
+
+def test_filters_round_trip_through_the_url():
+    filters = views.ViewFilters(metrics=("deaths",), claimants=("OHCHR", "Oryx"), date_from=dt.date(2022, 3, 1),
+                                text="killed", colour_by="side", log_scale=True, series=("deaths — civilians",))
+    query = views.filters_to_query(filters)
+    assert query["claimant"] == ["OHCHR", "Oryx"] and query["from"] == "2022-03-01" and query["scale"] == "log"
+    back = views.filters_from_query({k: v if isinstance(v, list) else [v] for k, v in query.items()})
+    assert back == filters
+    assert views.filters_to_query(views.ViewFilters()) == {}
+    assert views.filters_from_query({"from": ["not a date"], "colour": ["<x>"]}) == views.ViewFilters()
+
+
+def test_apply_filters_each_filter(sample):
+    frame = views.prepare_frame(sample)
+    assert len(views.apply_filters(frame, views.ViewFilters())) == len(sample)
+    assert set(views.apply_filters(frame, views.ViewFilters(subjects=("civilians",)))["claimant"]) == {"OHCHR"}
+    assert len(views.apply_filters(frame, views.ViewFilters(sides=("Russia",)))) == 1
+    assert len(views.apply_filters(frame, views.ViewFilters(claimants=("(outlet's own voice)",)))) == 1
+    dated = views.apply_filters(frame, views.ViewFilters(date_from=dt.date(2022, 3, 2), date_to=dt.date(2022, 3, 8)))
+    assert sorted(dated["value"]) == [498, 3000]
+    frame.loc[frame["value"] == 498, "quote"] = "Moscow admitted 498 DEAD soldiers"
+    assert list(views.apply_filters(frame, views.ViewFilters(text="dead sol"))["value"]) == [498]
+    assert len(views.apply_filters(frame, views.ViewFilters(outlets=("Nope",)))) == 0
+
+
+def test_competing_figures_latest_per_claimant_and_spread(sample):
+    frame = views.prepare_frame(sample)
+    table, spread = views.competing_figures(views.rows_of_series(frame, "deaths — Russian military"))
+    latest = dict(zip(table["claimant"], table["value"]))
+    assert latest["Ukraine's General Staff"] == 17700
+    assert latest["Russian Ministry of Defence"] == 498
+    assert spread["highest_claimant"] == "Ukraine's General Staff"
+    assert spread["lowest"] == 12 and spread["difference"] == 17700 - 12
+    civ_table, _ = views.competing_figures(views.rows_of_series(frame, "deaths — civilians"))
+    assert list(civ_table["value"]) == [5327]  # the per-month 355 is not a running total
+
+
+def test_chart_series_defaults_to_largest(sample):
+    frame = views.prepare_frame(sample)
+    assert views.chart_series(frame) == ["deaths — Russian military", "deaths — civilians"]
+    assert views.chart_series(frame, ["deaths — civilians"]) == ["deaths — civilians"]
+    assert views.chart_series(frame, ["gone"], default_count=1) == ["deaths — Russian military"]
+
+
+def test_settings_from_env_and_secrets():
+    secrets = {"database": {"url": "postgresql://u@h/db"}, "figures": {"read_only": True, "editor_password": "s"}}
+    s = views.resolve_settings({}, secrets)
+    assert (s.database_url, s.read_only, s.editor_password) == ("postgresql://u@h/db", True, "s")
+    s = views.resolve_settings({"FIGURES_DATABASE_URL": "sqlite:///x.db", "FIGURES_READ_ONLY": "0",
+                                "FIGURES_EDITOR_PASSWORD": "p"}, secrets)
+    assert (s.database_url, s.read_only, s.editor_password) == ("sqlite:///x.db", False, "p")
+    assert views.resolve_settings({}, None) == views.Settings()
+    assert views.password_ok("p", "p") and not views.password_ok("q", "p") and not views.password_ok("", None)
+
+
+def test_md_escape_makes_markdown_inert():
+    escaped = views.md_escape("![x](http://evil) <img onerror=alert(1)> **b**")
+    import re
+
+    assert not re.search(r"(?<!\\)[!\[\]()<>*]", escaped)  # every special character is escaped
+    assert escaped.replace("\\", "") == "![x](http://evil) <img onerror=alert(1)> **b**"
+
+
+def test_parse_edit_validates():
+    assert views.parse_edit("value", "5,840") == 5840.0
+    assert views.parse_edit("date", "2022-03-01") == "2022-03-01"
+    assert views.parse_edit("claimant", "  ") is None
+    for field, raw in (("value", "many"), ("date", "1 March"), ("qualifier", "lots"), ("quote", "x")):
+        with pytest.raises(ValueError):
+            views.parse_edit(field, raw)

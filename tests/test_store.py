@@ -1,0 +1,460 @@
+"""The claims store, on a real SQLite file and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, insert, select
+
+from figures import store_schema
+from figures.model import Claim, Document
+from figures.store import ClaimFilter, Store, claim_key, resolve_database_url
+from tests.conftest import fake_extract, make_article
+
+
+def _doc(number: int, text: str, day: dt.date | None = dt.date(2022, 3, 1), outlet: str = "Test Gazette",
+         title: str | None = None) -> Document:
+    return Document(id=f"doc{number}.txt", text=text, title=title or f"Story {number}", outlet=outlet, published=day)
+
+
+def _articles(folder: Path, count: int, start: int = 0) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(start, start + count):
+        (folder / f"article_{number:03}.txt").write_text(make_article(number, dt.date(2022, 3, 1 + number % 20)))
+    return folder
+
+
+# ---------------------------------------------------------------- ingestion
+
+
+def test_ingest_documents_and_duplicates(store: Store) -> None:
+    docs = [
+        _doc(1, "Officials said 12 soldiers were killed and 30 civilians injured."),
+        _doc(2, "A second report: 12 soldiers were killed near the bridge.", dt.date(2022, 3, 2), outlet="Daily Wire"),
+    ]
+    report = store.ingest_documents(docs, source="batch")
+    assert (report.documents, report.duplicates, report.claims, report.error) == (2, 0, 3, None)
+    again = store.ingest_documents([docs[1], docs[0], docs[0]], source="batch")
+    assert (again.documents, again.duplicates, again.claims) == (0, 3, 0)
+    assert store.count_documents() == 2 and store.count_claims() == 3
+
+    frame = store.claims_frame()
+    assert list(frame.columns[:3]) == ["claim_id", "doc_id", "mention_group"]
+    for column in ("value", "low", "high", "qualifier", "metric", "item", "subject", "claimant", "side", "date",
+                   "date_basis", "period", "location", "quote", "stated", "start", "end", "title", "outlet", "url",
+                   "published", "confirmed", "rejected", "corrected"):
+        assert column in frame.columns
+    killed = frame[frame.metric == "deaths"].sort_values("doc_id")
+    assert list(killed.doc_id) == ["doc1.txt", "doc2.txt"]
+    assert list(killed.outlet) == ["Test Gazette", "Daily Wire"]
+    # one claim, two mentions a day apart in two documents: one group
+    assert killed.mention_group.nunique() == 1
+    assert killed.mention_group.iloc[0] == killed.claim_id.min()
+    injured = frame[frame.metric == "injuries"].iloc[0]
+    assert injured.mention_group != killed.mention_group.iloc[0]
+    text = docs[0].full_text
+    assert text[int(injured.start):int(injured.end)] == "30"
+    assert frame.date.dtype.kind == "M" and not frame.confirmed.any()
+
+
+def test_mentions_further_apart_than_a_day_are_not_grouped(store: Store) -> None:
+    store.ingest_documents([
+        _doc(1, "Officials said 12 soldiers were killed.", dt.date(2022, 3, 1)),
+        _doc(2, "Officials said 12 soldiers were killed.", dt.date(2022, 3, 5)),
+    ])
+    assert store.claims_frame().mention_group.nunique() == 2
+
+
+def test_ingest_paths_per_file_reports_and_failed_file_leaves_nothing(store: Store, tmp_path: Path) -> None:
+    folder = _articles(tmp_path / "in", 3)
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    (folder / "nocolumn.csv").write_text("id,score\n1,2\n")
+    (folder / "rows.csv").write_text(
+        'title,text,date\nRow one,"Officials said 5 children were injured.",2022-04-01\n'
+        'Row two,"Officials said 6 people were captured.",2022-04-02\n'
+    )
+    reports = {Path(r.source).name: r for r in store.ingest_paths([folder])}
+    assert set(reports) == {"article_000.txt", "article_001.txt", "article_002.txt", "binary.txt",
+                            "nocolumn.csv", "rows.csv"}
+    assert "binary" in reports["binary.txt"].error
+    assert "no text column" in reports["nocolumn.csv"].error
+    assert (reports["rows.csv"].documents, reports["rows.csv"].claims) == (2, 2)
+    assert all(reports[f"article_00{n}.txt"].claims == 2 for n in range(3))
+    assert store.count_documents() == 5 and store.count_claims() == 8
+
+
+def test_failure_mid_file_rolls_back_the_whole_file(database_url: str, tmp_path: Path) -> None:
+    def flaky(document: Document) -> list[Claim]:
+        if "Row three" in document.full_text:
+            raise RuntimeError("extractor crashed")
+        return fake_extract(document)
+
+    path = tmp_path / "rows.csv"
+    path.write_text("title,text\n" + "".join(
+        f'Row {word},"Officials said {n} people were killed."\n' for n, word in enumerate(["one", "two", "three"], 1)
+    ))
+    (tmp_path / "good.txt").write_text(make_article(9))
+    with Store(database_url, extractor=flaky, extractor_version="t") as store:
+        token = store.state_token()
+        reports = store.ingest_paths([path, tmp_path / "good.txt"])
+        assert "extractor crashed" in reports[0].error and reports[0].documents == 0
+        assert reports[1].ok and reports[1].documents == 1
+        assert store.count_documents() == 1 and store.count_claims() == 2
+        assert store.state_token() != token
+
+
+def test_ingesting_dev_corpus_twice_stores_each_document_once(shared_dir: Path, database_url: str) -> None:
+    pytest.importorskip("figures.extract", reason="the extractor module is not written yet")
+    folder = shared_dir / "corpus" / "dev"
+    with Store(database_url) as store:
+        first = store.ingest_paths([folder])
+        assert all(r.ok for r in first), [r.error for r in first if not r.ok]
+        stored = store.count_documents()
+        claims = store.count_claims()
+        assert stored == sum(r.documents for r in first) == len(list(folder.glob("*.txt"))) + len(
+            list(folder.glob("*.md")))
+        assert claims > 50
+        second = store.ingest_paths([folder])
+        assert sum(r.documents for r in second) == 0
+        assert sum(r.duplicates for r in second) == stored
+        assert store.count_documents() == stored and store.count_claims() == claims
+
+
+def test_shared_exports_stored_with_own_metadata(shared_dir: Path, tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 's.db'}", extractor=fake_extract, extractor_version="t") as store:
+        reports = store.ingest_paths([shared_dir / "corpus" / "exports"])
+        by_name = {Path(r.source).name: r for r in reports}
+        assert by_name["guardian_2022.csv"].documents == 182
+        assert by_name["Al Jazeera English_10.txt"].documents == 67
+        assert by_name["The Straits Times (Singapore)_3.txt"].documents == 6
+        with store.engine.connect() as conn:
+            rows = conn.execute(select(store_schema.documents).where(store_schema.documents.c.text != "")).all()
+        articles = [r for r in rows if not r.source.endswith(".md")]
+        assert len(articles) == 255
+        assert all(r.title and r.outlet and r.published for r in articles)
+        assert len({r.doc_key for r in articles}) == 255
+
+
+def test_upload_bytes(store: Store, tmp_path: Path) -> None:
+    archive = tmp_path / "up.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a.txt", make_article(1))
+        zf.writestr("b.txt", make_article(2))
+    report = store.ingest_upload("up.zip", archive.read_bytes())
+    assert (report.documents, report.claims) == (2, 4)
+    failed = store.ingest_upload("x.txt", b"\x00\x00\x00")
+    assert "binary" in failed.error and store.count_documents() == 2
+
+
+# ---------------------------------------------------------------- corrections and re-extraction
+
+
+def test_corrections_win_everywhere_and_are_audited(store: Store) -> None:
+    store.ingest_documents([_doc(1, "Officials said 12 soldiers were killed and 30 civilians injured.")])
+    frame = store.claims_frame()
+    deaths = int(frame[frame.metric == "deaths"].claim_id.iloc[0])
+    injuries = int(frame[frame.metric == "injuries"].claim_id.iloc[0])
+    token = store.state_token()
+
+    store.add_correction(deaths, "edit", "claimant", "Regional governor", user="ana")
+    store.add_correction(deaths, "edit", "value", "15", user="ana")
+    store.add_correction(deaths, "edit", "date", "2022-02-27", user="ana")
+    store.add_correction(deaths, "confirm", user="ben")
+    store.add_correction(injuries, "reject", user="ben")
+    assert store.state_token() != token
+
+    visible = store.claims_frame()
+    assert list(visible.claim_id) == [deaths]
+    row = visible.iloc[0]
+    assert (row.claimant, row.value, row.date.date()) == ("Regional governor", 15.0, dt.date(2022, 2, 27))
+    assert row.corrected and row.confirmed and not row.rejected
+    assert list(store.claims_frame(ClaimFilter(claimants=["Regional governor"])).claim_id) == [deaths]
+    assert store.claims_frame(ClaimFilter(date_from=dt.date(2022, 3, 1))).empty
+    assert store.facet_values("claimant") == ["Regional governor"]
+    assert store.facet_values("metric") == ["deaths"]
+    everything = store.claims_frame(include_rejected=True)
+    assert bool(everything.set_index("claim_id").loc[injuries, "rejected"])
+
+    with store.engine.connect() as conn:
+        original = conn.execute(select(store_schema.claims.c.original)
+                                .where(store_schema.claims.c.id == deaths)).scalar_one()
+    assert json.loads(original)["value"] == 12.0 and json.loads(original)["claimant"] is None
+
+    audit = store.corrections_frame()
+    assert list(audit.columns[:7]) == ["claim_id", "kind", "field", "old_value", "new_value", "user", "created_at"]
+    assert list(audit.kind) == ["edit", "edit", "edit", "confirm", "reject"]
+    assert list(audit.old_value[:2]) == [None, 12.0]
+    assert list(audit.new_value[:3]) == ["Regional governor", 15.0, "2022-02-27"]
+    assert list(audit.user) == ["ana", "ana", "ana", "ben", "ben"]
+
+    store.add_correction(injuries, "restore", user="ana")
+    assert len(store.claims_frame()) == 2
+
+
+def test_invalid_corrections_are_refused(store: Store) -> None:
+    store.ingest_documents([_doc(1, "Officials said 12 soldiers were killed.")])
+    claim_id = int(store.claims_frame().claim_id.iloc[0])
+    with pytest.raises(ValueError, match="metric must be one of"):
+        store.add_correction(claim_id, "edit", "metric", "vibes")
+    with pytest.raises(ValueError, match="field must be one of"):
+        store.add_correction(claim_id, "edit", "quote", "anything")
+    with pytest.raises(ValueError, match="kind"):
+        store.add_correction(claim_id, "delete")
+    with pytest.raises(KeyError):
+        store.add_correction(claim_id + 999, "confirm")
+    assert store.corrections_frame().empty
+
+
+def test_reextraction_keeps_corrections_without_duplicates(database_url: str) -> None:
+    text = "Officials said 12 soldiers were killed, 30 civilians injured and 4 people captured."
+
+    def improved(document: Document) -> list[Claim]:
+        """Version 2: names the claimant, files the captured as missing, finds a new figure."""
+        claims = []
+        for claim in fake_extract(document):
+            claim.claimant = "Officials"
+            if claim.metric == "prisoners":
+                claim.metric = "missing"
+            claims.append(claim)
+        full = document.full_text
+        at = full.index("Story")
+        claims.append(Claim(doc=document.id, quote="Story 1", start=at + 6, end=at + 7, value=1.0,
+                            metric="other", date=document.published))
+        return claims
+
+    with Store(database_url, extractor=fake_extract, extractor_version="v1") as store:
+        store.ingest_documents([_doc(1, text), _doc(2, "Officials said 12 soldiers were killed.")])
+        frame = store.claims_frame()
+        ids = dict(zip(frame.metric + frame.doc_id, frame.claim_id))
+        store.add_correction(int(ids["deathsdoc1.txt"]), "edit", "value", 13, user="ana")
+        store.add_correction(int(ids["injuriesdoc1.txt"]), "reject", user="ana")
+        store.add_correction(int(ids["prisonersdoc1.txt"]), "edit", "subject", "Ukrainian military", user="ana")
+        before = store.count_claims()
+
+    with Store(database_url, extractor=improved, extractor_version="v2") as store:
+        report = store.reextract()
+        assert report.documents == 2 and not report.errors
+        assert (report.added, report.updated, report.removed) == (2, 4, 0)
+        assert report.corrections_kept == 1  # the prisoners -> missing claim moved its correction along
+        assert store.count_claims() == before + 2
+        frame = store.claims_frame(include_rejected=True).set_index("claim_id")
+        deaths = frame.loc[int(ids["deathsdoc1.txt"])]
+        assert (deaths.value, deaths.claimant, deaths.corrected, deaths.extractor_version) == (
+            13.0, "Officials", True, "v2")
+        assert bool(frame.loc[int(ids["injuriesdoc1.txt"]), "rejected"])
+        moved = frame.loc[int(ids["prisonersdoc1.txt"])]
+        assert (moved.metric, moved.subject) == ("missing", "Ukrainian military")
+        assert len(store.corrections_frame()) == 3
+        assert set(store.corrections_frame().claim_id) == {int(ids["deathsdoc1.txt"]),
+                                                            int(ids["injuriesdoc1.txt"]),
+                                                            int(ids["prisonersdoc1.txt"])}
+        # twice is the same as once
+        again = store.reextract()
+        assert (again.added, again.removed) == (0, 0) and store.count_claims() == before + 2
+        # corrected 13 no longer groups with doc2's 12
+        deaths_frame = store.claims_frame(ClaimFilter(metrics=["deaths"]))
+        assert deaths_frame.mention_group.nunique() == 2
+        assert store.reextract(only_outdated=True).documents == 0
+
+    with Store(database_url, extractor=lambda d: [], extractor_version="v3") as store:
+        report = store.reextract()
+        assert report.removed == before + 2 and store.count_claims() == 0
+        assert len(store.corrections_frame()) == 3  # kept, ready to re-attach
+
+    with Store(database_url, extractor=fake_extract, extractor_version="v4") as store:
+        store.reextract()
+        frame = store.claims_frame(include_rejected=True).set_index("claim_key" if False else "doc_id")
+        doc1 = store.claims_frame(include_rejected=True)
+        doc1 = doc1[doc1.doc_id == "doc1.txt"].set_index("metric")
+        assert doc1.loc["deaths", "value"] == 13.0 and bool(doc1.loc["injuries", "rejected"])
+        assert doc1.loc["prisoners", "subject"] == "Ukrainian military"
+        assert len(frame) == 4
+
+
+def test_real_extractor_reextract_keeps_correction(shared_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("figures.extract", reason="the extractor module is not written yet")
+    paths = sorted((shared_dir / "corpus" / "dev").glob("0*.txt"))[:4]
+    with Store(f"sqlite:///{tmp_path / 'real.db'}") as store:
+        store.ingest_paths(paths)
+        frame = store.claims_frame()
+        assert not frame.empty
+        target = int(frame.claim_id.iloc[0])
+        store.add_correction(target, "edit", "claimant", "Corrected Claimant", user="tester")
+        count = store.count_claims()
+        report = store.reextract()
+        assert report.documents == len(paths) and report.added == 0 and report.removed == 0
+        assert store.count_claims() == count
+        assert store.claims_frame().set_index("claim_id").loc[target, "claimant"] == "Corrected Claimant"
+
+
+# ---------------------------------------------------------------- filters, facets, tokens
+
+
+def test_filters_run_in_sql(store: Store) -> None:
+    store.ingest_documents([
+        _doc(1, "Officials said 12 soldiers were killed.", dt.date(2022, 3, 1), outlet="Alpha"),
+        _doc(2, "Officials said 30 civilians were injured in Kharkiv.", dt.date(2022, 4, 1), outlet="Beta"),
+        _doc(3, "Officials said 7 children were killed (100%_sure).", dt.date(2022, 5, 1), outlet="Beta"),
+    ])
+    def values(**kwargs: object) -> list[float]:
+        return sorted(store.claims_frame(ClaimFilter(**kwargs)).value)
+
+    assert values() == [7.0, 12.0, 30.0]
+    assert values(metrics=["deaths"]) == [7.0, 12.0]
+    assert values(subjects=["civilians", "children"]) == [7.0, 30.0]
+    assert values(outlets=["Beta"], metrics=["deaths"]) == [7.0]
+    assert values(sides=["media"]) == [7.0, 12.0, 30.0]
+    assert values(date_from=dt.date(2022, 3, 15), date_to=dt.date(2022, 4, 15)) == [30.0]
+    assert values(text="KILLED") == [7.0, 12.0]
+    assert values(text="%") == [] and values(text="_sure") == []  # wildcards are literal; quotes hold no "%"
+    assert values(metrics=[]) == [7.0, 12.0, 30.0]
+    assert store.facet_values("outlet") == ["Alpha", "Beta"]
+    assert store.facet_values("subject") == ["children", "civilians", "soldiers"]
+    with pytest.raises(ValueError):
+        store.facet_values("quote; drop table claims")
+    assert len(store.claims_frame(limit=2)) == 2
+
+
+def test_empty_store_frames_have_columns(store: Store) -> None:
+    frame = store.claims_frame()
+    assert frame.empty and "claim_id" in frame.columns and "mention_group" in frame.columns
+    assert store.corrections_frame().empty
+    assert store.facet_values("metric") == []
+
+
+def test_filter_columns_are_indexed(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path / 'i.db'}", extractor=fake_extract, extractor_version="t") as store:
+        statement = store._claims_select(ClaimFilter(claimants=["x"]), include_rejected=False)
+        with store.engine.connect() as conn:
+            compiled = statement.compile(conn, compile_kwargs={"literal_binds": True})
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
+    assert "ix_claims_claimant" in plan
+
+
+# ---------------------------------------------------------------- bulk loading
+
+
+def test_bulk_load_claims(store: Store) -> None:
+    documents = [_doc(n, f"Officials said {n} soldiers were killed.") for n in range(1, 4)]
+    claims = [claim for document in documents for claim in fake_extract(document)]
+    orphan = {"doc": "elsewhere.txt", "quote": "12 soldiers were killed", "start": 0, "end": 2, "value": 12.0,
+              "metric": "deaths", "subject": "soldiers", "side": "media", "date": "2022-03-01",
+              "date_basis": "published", "qualifier": "exact", "stated": "12"}
+    assert store.bulk_load_claims([*claims, orphan], documents, batch_size=2) == 4
+    assert store.bulk_load_claims([*claims, orphan], documents) == 0
+    assert store.count_claims() == 4 and store.count_documents() == 4
+    frame = store.claims_frame()
+    assert set(frame.doc_id) == {"doc1.txt", "doc2.txt", "doc3.txt", "elsewhere.txt"}
+    assert frame.mention_group.notna().all()
+
+    import pandas as pd
+
+    table = pd.DataFrame([{**c.to_dict(), "doc": "frame.txt", "start": c.start + 100} for c in claims])
+    assert store.bulk_load_claims(table) == 3
+    assert store.count_claims() == 7
+
+
+# ---------------------------------------------------------------- schema upgrades
+
+
+def test_upgrade_from_schema_version_1_keeps_data(database_url: str) -> None:
+    engine = create_engine(database_url)
+    old = store_schema.v1_metadata()
+    now = dt.datetime(2022, 3, 3, 12, 0)
+    with engine.begin() as conn:
+        old.create_all(conn)
+        t = old.tables
+        conn.execute(insert(t["schema_version"]).values(version=1))
+        for number, day in ((1, dt.date(2022, 3, 1)), (2, dt.date(2022, 3, 2))):
+            conn.execute(insert(t["documents"]).values(
+                id=number, doc_key=f"old{number}.txt", content_hash=f"{number:064d}", title=f"Old {number}",
+                outlet="Archive", published=day, text=f"Officials said 12 soldiers were killed. ({number})",
+                ingested_at=now))
+            conn.execute(insert(t["claims"]).values(
+                id=number, document_id=number, claim_key="15:17:deaths", doc=f"old{number}.txt",
+                quote="12 soldiers were killed", start=15, end=17, value=12.0, qualifier="exact", metric="deaths",
+                subject="soldiers", side="media", date=day, date_basis="published", stated="12",
+                extractor_version="v0", confirmed=False, rejected=False, corrected=True,
+                claimant="Old claimant", original=json.dumps({"claimant": None})))
+        conn.execute(insert(t["corrections"]).values(
+            document_id=1, claim_key="15:17:deaths", claim_id=1, kind="edit", field="claimant",
+            old_value="null", new_value='"Old claimant"', user_name="ana", created_at=now))
+    engine.dispose()
+
+    with Store(database_url, extractor=fake_extract, extractor_version="t") as store:
+        with store.engine.connect() as conn:
+            assert store_schema.current_version(conn) == store_schema.SCHEMA_VERSION
+        assert store.count_documents() == 2 and store.count_claims() == 2
+        frame = store.claims_frame()
+        assert list(frame.claimant) == ["Old claimant", "Old claimant"]
+        assert frame.mention_group.nunique() == 1 and frame.mention_group.iloc[0] == 1
+        assert list(store.corrections_frame().user) == ["ana"]
+        assert store.state_token()
+        store.ingest_documents([_doc(3, "Officials said 12 soldiers were killed.", dt.date(2022, 3, 3))])
+        assert store.count_documents() == 3
+
+
+def test_newer_schema_is_refused(database_url: str) -> None:
+    Store(database_url, extractor=fake_extract, extractor_version="t").close()
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(store_schema.schema_version.update().values(version=store_schema.SCHEMA_VERSION + 1))
+    engine.dispose()
+    with pytest.raises(store_schema.SchemaError, match="newer"):
+        Store(database_url, extractor=fake_extract, extractor_version="t")
+
+
+# ---------------------------------------------------------------- concurrency
+
+
+def _ingest_worker(url: str, folder: str) -> list[tuple[int, int, str | None]]:
+    with Store(url, extractor=fake_extract, extractor_version="t") as store:
+        return [(r.documents, r.duplicates, r.error) for r in store.ingest_paths([folder])]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_processes_ingest_into_one_store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'shared.db'}"
+    else:
+        url = request.getfixturevalue("postgres_server").create_database()
+    shared = _articles(tmp_path / "shared", 30)
+    own_a = _articles(tmp_path / "a", 20, start=100)
+    own_b = _articles(tmp_path / "b", 20, start=200)
+    for number in range(30):
+        (own_a / f"copy_{number}.txt").write_text((shared / f"article_{number:03}.txt").read_text())
+        (own_b / f"copy_{number}.txt").write_text((shared / f"article_{number:03}.txt").read_text())
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        results = pool.starmap(_ingest_worker, [(url, str(own_a)), (url, str(own_b))])
+    assert all(error is None for result in results for _, _, error in result)
+    stored = sum(documents for result in results for documents, _, _ in result)
+    duplicates = sum(dup for result in results for _, dup, _ in result)
+    assert stored == 70 and duplicates == 30
+    with Store(url, extractor=fake_extract, extractor_version="t") as store:
+        assert store.count_documents() == 70
+        assert store.count_claims() == 140
+        frame = store.claims_frame()
+        assert not frame.duplicated(["doc_id", "start", "end", "metric"]).any()
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def test_resolve_database_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("FIGURES_DATABASE_URL", raising=False)
+    assert resolve_database_url().startswith("sqlite:///") and resolve_database_url().endswith("data/figures.db")
+    monkeypatch.setenv("FIGURES_DATABASE_URL", "postgres://u:p@db.example:5432/figs")
+    assert resolve_database_url() == "postgresql+psycopg://u:p@db.example:5432/figs"
+    assert resolve_database_url("sqlite:///x.db") == "sqlite:///x.db"
+    assert resolve_database_url(str(tmp_path / "f.db")) == f"sqlite:///{tmp_path / 'f.db'}"
+
+
+def test_claim_key_is_span_and_metric() -> None:
+    claim = Claim(doc="d", quote="q", start=3, end=5, value=1.0, metric="deaths")
+    assert claim_key(claim) == "3:5:deaths" == claim_key(claim.to_dict())
