@@ -19,6 +19,8 @@ from functools import lru_cache
 from figures import dates
 from figures.lexicon import (
     compiled_claimants,
+    end_only_verbs,
+    located_place_pattern,
     nationalities,
     np_words,
     place_pattern,
@@ -49,6 +51,7 @@ MEDIA_HEADS = {"media", "outlet", "newspaper", "broadcaster"}
 LOCAL_OFFICIAL_HEADS = {
     "officials", "official", "authorities", "authority", "governor", "mayor", "police", "administration",
     "head", "prosecutor", "prosecutors", "rescuers", "services", "service", "council", "ministry", "health",
+    "director", "hospital", "doctors", "medics",
 }
 PLURAL_HEADS = {
     "officials", "authorities", "survivors", "witnesses", "residents", "locals", "doctors", "medics",
@@ -64,8 +67,8 @@ _TAIL_WORDS = re.compile(
     r"[\s,]*\b(?:has|have|had|also|later|previously|earlier|separately|reportedly|initially|then|again|"
     r"would|will|could|may|might|did|does|do|is|are|was|were|now|already|first|further|recently|"
     r"repeatedly|publicly|officially|on\s+\w+day|late|early|today|yesterday|last\s+night|"
-    r"in\s+a\s+statement|in\s+an?\s+\w+|at\s+the\s+time|this\s+week|on\s+\w+|\d{1,2}\s+\w+|"
-    r"in\s+(?:19|20)\d\d)\s*$",
+    r"in\s+a\s+statement|in\s+an?\s+\w+|at\s+the\s+time|this\s+week|\d{1,2}\s+\w+|"
+    r"in\s+(?:19|20)\d\d|(?:have|has|had)?\s*been\s+able\s+to|able\s+to|been|to)\s*$",
     re.IGNORECASE,
 )
 _QUOTE_CHARS = "\"“”‘’«»"
@@ -114,13 +117,28 @@ def _base(word: str) -> str:
     return re.sub(r"(?:['’]s|['’])$", "", word).lower().strip(".")
 
 
+_DETERMINERS = {"the", "a", "an", "his", "her", "its", "their", "our", "this", "one"}
+_NOT_ADJECTIVES = {
+    "is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "said", "says", "who", "which",
+    "that", "not", "no", "also", "would", "will", "can", "could", "did", "does", "do", "after", "before",
+    "when", "while", "where", "as", "if", "than", "then", "there", "here", "into", "onto", "with", "by",
+}
+_BARE_SOURCES = {"data", "figures", "estimates", "estimate", "report", "reports", "analysis", "statement",
+                 "update", "count", "tally", "toll", "study", "survey", "sources", "source", "video", "post"}
+
+
 def is_noun_phrase(phrase: str) -> bool:
-    """Could this be a claimant phrase? Capitalised words, known heads and modifiers only."""
+    """Could this be a claimant phrase? Capitalised words, known heads and modifiers, and
+    after a determiner up to two other adjectives ('the demoralised soldier')."""
     words = _words(phrase)
     if not words or len(words) > 12:
         return False
     table = np_words()
-    for word in words:
+    first = _base(words[0])
+    if table.get(first) == "glue" and first not in _DETERMINERS:
+        return False
+    unknown = 0
+    for position, word in enumerate(words):
         if any(ch.isdigit() for ch in word):
             return False
         if word[0].isupper():
@@ -131,9 +149,28 @@ def is_noun_phrase(phrase: str) -> bool:
         parts = [p for p in re.split(r"-", base) if p]
         if parts and all(p in table or p in nationalities() for p in parts):
             continue
+        if (first in _DETERMINERS and 0 < position < len(words) - 1 and base not in _NOT_ADJECTIVES
+                and unknown < 2):
+            unknown += 1
+            continue
         return False
     last = words[-1]
-    return last[0].isupper() or _base(last) in PRONOUNS or table.get(_base(last)) == "head"
+    if not (last[0].isupper() or _base(last) in PRONOUNS or table.get(_base(last)) == "head"):
+        return False
+    content = [w for w in words if _base(w) not in _DETERMINERS and table.get(_base(w)) != "glue"]
+    if content and all(_base(w) in _BARE_SOURCES for w in content):
+        return False
+    return True
+
+
+def longest_noun_phrase(segment: str) -> str | None:
+    """The longest tail of a clause that is a claimant phrase ('comes after UK intelligence' -> 'UK intelligence')."""
+    words = segment.split()
+    for begin in range(len(words)):
+        candidate = " ".join(words[begin:])
+        if is_noun_phrase(candidate):
+            return candidate
+    return None
 
 
 def _strip_tail(phrase: str) -> tuple[str, str]:
@@ -154,7 +191,8 @@ def _subject_before(sentence: str, verb_start: int) -> tuple[str, int] | None:
     window_start = max(0, verb_start - 160)
     text = sentence[window_start:verb_start]
     core, _ = _strip_tail(text)
-    core = core.rstrip(" ,")
+    core = re.sub(r"\s*\([^()]{1,25}\)", "", core.rstrip(" ,"))
+    core = re.sub(rf"\b{dates._MONTH}\.?\s+(?:\d{{1,2}}|(?:19|20)\d\d)\b\s*", "", core, flags=re.IGNORECASE)
     segments = re.split(r"(,|;|:|“|”|\"|\(|\)|—|–| - |\bthat\b)", core)
     parts: list[str] = []
     position = len(core)
@@ -175,6 +213,11 @@ def _subject_before(sentence: str, verb_start: int) -> tuple[str, int] | None:
             index -= 1
             continue
         if not is_noun_phrase(stripped_core):
+            has_number = re.search(r"\d", stripped_core) or re.search(
+                r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens|hundreds|thousands)\b", stripped_core, re.I)
+            tail = longest_noun_phrase(stripped_core) if not parts and not has_number else None
+            if tail:
+                parts.insert(0, tail)
             break
         parts.insert(0, stripped_core.strip())
         if stripped != segment.strip() or len(parts) >= 3:
@@ -184,8 +227,24 @@ def _subject_before(sentence: str, verb_start: int) -> tuple[str, int] | None:
             break
     if not parts:
         return None
+    if len(parts) == 1 and len(_words(parts[0])) == 1 and not _known_single(parts[0]):
+        return None
     start = window_start + max(0, position)
     return ", ".join(parts), start
+
+
+def _known_single(word: str) -> bool:
+    """A lone capitalised word is a claimant only when it is a known name, not a place or a common word."""
+    base = _base(word)
+    if base in PRONOUNS or np_words().get(base) == "head":
+        return True
+    if any(pattern.search(word) for pattern, _ in compiled_claimants()):
+        return True
+    if base in nationalities():
+        return True
+    if word in places():
+        return False
+    return word[:1].isupper() and base not in np_words() and not re.fullmatch(r"[A-Z][a-z]+ing|[A-Z][a-z]+s", word)
 
 
 def _phrase_after(text: str) -> str | None:
@@ -232,6 +291,11 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
             end = match.end() + len(phrase)
             frames.append(Frame(match.start(), end, match.start(), match.end(), phrase, True))
     for match in _verb_regex().finditer(sentence):
+        verb = match.group(0).lower()
+        if verb in end_only_verbs() and not re.match(r"\s*(?:[.,:;!?”\"’]|$)", sentence[match.end() :]):
+            continue
+        if re.match(r"\s+(?:killed|dead|wounded|injured|missing|captured|to\s+(?:have|be)\b)", sentence[match.end() :], re.I):
+            continue
         subject = _subject_before(sentence, match.start())
         if subject:
             phrase, start = subject
@@ -286,8 +350,12 @@ def _nationality(lowered: str) -> str | None:
 
 
 def place_country(text: str) -> str | None:
-    match = place_pattern().search(text)
-    return places()[match.group(0)] if match else None
+    """Country of the place where things happen in a text ('in Gaza'), else of any place named."""
+    located = located_place_pattern().search(text)
+    if located:
+        return places()[located.group(1)]
+    found = list(place_pattern().finditer(text))
+    return places()[found[-1].group(0)] if found else None
 
 
 def person_name(phrase: str) -> str | None:
@@ -342,6 +410,13 @@ class DocumentContext:
         return None
 
     def _remember(self, phrase: str, sentence: str) -> Speaker:
+        words_in = _words(phrase)
+        if len(words_in) <= 2 and words_in[-1][:1].isupper():
+            surname = _base(words_in[-1])
+            for speaker in reversed(self.speakers):
+                if speaker.kind == "person" and speaker.name and surname in _base(speaker.name.split()[-1]).split("-"):
+                    self.speakers.append(speaker)
+                    return speaker
         side, canonical, kind = side_of(phrase, sentence)
         name = person_name(phrase)
         words = {_base(w) for w in _words(phrase)}

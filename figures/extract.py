@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
@@ -22,6 +23,7 @@ from figures.lexicon import (
     cue_pattern,
     item_verb_pattern,
     item_verbs,
+    located_place_pattern,
     nationalities,
     place_pattern,
     subject_index,
@@ -38,7 +40,7 @@ _ABBREVIATIONS = {
     "vs", "etc", "i.e", "e.g", "maj", "adm", "cpl", "pvt", "jr", "sr", "approx", "est", "fig", "inc", "ltd",
     "co", "corp", "mt", "ft", "a.m", "p.m",
 }
-_BOUNDARY = re.compile(r"[.!?…]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+")
+_BOUNDARY = re.compile(r"[.!?…]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+|(?<=[a-z]{3}[.!?])(?=[A-Z][a-z])|(?<=[a-z]{4})(?=[A-Z][a-z]{2,}\s)")
 _GATE = re.compile(r"\d|\b(?:" + "|".join(sorted(GATE_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 _PERIOD = [
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+(?:24\s+hours|day)|a\s+day\b|per\s+day|each\s+day|every\s+day|"
@@ -48,7 +50,7 @@ _PERIOD = [
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+month|over\s+the\s+(?:past|last)\s+month|a\s+month\b|per\s+month|"
                 r"each\s+month|every\s+month|monthly)", re.I), "month"),
 ]
-_LIST_GLUE = re.compile(r"^[\s,]*(?:[\w’'-]+\s+){0,3}?(?:including|of\s+whom|among\s+them)?[\s,]*(?:and\s+)?$", re.I)
+_LIST_GLUE = re.compile(r"^[\s,]*(?:[\w’'-]+[,–—]?\s+[–—]?\s*){0,3}?(?:including|of\s+whom|among\s+them)?[\s,]*(?:and\s+)?$", re.I)
 _INCLUDING = re.compile(r"\b(?:including|among\s+them|of\s+whom|of\s+them)\b[^.;]*$", re.I)
 _TOTAL = re.compile(r"\b(?:total|tally|toll|number|figure)\b(?:\s+\w+){0,3}\s+(?:to|of|at|was|is|stands\s+at|reached|rose\s+to|now)\s*$", re.I)
 _MILITARY_FALLBACK_WINDOW = 40
@@ -68,7 +70,7 @@ def split_sentences(text: str) -> list[Sentence]:
     start = 0
     paragraph = 0
     for match in _BOUNDARY.finditer(text):
-        if match.group(0).strip(" ") and match.group(0)[0] == ".":
+        if match.group(0) and match.group(0)[0] == ".":
             before = text[start : match.start()].rsplit(None, 1)
             last = before[-1].lower().rstrip(".") if before else ""
             if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", last):
@@ -116,6 +118,8 @@ def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
 def _subject(sentence: str, mention: NumberMention, after_window: str) -> tuple[str, int]:
     """(subject, offset of its noun after the number or -1)."""
     match = re.match(r"[\s“”\"'‘’(]*(?:more\s+|other\s+|further\s+|additional\s+|of\s+)?((?:[\w’'-]+\s+){0,3}?)(" + subject_pattern().pattern + ")", after_window, re.I)
+    if match and not all(_adjective_like(w) for w in match.group(1).split()):
+        match = None
     if match:
         noun = match.group(2).lower()
         subject, mode = subject_index().get(noun, ("people", "plain"))
@@ -130,6 +134,18 @@ def _subject(sentence: str, mention: NumberMention, after_window: str) -> tuple[
                 return _demonym_plural(country), match.end()
         return subject, match.end()
     return "people", -1
+
+
+_ADJECTIVES = {"more", "other", "further", "additional", "high-ranking", "senior", "young", "armed", "foreign",
+               "local", "elite", "regular", "innocent", "unarmed", "ordinary", "fellow", "enemy", "active", "new",
+               "wounded", "injured", "dead", "deputy", "military", "civilian", "older", "elderly", "trapped",
+               "displaced", "missing", "mobilised", "mobilized", "ethnic", "the", "of", "whom", "them"}
+
+
+def _adjective_like(word: str) -> bool:
+    lowered = word.lower().strip("“”\"'‘’(),")
+    return (lowered in _ADJECTIVES or word[:1].isupper() or lowered in nationalities()
+            or any(part in nationalities() for part in lowered.split("-")) or lowered.endswith("-year-old"))
 
 
 def _country_word(text: str) -> str | None:
@@ -155,12 +171,57 @@ def _demonym_plural(country: str) -> str:
     return _PLURALS.get(country, "people")
 
 
+_FUNCTION_WORDS = frozenset(
+    "were was have had are is has been be in at from on since this last a an the and or more others of who to as "
+    "including across during over with by after before while when per each every so far alone total reported "
+    "individual confirmed verified registered recorded estimated documented known people its their his her "
+    "our new further additional other dead killed".split()
+)
+
+
+@lru_cache(maxsize=None)
+def _countable_words() -> frozenset[str]:
+    words = set(_FUNCTION_WORDS) | set(_ADJECTIVES) | set(nationalities())
+    words |= {noun.split()[0] for noun in subject_index()}
+    words |= {cue.split()[0] for cue in cue_index()}
+    return frozenset(words)
+
+
+def _counts_something(after: str) -> bool:
+    """A number right before an unknown noun ('five train stations') counts no people or weapons."""
+    match = re.match(r"[\s“”\"'‘’(]*([A-Za-z][\w’'-]*)", after)
+    if not match or after[: match.start(1)].strip(" “”\"'‘’"):
+        return True
+    word = match.group(1)
+    if word[0].isupper() or "-" in word:
+        return True
+    return word.lower() in _countable_words()
+
+
+def _one_is_count(before: str, after: str) -> bool:
+    """'one' counts only right next to a cue ('killed one', 'one person died'), never 'one soldier said'."""
+    tail = before[-14:]
+    close_before = list(cue_pattern().finditer(tail))
+    if close_before and not tail[close_before[-1].end() :].strip():
+        return True
+    close_after = cue_pattern().search(after[:30])
+    return bool(close_after and not re.search(r"[,;:\"“”‘’'–—-]", after[: close_after.start()]))
+
+
 def classify(sentence: str, mention: NumberMention, previous_end: int, next_start: int,
              previous_reading: Reading | None) -> Reading | None:
     """What a number counts: metric, item and subject, from the cue words around it."""
     after = sentence[mention.end : next_start]
     before = sentence[previous_end : mention.stated_start]
     subject, noun_end = _subject(sentence, mention, sentence[mention.end : mention.end + 80])
+    if not _counts_something(after):
+        return None
+    if mention.kind == "vague" and noun_end < 0 and not re.match(r"\s+more\b", after):
+        first_cue = cue_pattern().search(after[:20])
+        if first_cue is None:
+            return None
+    if mention.kind == "words" and mention.value == 1 and not _one_is_count(before, after):
+        return None
 
     item_match = re.match(
         r"[\s“”\"'‘’(]*(?:[\w’'-]+\s+){0,3}?(" + cue_pattern().pattern + ")", after, re.I
@@ -230,8 +291,12 @@ def _period(clause: str) -> str | None:
     return None
 
 
-def _location(clause: str, sentence: str) -> str | None:
-    match = place_pattern().search(clause) or place_pattern().search(sentence)
+def _location(clause: str, sentence: str) -> str | None:  # noqa: D103
+    for text in (clause, sentence):
+        match = located_place_pattern().search(text)
+        if match:
+            return match.group(1)
+    match = place_pattern().search(clause)
     return match.group(0) if match else None
 
 
@@ -382,9 +447,13 @@ class Extractor:
         return None, "unknown"
 
 
+_NAMING_HINTS = ("said", "says", "told", "according", "reported", "claimed", "added", "announced", "confirmed",
+                 "estimated", "wrote", "stated")
+
+
 def _may_name(text: str) -> bool:
     """Sentences without figures still introduce claimants for later back-references."""
-    return "said" in text or "according" in text or "says" in text
+    return any(hint in text for hint in _NAMING_HINTS)
 
 
 _EXTRACTOR = Extractor()

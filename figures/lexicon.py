@@ -121,8 +121,21 @@ def places() -> dict[str, str]:
 
 
 @lru_cache(maxsize=None)
+def located_place_pattern() -> re.Pattern[str]:
+    """A place named after a locative preposition ('in Gaza', 'near Kharkiv'): where things happen."""
+    names = "|".join(re.escape(p) for p in sorted(places(), key=len, reverse=True))
+    return re.compile(rf"\b(?:in|of|near|at|across|around|outside|from|for|over)\s+(?:the\s+)?({names})\b")
+
+
+@lru_cache(maxsize=None)
 def reporting_verbs() -> list[str]:
     return [row["verb"].lower() for row in read_table("reporting_verbs.csv")]
+
+
+@lru_cache(maxsize=None)
+def end_only_verbs() -> frozenset[str]:
+    """Verbs that report speech only at the end of a clause ('..., the soldier continues.')."""
+    return frozenset(row["verb"].lower() for row in read_table("reporting_verbs.csv") if row.get("use") == "end")
 
 
 @lru_cache(maxsize=None)
@@ -139,12 +152,17 @@ def item_verb_pattern() -> re.Pattern[str]:
 @lru_cache(maxsize=None)
 def np_words() -> dict[str, str]:
     """Lower-case words allowed in a claimant phrase -> 'head', 'mod' or 'glue'."""
-    return {row["word"].lower(): row["role"] for row in read_table("np_words.csv")}
+    table: dict[str, str] = {}
+    for row in read_table("np_words.csv"):
+        word = row["word"].lower()
+        if table.get(word) != "head":
+            table[word] = row["role"]
+    return table
 
 
 @lru_cache(maxsize=None)
 def compiled_claimants() -> list[tuple[re.Pattern[str], ClaimantEntry]]:
-    return [(re.compile(rf"(?<![\w-])(?:{entry.pattern})(?![\w])", re.IGNORECASE), entry) for entry in claimants()]
+    return [(re.compile(rf"(?<!\w)(?:{entry.pattern})(?![\w])", re.IGNORECASE), entry) for entry in claimants()]
 
 
 @lru_cache(maxsize=None)

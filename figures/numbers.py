@@ -226,7 +226,6 @@ _AFTER_EXCLUDE = [
                 r"rupees|yuan)\b", re.I), "money"),
     (re.compile(r"\s(?:times|views|followers|likes|shares|retweets|pages|words|votes|points)\b", re.I), "count of non-people"),
     (re.compile(rf"\s{MONTHS}\b\.?(?!\w)", re.I), "date"),
-    (re.compile(r"\s(?:of|in)\s(?:them|those|the|these|his|her|their|our|its)\b", re.I), "partitive"),
     (re.compile(r"-(?!strong|plus|odd|to-)[a-z]", re.I), "compound"),
     (re.compile(r"\s?/\s?\d"), "fraction"),
 ]
@@ -241,6 +240,7 @@ _BEFORE_EXCLUDE = [
     (re.compile(r"[A-Za-z]-\s?$"), "model name"),
     (re.compile(r"\b(?:aged|age|ages)\s$", re.I), "age"),
     (re.compile(r"[+#]\s?$"), "label"),
+    (re.compile(r"\d[:.]$"), "time"),
 ]
 _YEAR_CONTEXT = re.compile(
     r"\b(?:in|since|of|by|from|until|till|to|year|summer|winter|spring|autumn|fall|early|late|mid|end|"
@@ -269,18 +269,18 @@ def exclusion(text: str, mention: NumberMention) -> str | None:
         mention.kind == "digits"
         and mention.qualifier != "range"
         and re.fullmatch(r"1[89]\d\d|20\d\d", span)
-        and (_YEAR_CONTEXT.search(before) or not re.match(r"\s+[a-z]", after) or re.match(r"[,.;)]", after))
+        and not re.match(r"\s+(?:people|civilians|soldiers|troops|refugees|children|deaths|casualties)\b", after)
     ):
         return "year"
     if mention.qualifier == "range" and re.fullmatch(r"(?:1[89]|20)\d\d\s*[-–—]\s*(?:1[89]|20)?\d\d", span):
         return "year range"
-    if _AGE.search(before) and re.match(r"\s?(?:,|\)|;|\.\s|\s(?:who|said|told|from|and|was|is|has)\b)", after):
+    if _AGE.search(before) and re.match(r"\s?(?:,|\)|;|\.(?:\s|$)|$|\s(?:who|said|told|from|and|was|is|has)\b)", after):
         return "age"
     if re.match(r"\s*\((?:\d{1,3})\)", after) is None and re.search(r"\(\s?$", before) and re.match(r"\s?\)", after) and mention.value < 120:
         if re.search(r"[A-Z][a-z]+\s\($", before):
             return "age"
     if mention.kind == "words" and span.lower() == "one":
-        if re.match(r"\s+(?:of|another|day|side|way|thing|time|point|hand|year|month|week|another|last|more time|or two)\b", after, re.I):
+        if re.match(r"\s+(?:of|another|family|day|side|way|thing|time|point|hand|year|month|week|another|last|more time|or two)\b", after, re.I):
             return "not a count"
         if re.search(r"\b(?:no|any|every|some|each|the)\s$", before, re.I):
             return "not a count"

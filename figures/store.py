@@ -453,11 +453,13 @@ class Store:
         Claims already stored (same document and claim key) are skipped.
         """
         if isinstance(claims_, pd.DataFrame):
-            claims_ = (dict(zip(claims_.columns, row)) for row in claims_.itertuples(index=False, name=None))
+            columns = list(claims_.columns)
+            claims_ = (dict(zip(columns, row)) for row in claims_.itertuples(index=False, name=None))
         version = extractor_version or self._extractor_version or "bulk"
-        inserted = 0
+        count = select(func.count()).select_from(claims)
         with self._write() as conn:
             self._bump(conn)
+            before = conn.execute(count).scalar_one()
             doc_ids: dict[str, int] = {}
             for document in documents_:
                 document_id = self._insert_document(conn, document, document.content_hash, version)
@@ -467,14 +469,14 @@ class Store:
             for claim in claims_:
                 batch.append(claim)
                 if len(batch) >= batch_size:
-                    inserted += self._load_batch(conn, batch, doc_ids, version)
+                    self._load_batch(conn, batch, doc_ids, version)
                     batch = []
             if batch:
-                inserted += self._load_batch(conn, batch, doc_ids, version)
+                self._load_batch(conn, batch, doc_ids, version)
             regroup_all(conn)
-        return inserted
+            return int(conn.execute(count).scalar_one() - before)
 
-    def _load_batch(self, conn: Connection, batch: list[Any], doc_ids: dict[str, int], version: str) -> int:
+    def _load_batch(self, conn: Connection, batch: list[Any], doc_ids: dict[str, int], version: str) -> None:
         def doc_of(claim: Any) -> str:
             return str(claim["doc"] if isinstance(claim, Mapping) else claim.doc)
 
@@ -499,10 +501,8 @@ class Store:
         rows: list[dict[str, Any]] = []
         for doc_key, group in groupby(batch, key=doc_of):
             rows.extend(self._claim_rows(doc_ids[doc_key], doc_key, group, version))
-        if not rows:
-            return 0
-        result = conn.execute(self._insert_or_ignore(claims, ["document_id", "claim_key"]), rows)
-        return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else len(rows)
+        if rows:
+            conn.execute(self._insert_or_ignore(claims, ["document_id", "claim_key"]), rows)
 
     # ------------------------------------------------------------ reading
 
@@ -681,6 +681,26 @@ class Store:
                 report.errors.append(f"document {document_id}: {type(exc).__name__}: {exc}")
         return report
 
+    @staticmethod
+    def _adopt_orphans(conn: Connection, document_id: int, key: str, new_rows: Mapping[str, Any]) -> int:
+        """Move corrections left by a removed claim on the same span (one key only) to the new claim `key`."""
+        start, end, _ = key.split(":", 2)
+        orphan_keys = {
+            k for k in conn.execute(
+                select(corrections.c.claim_key).distinct().where(
+                    corrections.c.document_id == document_id,
+                    corrections.c.claim_key.startswith(f"{start}:{end}:", autoescape=True),
+                )
+            ).scalars()
+            if k not in new_rows
+        }
+        if len(orphan_keys) != 1:
+            return 0
+        moved = conn.execute(update(corrections).where(
+            corrections.c.document_id == document_id, corrections.c.claim_key == orphan_keys.pop()
+        ).values(claim_key=key))
+        return max(moved.rowcount or 0, 0)
+
     def _reextract_one(self, document_id: int, version: str, report: ReextractReport) -> None:
         with self.engine.connect() as conn:
             row = conn.execute(select(documents).where(documents.c.id == document_id)).first()
@@ -719,6 +739,7 @@ class Store:
                     keys.add((effective["metric"], effective["subject"], effective["claimant"], effective["value"]))
                     report.updated += 1
                 else:
+                    report.corrections_kept += self._adopt_orphans(conn, document_id, key, new_rows)
                     inserted = conn.execute(insert(claims).values(**new).returning(claims.c.id)).scalar_one()
                     effective = self._reapply(conn, inserted, document_id, key, {n: new[n] for n in CLAIM_FIELDS})
                     keys.add((effective["metric"], effective["subject"], effective["claimant"], effective["value"]))

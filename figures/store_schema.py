@@ -179,10 +179,10 @@ def regroup_all(conn: Connection, batch: int = 20_000) -> int:
     Streams the claims in key order and writes changes in batches, so memory stays flat.
     """
     c = claims.c
-    result = conn.execution_options(stream_results=True, yield_per=batch).execute(
-        select(c.id, c.metric, c.subject, c.claimant, c.value, c.date, c.mention_group).order_by(
-            c.metric, c.subject, c.claimant, c.value
-        )
+    result = conn.execute(
+        select(c.id, c.metric, c.subject, c.claimant, c.value, c.date, c.mention_group)
+        .order_by(c.metric, c.subject, c.claimant, c.value)
+        .execution_options(stream_results=True, yield_per=batch)
     )
     pending: list[tuple[int, int]] = []
     changed = 0

@@ -133,9 +133,15 @@ class ViewFilters:
     log_scale: bool = False
 
     def data_key(self) -> tuple:
-        """The part that selects rows (not how they are drawn)."""
-        return (self.metrics, self.subjects, self.claimants, self.sides, self.outlets,
-                self.date_from, self.date_to, self.text.strip())
+        """The part that selects rows (not how they are drawn), hashable for caches."""
+        return tuple(getattr(self, name) if name != "text" else self.text.strip() for name in DATA_FIELDS)
+
+    @classmethod
+    def from_data_key(cls, key: tuple) -> "ViewFilters":
+        return cls(**dict(zip(DATA_FIELDS, key)))
+
+
+DATA_FIELDS = ("metrics", "subjects", "claimants", "sides", "outlets", "date_from", "date_to", "text")
 
 
 def _date(value: str | None) -> dt.date | None:
