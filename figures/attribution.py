@@ -11,18 +11,22 @@ country of places named with local officials.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from figures import dates
 from figures.lexicon import (
+    ClaimantEntry,
     compiled_claimants,
     end_only_verbs,
     located_place_pattern,
     nationalities,
     np_words,
+    phrase_pattern,
     place_pattern,
     places,
     reporting_verbs,
@@ -100,8 +104,7 @@ class Frame:
 
 @lru_cache(maxsize=None)
 def _verb_regex() -> re.Pattern[str]:
-    verbs = sorted(reporting_verbs(), key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, verbs)) + r")\b", re.IGNORECASE)
+    return phrase_pattern(reporting_verbs())
 
 
 _ACCORDING = re.compile(r"\baccording\s+to\s+", re.IGNORECASE)
@@ -238,7 +241,7 @@ def _known_single(word: str) -> bool:
     base = _base(word)
     if base in PRONOUNS or np_words().get(base) == "head":
         return True
-    if any(pattern.search(word) for pattern, _ in compiled_claimants()):
+    if gazetteer_entry(word) is not None:
         return True
     if base in nationalities():
         return True
@@ -319,12 +322,12 @@ def side_of(phrase: str, context: str = "") -> tuple[str, str | None, str | None
     """(side, canonical name, kind) of a claimant phrase. `context` (the sentence) is
     used for the country of local officials ('the governor of the Donetsk region')."""
     lowered = phrase.lower()
-    for pattern, entry in compiled_claimants():
-        if pattern.search(phrase):
-            if entry.side:
-                return entry.side, entry.canonical or None, entry.kind
-            country = _nationality(lowered)
-            return country or "unknown", entry.canonical or None, entry.kind
+    entry = gazetteer_entry(phrase)
+    if entry is not None:
+        if entry.side:
+            return entry.side, entry.canonical or None, entry.kind
+        country = _nationality(lowered)
+        return country or "unknown", entry.canonical or None, entry.kind
     country = _nationality(lowered)
     if country:
         return country, None, None
@@ -340,6 +343,16 @@ def side_of(phrase: str, context: str = "") -> tuple[str, str | None, str | None
     return "unknown", None, None
 
 
+@lru_cache(maxsize=65536)
+def gazetteer_entry(phrase: str) -> ClaimantEntry | None:
+    """The first gazetteer row whose pattern occurs in the phrase (cached: phrases recur)."""
+    for pattern, entry in compiled_claimants():
+        if pattern.search(phrase):
+            return entry
+    return None
+
+
+@lru_cache(maxsize=65536)
 def _nationality(lowered: str) -> str | None:
     for word in re.findall(r"[\w’'.-]+", lowered):
         for part in (word, *word.split("-")):
@@ -382,23 +395,34 @@ class DocumentContext:
     """Named claimants seen so far in one document, for back-references."""
 
     published: dt.date | None
-    speakers: list[Speaker] = field(default_factory=list)
+    lookback: Callable[[int, int], None] | None = None  # fills in claimants named before a position
+    named: list[tuple[int, Speaker]] = field(default_factory=list)  # (position, speaker), in text order
 
-    def speaker_for(self, phrase: str, sentence: str) -> Speaker:
+    def speaker_for(self, phrase: str, sentence: str, position: int = 0, depth: int = 0) -> Speaker:
         words = [_base(w) for w in _words(phrase)]
         if not words:
             return Speaker.media()
+        back_reference = len(words) == 1 and words[0] in PRONOUNS or (
+            words[0] == "the" and len(words) <= 4 and all(not w[:1].isupper() for w in _words(phrase)[1:])
+            and _nationality(phrase.lower()) is None
+        )
+        single_name = len(words) <= 2 and _words(phrase)[-1][:1].isupper()
+        if (back_reference or single_name) and self.lookback:
+            self.lookback(position, depth)
+        earlier = [speaker for where, speaker in self.named if where < position]
         if len(words) == 1 and words[0] in PRONOUNS:
-            return self._lookup(PRONOUNS[words[0]], None) or Speaker(phrase, "unknown", PRONOUNS[words[0]])
-        if words[0] == "the" and len(words) <= 4 and all(not w[:1].isupper() for w in _words(phrase)[1:]):
-            if _nationality(phrase.lower()) is None:
-                found = self._lookup(None, frozenset(words[1:]))
-                if found:
-                    return found
-        return self._remember(phrase, sentence)
+            return self._lookup(earlier, PRONOUNS[words[0]], None) or Speaker(phrase, "unknown", PRONOUNS[words[0]])
+        if back_reference:
+            found = self._lookup(earlier, None, frozenset(words[1:]))
+            if found:
+                return found
+        speaker = self._remember(phrase, sentence, earlier)
+        bisect.insort(self.named, (position, speaker), key=lambda pair: pair[0])
+        return speaker
 
-    def _lookup(self, kind: str | None, role: frozenset[str] | None) -> Speaker | None:
-        for speaker in reversed(self.speakers):
+    @staticmethod
+    def _lookup(speakers: list[Speaker], kind: str | None, role: frozenset[str] | None) -> Speaker | None:
+        for speaker in reversed(speakers):
             if kind == "person" and speaker.kind == "person":
                 return speaker
             if kind == "org" and speaker.kind in ("org", "media"):
@@ -409,13 +433,13 @@ class DocumentContext:
                 return speaker
         return None
 
-    def _remember(self, phrase: str, sentence: str) -> Speaker:
+    @staticmethod
+    def _remember(phrase: str, sentence: str, earlier: list[Speaker]) -> Speaker:
         words_in = _words(phrase)
         if len(words_in) <= 2 and words_in[-1][:1].isupper():
             surname = _base(words_in[-1])
-            for speaker in reversed(self.speakers):
+            for speaker in reversed(earlier):
                 if speaker.kind == "person" and speaker.name and surname in _base(speaker.name.split()[-1]).split("-"):
-                    self.speakers.append(speaker)
                     return speaker
         side, canonical, kind = side_of(phrase, sentence)
         name = person_name(phrase)
@@ -436,9 +460,7 @@ class DocumentContext:
             if len(phrase.split(",")) > 1:
                 display = max((p.strip() for p in phrase.split(",")), key=lambda p: sum(c.isupper() for c in p))
                 display = re.sub(r"^(?:the|a|an)\s+", "", display, flags=re.IGNORECASE)
-        speaker = Speaker(display, side, speaker_kind, frozenset(words))
-        self.speakers.append(speaker)
-        return speaker
+        return Speaker(display, side, speaker_kind, frozenset(words))
 
 
 def quote_spans(text: str) -> list[tuple[int, int]]:

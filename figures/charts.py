@@ -236,7 +236,7 @@ def timeline_chart(
     names = sorted(set(colour_names) if colour_names is not None else set(data["colour_key"]))
     colour_title = "Side" if colour_by == "side" else "Claimant"
     colour = alt.Color("colour_key:N", title=colour_title, scale=colour_scale(names, colour_by),
-                       legend=alt.Legend(orient="bottom", columns=3, labelLimit=260))
+                       legend=alt.Legend(orient="right", labelLimit=240, symbolLimit=40))
     legend = alt.selection_point(name="legend", fields=["colour_key"], bind="legend")
     pick = alt.selection_point(name="pick", fields=["claim_id"], on="click", empty=False)
     y_scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
@@ -270,7 +270,7 @@ def timeline_chart(
     dots = base.mark_point(filled=True, size=70).encode(
         shape=alt.Shape("qualifier:N", title="Qualifier",
                         scale=alt.Scale(domain=list(QUALIFIER_SHAPES), range=list(QUALIFIER_SHAPES.values())),
-                        legend=alt.Legend(orient="bottom")),
+                        legend=alt.Legend(orient="right")),
         href="url:N",
         tooltip=tooltip,
         size=alt.condition(pick, alt.value(220), alt.value(70)),

@@ -17,8 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
+from figures.dates import find_date_phrases
+from figures.dates import resolve as resolve_date
 from figures.attribution import DocumentContext, Frame, Speaker, find_frames, place_country, quote_spans
 from figures.lexicon import (
+    claim_gate_pattern,
     cue_index,
     cue_pattern,
     item_verb_pattern,
@@ -41,7 +44,6 @@ _ABBREVIATIONS = {
     "co", "corp", "mt", "ft", "a.m", "p.m",
 }
 _BOUNDARY = re.compile(r"[.!?…]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+|(?<=[a-z]{3}[.!?])(?=[A-Z][a-z])|(?<=[a-z]{4})(?=[A-Z][a-z]{2,}\s)")
-_GATE = re.compile(r"\d|\b(?:" + "|".join(sorted(GATE_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
 _PERIOD = [
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+(?:24\s+hours|day)|a\s+day\b|per\s+day|each\s+day|every\s+day|"
                 r"daily|overnight|since\s+midnight|since\s+last\s+night|in\s+(?:a\s+single|one)\s+day|"
@@ -313,69 +315,139 @@ def _choose_frame(frames: list[Frame], position: int, in_quote: tuple[int, int] 
     return None
 
 
-class Extractor:
-    """Holds nothing heavy itself: the tables load once per process (lexicon caches)."""
+_DIGIT = re.compile(r"\d")
+_TOKENS = re.compile(r"[^a-z]+")
+_PARAGRAPH = re.compile(r"[^\n]+")
+_WINDOW = 6  # sentences looked back for the antecedent of "he", "the ministry", ...
 
-    def extract(self, document: Document) -> list[Claim]:
-        text = document.full_text
-        context = DocumentContext(document.published)
-        claims: list[Claim] = []
-        quotes = None
-        sentences = split_sentences(text)
-        frames_by_sentence: dict[int, list[Frame]] = {}
-        for index, sentence in enumerate(sentences):
-            has_figure = _GATE.search(sentence.text) is not None
-            frames = find_frames(sentence.text, document.published) if has_figure or _may_name(sentence.text) else []
-            frames_by_sentence[index] = frames
-            speakers = {id(f): context.speaker_for(f.phrase, sentence.text) for f in frames}
+
+def _has_number(text: str) -> bool:
+    """Cheap gate: a digit, or a number word (set lookup on the lower-cased tokens)."""
+    if _DIGIT.search(text):
+        return True
+    return not GATE_WORDS.isdisjoint(_TOKENS.split(text.lower()))
+
+
+class _Run:
+    """One document's extraction. Paragraphs and sentences are split, and reporting
+    frames found, only where a figure is (or where a back-reference needs them)."""
+
+    def __init__(self, document: Document):
+        self.document = document
+        self.text = document.full_text
+        self.paragraphs = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(self.text)]
+        self.context = DocumentContext(document.published, lookback=self.look_back)
+        self._sentences: dict[int, list[Sentence]] = {}
+        self._frames: dict[tuple[int, int], list[Frame]] = {}
+        self._quotes: dict[int, list[tuple[int, int]]] = {}
+
+    def sentences(self, paragraph: int) -> list[Sentence]:
+        if paragraph not in self._sentences:
+            start, end = self.paragraphs[paragraph]
+            found = split_sentences(self.text[start:end])
+            self._sentences[paragraph] = [
+                Sentence(start + s.start, start + s.end, s.text, paragraph) for s in found
+            ]
+        return self._sentences[paragraph]
+
+    def quotes(self, paragraph: int) -> list[tuple[int, int]]:
+        if paragraph not in self._quotes:
+            start, end = self.paragraphs[paragraph]
+            self._quotes[paragraph] = [(a + start, b + start) for a, b in quote_spans(self.text[start:end])]
+        return self._quotes[paragraph]
+
+    def frames(self, paragraph: int, index: int, depth: int = 0) -> list[Frame]:
+        key = (paragraph, index)
+        if key not in self._frames:
+            sentence = self.sentences(paragraph)[index]
+            frames = find_frames(sentence.text, self.document.published) if _may_name(sentence.text) or depth == 0 else []
+            self._frames[key] = frames
             for frame in frames:
-                frame.speaker = speakers[id(frame)]
-            if not has_figure:
+                frame.speaker = self.context.speaker_for(frame.phrase, sentence.text, sentence.start, depth)
+        return self._frames[key]
+
+    def look_back(self, position: int, depth: int) -> None:
+        """Find the claimants named in the few sentences before `position` (for back-references)."""
+        if depth > 0:
+            return
+        seen = 0
+        for paragraph in range(len(self.paragraphs) - 1, -1, -1):
+            if self.paragraphs[paragraph][0] >= position:
                 continue
-            mentions = [m for m in find_numbers(sentence.text) if exclusion(sentence.text, m) is None]
-            if not mentions:
-                continue
-            if quotes is None:
-                quotes = quote_spans(text)
-            previous_reading: Reading | None = None
-            for position, mention in enumerate(mentions):
-                previous_end = mentions[position - 1].end if position else 0
-                next_start = len(sentence.text)
-                for later in mentions[position + 1 :]:
-                    glue = sentence.text[mention.end : later.stated_start]
-                    if _LIST_GLUE.match(glue) and len(glue) < 40:
-                        continue
-                    next_start = later.stated_start
-                    break
-                reading = classify(sentence.text, mention, previous_end, next_start, previous_reading)
-                if reading is None:
+            sentences = self.sentences(paragraph)
+            for index in range(len(sentences) - 1, -1, -1):
+                if sentences[index].start >= position:
                     continue
-                previous_reading = reading
-                claims.append(self._claim(document, text, sentence, sentences, index, mention, reading,
-                                          frames, frames_by_sentence, quotes, context))
+                self.frames(paragraph, index, depth + 1)
+                seen += 1
+                if seen >= _WINDOW:
+                    return
+
+    def neighbour(self, paragraph: int, index: int, step: int) -> tuple[int, int] | None:
+        index += step
+        while 0 <= paragraph < len(self.paragraphs):
+            count = len(self.sentences(paragraph))
+            if 0 <= index < count:
+                return paragraph, index
+            paragraph += step
+            if not 0 <= paragraph < len(self.paragraphs):
+                return None
+            index = 0 if step > 0 else len(self.sentences(paragraph)) - 1
+        return None
+
+    def run(self) -> list[Claim]:
+        claims: list[Claim] = []
+        gate = claim_gate_pattern()
+        lower = self.text.lower()
+        for paragraph, (start, end) in enumerate(self.paragraphs):
+            if not gate.search(lower, start, end) or not _has_number(self.text[start:end]):
+                continue
+            for index, sentence in enumerate(self.sentences(paragraph)):
+                if not gate.search(lower, sentence.start, sentence.end) or not _has_number(sentence.text):
+                    continue
+                claims.extend(self._sentence_claims(paragraph, index, sentence))
         return claims
 
-    def _claim(self, document: Document, text: str, sentence: Sentence, sentences: list[Sentence], index: int,
-               mention: NumberMention, reading: Reading, frames: list[Frame],
-               frames_by_sentence: dict[int, list[Frame]], quotes: list[tuple[int, int]],
-               context: DocumentContext) -> Claim:
+    def _sentence_claims(self, paragraph: int, index: int, sentence: Sentence) -> list[Claim]:
+        mentions = [m for m in find_numbers(sentence.text) if exclusion(sentence.text, m) is None]
+        found: list[Claim] = []
+        previous_reading: Reading | None = None
+        for position, mention in enumerate(mentions):
+            previous_end = mentions[position - 1].end if position else 0
+            next_start = len(sentence.text)
+            for later in mentions[position + 1 :]:
+                glue = sentence.text[mention.end : later.stated_start]
+                if _LIST_GLUE.match(glue) and len(glue) < 40:
+                    continue
+                next_start = later.stated_start
+                break
+            reading = classify(sentence.text, mention, previous_end, next_start, previous_reading)
+            if reading is None:
+                continue
+            previous_reading = reading
+            found.append(self._claim(paragraph, index, sentence, mention, reading))
+        return found
+
+    def _claim(self, paragraph: int, index: int, sentence: Sentence, mention: NumberMention,
+               reading: Reading) -> Claim:
+        document = self.document
+        frames = self.frames(paragraph, index)
         absolute = sentence.start + mention.start
-        in_quote = next(((a, b) for a, b in quotes if a <= absolute < b), None)
+        in_quote = next(((a, b) for a, b in self.quotes(paragraph) if a <= absolute < b), None)
         local_quote = (in_quote[0] - sentence.start, in_quote[1] - sentence.start) if in_quote else None
         frame = _choose_frame(frames, mention.start, local_quote)
         speaker: Speaker | None = frame.speaker if frame else None
-        if frame and speaker and speaker.kind in ("person", "org", "plural") and speaker.name and \
-                speaker.name.lower() in ("he", "she", "it", "they", "we", "i"):
+        if frame and speaker and speaker.name and speaker.name.lower() in _PRONOUN_NAMES:
             earlier = [f for f in frames if f is not frame and f.speaker and f.speaker.name and
-                       f.speaker.name.lower() not in ("he", "she", "it", "they", "we", "i")]
+                       f.speaker.name.lower() not in _PRONOUN_NAMES]
             if earlier:
                 speaker = earlier[0].speaker
         frame_date = frame.date if frame else None
         if speaker is None and in_quote:
-            speaker, frame_date = self._quote_speaker(text, in_quote, sentences, index, frames_by_sentence, context)
+            speaker, frame_date = self._quote_speaker(in_quote, paragraph, index)
         if speaker is None:
             speaker = Speaker.media()
-        claim_date, basis = self._date(sentence.text, frame_date, document.published)
+        claim_date, basis = _claim_date(sentence.text, frame_date, document.published)
         clause = sentence.text[max(0, mention.start - 80) : mention.end + 80]
         return Claim(
             doc=document.id,
@@ -398,53 +470,59 @@ class Extractor:
             stated=sentence.text[mention.stated_start : mention.end],
         )
 
-    @staticmethod
-    def _quote_speaker(text: str, span: tuple[int, int], sentences: list[Sentence], index: int,
-                       frames_by_sentence: dict[int, list[Frame]], context: DocumentContext
+    def _quote_speaker(self, span: tuple[int, int], paragraph: int, index: int
                        ) -> tuple[Speaker | None, tuple[dt.date | None, str] | None]:
-        """The speaker of a quotation: a frame right after or before it, or in the sentence before."""
-        for other in range(index, min(index + 3, len(sentences))):
-            candidate = sentences[other]
+        """The speaker of a quotation: a frame right after it, or the last one in the sentence before."""
+        key: tuple[int, int] | None = (paragraph, index)
+        for _ in range(3):
+            if key is None:
+                break
+            candidate = self.sentences(key[0])[key[1]]
             if candidate.start > span[1] + 5:
                 break
-            for frame in frames_by_sentence.get(other, []):
+            for frame in self.frames(*key):
                 absolute = candidate.start + frame.verb_start
                 if span[1] - 2 <= absolute <= span[1] + 80 and frame.speaker:
                     return frame.speaker, frame.date
-        for other in range(index - 1, max(-1, index - 3), -1):
-            candidate = sentences[other]
-            if candidate.paragraph != sentences[index].paragraph and other != index - 1:
+            key = self.neighbour(key[0], key[1], 1)
+        key = self.neighbour(paragraph, index, -1)
+        for step in range(2):
+            if key is None:
                 break
-            frames = frames_by_sentence.get(other, [])
+            if step and key[0] != paragraph:
+                break
+            frames = self.frames(*key)
             if frames and frames[-1].speaker:
                 return frames[-1].speaker, frames[-1].date
+            key = self.neighbour(key[0], key[1], -1)
         return None, None
 
-    @staticmethod
-    def _date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
-              published: dt.date | None) -> tuple[dt.date | None, str]:
-        as_of = re.search(r"\b(?:as\s+of|as\s+at|by|up\s+to|through)\s+", sentence, re.I)
-        if as_of:
-            from figures.dates import find_date_phrases, resolve
 
-            for found in find_date_phrases(sentence[as_of.end() : as_of.end() + 25]):
-                if found.start() == 0:
-                    resolved = resolve(found, published)
-                    if resolved[0]:
-                        return resolved
-        if frame_date is not None:
-            if frame_date[0] is not None or frame_date[1] == "unknown":
-                return frame_date
-        leading = re.match(r"\s*(?:on\s+)?(yesterday|last\s+night|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b", sentence, re.I)
-        if leading and published:
-            from figures.dates import find_date_phrases, resolve
+_PRONOUN_NAMES = ("he", "she", "it", "they", "we", "i")
 
-            found = find_date_phrases(leading.group(0))
-            if found:
-                return resolve(found[0], published)
-        if published:
-            return published, "published"
-        return None, "unknown"
+
+def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
+                published: dt.date | None) -> tuple[dt.date | None, str]:
+    """The day a figure was stated: 'as of DATE', the statement's own date, a leading
+    'On Sunday', else the publication date; unknown without one."""
+    as_of = re.search(r"\b(?:as\s+of|as\s+at|by|up\s+to|through)\s+", sentence, re.I)
+    if as_of:
+        for found in find_date_phrases(sentence[as_of.end() : as_of.end() + 25]):
+            if found.start() == 0:
+                resolved = resolve_date(found, published)
+                if resolved[0]:
+                    return resolved
+    if frame_date is not None and (frame_date[0] is not None or frame_date[1] == "unknown"):
+        return frame_date
+    leading = re.match(r"\s*(?:on\s+)?(yesterday|last\s+night|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
+                       sentence, re.I)
+    if leading and published:
+        found = find_date_phrases(leading.group(0))
+        if found:
+            return resolve_date(found[0], published)
+    if published:
+        return published, "published"
+    return None, "unknown"
 
 
 _NAMING_HINTS = ("said", "says", "told", "according", "reported", "claimed", "added", "announced", "confirmed",
@@ -456,12 +534,9 @@ def _may_name(text: str) -> bool:
     return any(hint in text for hint in _NAMING_HINTS)
 
 
-_EXTRACTOR = Extractor()
-
-
 def extract_claims(document: Document) -> list[Claim]:
     """Every figure claim in a document (offsets into `document.full_text`)."""
-    return _EXTRACTOR.extract(document)
+    return _Run(document).run()
 
 
 CSV_FIELDS = [f for f in Claim.__dataclass_fields__]

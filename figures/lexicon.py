@@ -21,15 +21,39 @@ def read_table(name: str) -> list[dict[str, str]]:
     return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(lines)]
 
 
+def _trie_body(phrases: list[str]) -> str:
+    """Phrases as one trie-shaped regex: it fails early at each position, so it runs many
+    times faster than a flat alternation. A space in a phrase matches any whitespace."""
+    trie: dict = {}
+    for phrase in phrases:
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = True
+
+    def build(node: dict) -> str:
+        optional = "" in node
+        branches = [(r"\s+" if char == " " else re.escape(char)) + build(child)
+                    for char, child in sorted(node.items()) if char != ""]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if optional else body
+
+    return build(trie)
+
+
 def phrase_pattern(phrases: list[str], flags: int = re.IGNORECASE) -> re.Pattern[str]:
-    """One regex matching any phrase as whole words, longest first; spaces match any whitespace."""
-    ordered = sorted(set(phrases), key=len, reverse=True)
+    """One regex matching any phrase as whole words; spaces match any whitespace."""
+    normalised = {" ".join(p.split()) for p in phrases if p.strip()}
+    if flags & re.IGNORECASE:
+        normalised = {p.lower() for p in normalised}
+    words = sorted(p for p in normalised if p[0].isalnum() and p[-1].isalnum())
+    others = sorted((p for p in normalised if p not in words), key=len, reverse=True)
     parts = []
-    for phrase in ordered:
-        body = r"\s+".join(re.escape(word) for word in phrase.split())
-        left = r"\b" if phrase[:1].isalnum() else ""
-        right = r"\b" if phrase[-1:].isalnum() else ""
-        parts.append(f"{left}{body}{right}")
+    if words:
+        parts.append(r"\b" + _trie_body(words) + r"\b")
+    parts.extend(r"\s+".join(re.escape(w) for w in p.split()) for p in others)
     return re.compile("|".join(parts), flags)
 
 
@@ -168,3 +192,32 @@ def compiled_claimants() -> list[tuple[re.Pattern[str], ClaimantEntry]]:
 @lru_cache(maxsize=None)
 def place_pattern() -> re.Pattern[str]:
     return phrase_pattern(list(places()), flags=0)
+
+
+def trie_pattern(phrases: list[str]) -> re.Pattern[str]:
+    """A regex for lower-cased text matching any phrase as whole words, built as a trie:
+    many times faster than a flat alternation because it fails early at each position."""
+    trie: dict = {}
+    for phrase in phrases:
+        node = trie
+        for char in phrase.lower():
+            node = node.setdefault(char, {})
+        node[""] = True
+
+    def build(node: dict) -> str:
+        optional = "" in node
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char != ""]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if optional else body
+
+    return re.compile(r"(?<![a-z0-9])" + build(trie) + r"(?![a-z])")
+
+
+@lru_cache(maxsize=None)
+def claim_gate_pattern() -> re.Pattern[str]:
+    """Lower-case words without which a sentence holds no claim: cue words and military nouns."""
+    words = [cue.phrase for cue in cues()]
+    words += [noun for noun, _, mode in subjects() if mode == "military" or "military" in _]
+    return trie_pattern(words)

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from text_to_num import text2num
 
-from figures.lexicon import qualifiers, vague_quantities
+from figures.lexicon import _trie_body, qualifiers, vague_quantities
 
 SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
 
@@ -31,7 +31,7 @@ _DIGITS = (
     r"(?P<frac>\.\d+)?(?!\.\d)"
     r"(?P<scale>\s?(?:million|billion|thousand)\b|(?:m|mn|mln|bn|k)\b)?"
 )
-_WORD = "|".join(sorted(UNITS + list(WORD_SCALES), key=len, reverse=True))
+_WORD = _trie_body(sorted(UNITS + list(WORD_SCALES)))
 _WORDS = (
     rf"(?P<words>(?:\b(?:an?|half\s+an?)\s+(?:dozen|hundred|thousand|million)\b"
     rf"|\b(?:{_WORD})\b(?:(?:[\s-]+|\s+and\s+)\b(?:{_WORD})\b)*)(?:\s+(?:million|billion)\b)?)"
@@ -40,8 +40,7 @@ _WORDS = (
 
 @lru_cache(maxsize=None)
 def _vague_pattern() -> str:
-    phrases = sorted(vague_quantities(), key=len, reverse=True)
-    return "(?P<vague>" + "|".join(r"\b" + r"\s+".join(map(re.escape, p.split())) + r"\b" for p in phrases) + ")"
+    return r"(?P<vague>\b" + _trie_body(sorted(vague_quantities())) + r"\b)"
 
 
 @lru_cache(maxsize=None)

@@ -461,10 +461,13 @@ class Store:
             self._bump(conn)
             before = conn.execute(count).scalar_one()
             doc_ids: dict[str, int] = {}
+            pending: list[Document] = []
             for document in documents_:
-                document_id = self._insert_document(conn, document, document.content_hash, version)
-                if document_id is not None:
-                    doc_ids[document.id] = document_id
+                pending.append(document)
+                if len(pending) >= _IN_CHUNK:
+                    doc_ids.update(self._load_documents(conn, pending, version))
+                    pending = []
+            doc_ids.update(self._load_documents(conn, pending, version))
             batch: list[Claim | Mapping[str, Any]] = []
             for claim in claims_:
                 batch.append(claim)
@@ -475,6 +478,23 @@ class Store:
                 self._load_batch(conn, batch, doc_ids, version)
             regroup_all(conn)
             return int(conn.execute(count).scalar_one() - before)
+
+    def _load_documents(self, conn: Connection, batch: list[Document], version: str) -> dict[str, int]:
+        """Insert documents not stored yet (one statement); returns doc key -> stored id for all of them."""
+        if not batch:
+            return {}
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        hashes = {document.content_hash: document for document in batch}
+        conn.execute(self._insert_or_ignore(documents, ["content_hash"]), [
+            {"doc_key": d.id, "content_hash": h, "title": d.title, "url": d.url, "outlet": d.outlet,
+             "published": d.published, "source": d.source, "text": d.text,
+             "meta": json.dumps(d.meta, default=str) if d.meta else None, "extractor_version": version,
+             "ingested_at": now}
+            for h, d in hashes.items()
+        ])
+        stored = conn.execute(select(documents.c.content_hash, documents.c.id)
+                              .where(documents.c.content_hash.in_(list(hashes))))
+        return {hashes[content_hash].id: document_id for content_hash, document_id in stored}
 
     def _load_batch(self, conn: Connection, batch: list[Any], doc_ids: dict[str, int], version: str) -> None:
         def doc_of(claim: Any) -> str:

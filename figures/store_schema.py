@@ -149,9 +149,6 @@ V2_INDEXES = _v2_indexes(claims)
 
 # ---------------------------------------------------------------- mention groups
 
-GroupKey = tuple[str, str, str | None, float]
-
-
 def mention_clusters(rows: list[tuple[int, dt.date | None]]) -> Iterator[list[int]]:
     """Split claims of one (metric, subject, claimant, value) into groups whose dates chain within a day.
 
@@ -173,46 +170,35 @@ def mention_clusters(rows: list[tuple[int, dt.date | None]]) -> Iterator[list[in
         yield undated
 
 
-def regroup_all(conn: Connection, batch: int = 20_000) -> int:
-    """Recompute every claim's mention group (min claim id of its group); returns rows changed.
+def regroup_all(conn: Connection) -> int:
+    """Recompute every claim's mention group in one SQL statement; returns rows changed.
 
-    Streams the claims in key order and writes changes in batches, so memory stays flat.
+    Same rule as :func:`mention_clusters`: within one (metric, subject, claimant, value),
+    claims ordered by date form a group while consecutive dates are at most a day
+    apart; undated claims form one group; the group id is the smallest claim id.
     """
-    c = claims.c
-    result = conn.execute(
-        select(c.id, c.metric, c.subject, c.claimant, c.value, c.date, c.mention_group)
-        .order_by(c.metric, c.subject, c.claimant, c.value)
-        .execution_options(stream_results=True, yield_per=batch)
-    )
-    pending: list[tuple[int, int]] = []
-    changed = 0
-    current_key: GroupKey | None = None
-    members: list[tuple[int, dt.date | None, int | None]] = []
-
-    def flush_key() -> None:
-        existing = {claim_id: group for claim_id, _, group in members}
-        for cluster in mention_clusters([(claim_id, day) for claim_id, day, _ in members]):
-            group = min(cluster)
-            pending.extend((claim_id, group) for claim_id in cluster if existing[claim_id] != group)
-
-    def write() -> None:
-        nonlocal changed
-        apply_groups(conn, [{"b_id": claim_id, "b_group": group} for claim_id, group in pending])
-        changed += len(pending)
-        pending.clear()
-
-    for row in result:
-        key = (row.metric, row.subject, row.claimant, row.value)
-        if key != current_key:
-            flush_key()
-            members = []
-            current_key = key
-            if len(pending) >= batch:
-                write()
-        members.append((row.id, row.date, row.mention_group))
-    flush_key()
-    write()
-    return changed
+    day = "julianday(date)" if conn.dialect.name == "sqlite" else "(date - DATE '2000-01-01')"
+    key = "metric, subject, claimant, value, (date IS NULL)"
+    statement = f"""
+        WITH ordered AS (
+            SELECT id, metric, subject, claimant, value, date, COALESCE({day}, 0) AS day,
+                   LAG(COALESCE({day}, 0)) OVER (PARTITION BY {key} ORDER BY date, id) AS previous
+            FROM claims
+        ), clustered AS (
+            SELECT id, metric, subject, claimant, value, date,
+                   SUM(CASE WHEN previous IS NULL OR day - previous > 1 THEN 1 ELSE 0 END)
+                       OVER (PARTITION BY {key} ORDER BY date, id ROWS UNBOUNDED PRECEDING) AS cluster
+            FROM ordered
+        ), grouped AS (
+            SELECT id, MIN(id) OVER (PARTITION BY {key}, cluster) AS mention
+            FROM clustered
+        )
+        UPDATE claims SET mention_group = grouped.mention
+        FROM grouped
+        WHERE claims.id = grouped.id
+          AND (claims.mention_group IS NULL OR claims.mention_group <> grouped.mention)
+    """
+    return max(conn.exec_driver_sql(statement).rowcount or 0, 0)
 
 
 def apply_groups(conn: Connection, changes: list[dict[str, int]]) -> None:
