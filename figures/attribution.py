@@ -98,6 +98,7 @@ class Frame:
     verb_end: int
     phrase: str  # the claimant phrase as written
     trailing: bool  # the claimant phrase comes after the verb ("said X") or the frame is "according to X"
+    according: bool = False  # "according to X": governs the whole sentence around it
     date: tuple[dt.date | None, str] | None = None
     speaker: Speaker | None = None
 
@@ -292,7 +293,7 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
         phrase = _phrase_after(sentence[match.end() :])
         if phrase:
             end = match.end() + len(phrase)
-            frames.append(Frame(match.start(), end, match.start(), match.end(), phrase, True))
+            frames.append(Frame(match.start(), end, match.start(), match.end(), phrase, True, according=True))
     for match in _verb_regex().finditer(sentence):
         verb = match.group(0).lower()
         if verb in end_only_verbs() and not re.match(r"\s*(?:[.,:;!?”\"’]|$)", sentence[match.end() :]):
@@ -374,19 +375,17 @@ def place_country(text: str) -> str | None:
 def person_name(phrase: str) -> str | None:
     """The proper name of a person in a phrase like 'the regional governor, Pavlo Kyrylenko'."""
     for part in re.split(r",\s*", phrase):
-        words = _words(part)
-        run: list[str] = []
-        for word in words:
+        runs: list[list[str]] = [[]]
+        for word in _words(part):
             base = _base(word)
-            if (word[0].isupper() or base in _NAME_PARTICLES or base.startswith("al-")) and base not in ORG_WORDS:
-                if base in nationalities() or base in ("the", "a", "an", "mr", "mrs", "ms", "dr", "minister"):
-                    run = []
-                    continue
-                run.append(word)
-            else:
-                run = []
-        if len(run) >= 2 and run[-1][0].isupper():
-            return " ".join(run)
+            is_name = (word[0].isupper() or base in _NAME_PARTICLES or base.startswith("al-")) and base not in ORG_WORDS
+            if is_name and base not in nationalities() and base not in ("the", "a", "an", "mr", "mrs", "ms", "dr", "minister"):
+                runs[-1].append(word)
+            elif runs[-1]:
+                runs.append([])
+        for run in runs:
+            if len(run) >= 2 and run[-1][0].isupper():
+                return " ".join(run)
     return None
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+from functools import lru_cache
 from typing import Iterable
 
 import altair as alt
@@ -206,36 +208,32 @@ def latest_points(points: pd.DataFrame) -> pd.DataFrame:
     return ordered.drop_duplicates(["series", "colour_key", "kind"], keep="last").reset_index(drop=True)
 
 
-def timeline_chart(
-    points: pd.DataFrame,
-    *,
-    colour_by: str = "claimant",
-    log_scale: bool = False,
-    title: str | None = None,
-    kind: str = "running total",
-    colour_names: Iterable[str] | None = None,
-    width: int | str = "container",
-    height: int = 360,
-) -> alt.LayerChart:
-    """One timeline: x = claim date, y = figure, colour = claimant (or side).
-
-    Running totals are step lines; per-period figures (``kind`` other than
-    "running total") are drawn as points joined by thin lines, never on the same
-    line as totals — call this once per kind. Ranges get an error bar from low to
-    high, the marker shape tells the qualifier, the latest figure of each
-    claimant is labelled, a click on a point opens its source (``href``) and
-    selects it (selection parameter ``pick``), and a click on the legend
-    highlights claimants (parameter ``legend``).
-    """
-    data = points[points["kind"] == kind].copy() if "kind" in points else points.copy()
+def _plot_data(points: pd.DataFrame, kind: str, log_scale: bool) -> tuple[list[dict], list[dict]]:
+    """Records for the points layer and for the labels (latest per colour group)."""
+    data = points[points["kind"] == kind] if "kind" in points else points
     if log_scale:
         data = data[data["value"] > 0]
-        data["low"] = data["low"].where(data["low"] > 0)
-    data["date"] = pd.to_datetime(data["date"]).dt.strftime("%Y-%m-%d")
-    data["url"] = data["url"].where(data["url"].astype(str).str.match(r"^https?://", na=False), None)
-    names = sorted(set(colour_names) if colour_names is not None else set(data["colour_key"]))
+        data = data.assign(low=data["low"].where(data["low"] > 0))
+    latest = latest_points(data) if len(data) else data
+
+    def records(frame: pd.DataFrame) -> list[dict]:
+        if frame.empty:
+            return []
+        out = frame.assign(date=pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d"))
+        url = out["url"].astype(object)
+        out["url"] = url.where(url.astype(str).str.match(r"^https?://", na=False), None)
+        out = out.astype(object).where(out.notna(), None)
+        return out.to_dict(orient="records")
+
+    return records(data), records(latest)
+
+
+@lru_cache(maxsize=32)
+def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> str:
+    """The chart without data, built with Altair once per display option (building and
+    validating an Altair chart costs a few hundred ms; filling a template costs none)."""
     colour_title = "Side" if colour_by == "side" else "Claimant"
-    colour = alt.Color("colour_key:N", title=colour_title, scale=colour_scale(names, colour_by),
+    colour = alt.Color("colour_key:N", title=colour_title, scale=alt.Scale(domain=["-"], range=["#000000"]),
                        legend=alt.Legend(orient="right", labelLimit=240, symbolLimit=40))
     legend = alt.selection_point(name="legend", fields=["colour_key"], bind="legend")
     pick = alt.selection_point(name="pick", fields=["claim_id"], on="click", empty=False)
@@ -254,18 +252,16 @@ def timeline_chart(
         alt.Tooltip("n_claims:Q", title="Claims folded in"),
     ]
     opacity = alt.condition(legend, alt.value(1.0), alt.value(0.12))
-    base = alt.Chart(data).encode(x=x, y=y, color=colour, opacity=opacity)
-
-    if kind == "running total":
+    base = alt.Chart(alt.NamedData(name="points")).encode(x=x, y=y, color=colour, opacity=opacity)
+    if running:
         line = base.mark_line(interpolate="step-after", strokeWidth=2)
     else:
         line = base.mark_line(strokeWidth=1, strokeDash=[4, 3])
     line = line.encode(detail="colour_key:N")
     bars = (
-        alt.Chart(data)
-        .transform_filter("isValid(datum.low) && isValid(datum.high)")
+        base.transform_filter("isValid(datum.low) && isValid(datum.high)")
         .mark_rule(strokeWidth=2)
-        .encode(x=x, y=alt.Y("low:Q", scale=y_scale), y2="high:Q", color=colour, opacity=opacity)
+        .encode(y=alt.Y("low:Q", scale=y_scale), y2="high:Q")
     )
     dots = base.mark_point(filled=True, size=70).encode(
         shape=alt.Shape("qualifier:N", title="Qualifier",
@@ -275,20 +271,71 @@ def timeline_chart(
         tooltip=tooltip,
         size=alt.condition(pick, alt.value(220), alt.value(70)),
     ).add_params(legend, pick)
-    latest = latest_points(data.assign(date=pd.to_datetime(data["date"]))) if len(data) else data
-    if len(latest):
-        latest = latest.assign(date=latest["date"].dt.strftime("%Y-%m-%d"))
     labels = (
-        alt.Chart(latest)
+        alt.Chart(alt.NamedData(name="latest"))
         .mark_text(align="left", dx=7, dy=-7, fontSize=11)
         .encode(x=x, y=y, text="label:N", color=colour, opacity=opacity)
     )
     chart = alt.layer(line, bars, dots, labels).properties(
-        width=width, height=height, title=title or "",
+        width="container", height=height, title="",
         # vega-embed reads this: a click on a point opens its source in a new tab,
         # never in place of the dashboard.
         usermeta={"embedOptions": {"loader": {"target": "_blank"}}},
     )
+    return json.dumps(chart.to_dict())
+
+
+def timeline_spec(
+    points: pd.DataFrame,
+    *,
+    colour_by: str = "claimant",
+    log_scale: bool = False,
+    title: str | None = None,
+    kind: str = "running total",
+    colour_names: Iterable[str] | None = None,
+    height: int = 360,
+) -> dict:
+    """The Vega-Lite spec (a dict) of one timeline; see :func:`timeline_chart`."""
+    spec = json.loads(_template(colour_by, log_scale, kind == "running total", height))
+    rows, latest = _plot_data(points, kind, log_scale)
+    names = sorted({str(n) for n in colour_names} if colour_names is not None
+                   else {str(r["colour_key"]) for r in rows})
+    scale = {"domain": names, "range": [colour_for(n, colour_by) for n in names]}
+    for layer in spec["layer"]:
+        colour = layer.get("encoding", {}).get("color")
+        if colour and "scale" in colour:
+            colour["scale"] = dict(scale)
+    spec["datasets"] = {"points": rows, "latest": latest}
+    spec["title"] = title or ""
+    return spec
+
+
+def timeline_chart(
+    points: pd.DataFrame,
+    *,
+    colour_by: str = "claimant",
+    log_scale: bool = False,
+    title: str | None = None,
+    kind: str = "running total",
+    colour_names: Iterable[str] | None = None,
+    width: int | str = "container",
+    height: int = 360,
+) -> alt.LayerChart:
+    """One timeline: x = claim date, y = figure, colour = claimant (or side).
+
+    Running totals are step lines; per-period figures (``kind`` other than
+    "running total") are drawn as points joined by thin dashed lines, never on the
+    same line as totals — call this once per kind. Ranges get an error bar from low
+    to high, the marker shape tells the qualifier, the latest figure of each
+    claimant is labelled, a click on a point opens its source (``href``, new tab)
+    and selects it (selection parameter ``pick``), and a click on the legend
+    highlights claimants (parameter ``legend``).
+    """
+    spec = timeline_spec(points, colour_by=colour_by, log_scale=log_scale, title=title, kind=kind,
+                         colour_names=colour_names, height=height)
+    chart = alt.LayerChart.from_dict(spec, validate=False)
+    if width != "container":
+        chart = chart.properties(width=width)
     return chart
 
 
@@ -296,8 +343,11 @@ def chart_image(chart: alt.TopLevelMixin, fmt: str = "png", scale: float = 2.0) 
     """The chart as PNG or SVG bytes, rendered with vl-convert (no browser)."""
     import vl_convert as vlc
 
-    spec = chart.properties(width=900) if getattr(chart, "width", None) == "container" else chart
-    spec_json = spec.to_json()
+    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
+    spec = dict(spec)
+    if spec.get("width") == "container":
+        spec["width"] = 900
+    spec_json = json.dumps(spec)
     if fmt == "svg":
         return vlc.vegalite_to_svg(spec_json).encode("utf-8")
     if fmt == "png":

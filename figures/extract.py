@@ -11,7 +11,7 @@ import csv
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -276,8 +276,6 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
             metric = cue.metric
             if metric == "detained" and "military" in subject:
                 metric = "prisoners"
-            if metric == "deaths" and phrase == "lost" and "military" not in subject:
-                return None
             return Reading(metric, None, subject)
     if "military" in subject and noun_end >= 0 and noun_end < _MILITARY_FALLBACK_WINDOW:
         if re.search(r"\b(?:prison|detention|detainment|captivity)\b", sentence, re.I):
@@ -305,8 +303,7 @@ def _location(clause: str, sentence: str) -> str | None:  # noqa: D103
 def _choose_frame(frames: list[Frame], position: int, in_quote: tuple[int, int] | None) -> Frame | None:
     """The frame that governs a number at `position` in its sentence."""
     usable = [f for f in frames if not (in_quote and in_quote[0] <= f.verb_start < in_quote[1])] or frames
-    before = [f for f in usable if f.verb_end <= position and not f.trailing]
-    before += [f for f in usable if f.trailing and f.end <= position and f.start > 0 and False]
+    before = [f for f in usable if (f.end if f.according else f.verb_end) <= position and (f.according or not f.trailing)]
     after = [f for f in usable if f.verb_start >= position]
     if before:
         return before[-1]
@@ -526,7 +523,7 @@ def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
 
 
 _NAMING_HINTS = ("said", "says", "told", "according", "reported", "claimed", "added", "announced", "confirmed",
-                 "estimated", "wrote", "stated")
+                 "estimated", "wrote", "stated", "spoke", "speaking")
 
 
 def _may_name(text: str) -> bool:
@@ -542,58 +539,29 @@ def extract_claims(document: Document) -> list[Claim]:
 CSV_FIELDS = [f for f in Claim.__dataclass_fields__]
 
 
-def iter_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files under the given paths, folders walked recursively in a stable order."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-        else:
-            yield path
-
-
-def _documents_for(path: Path) -> list[Document]:
-    try:
-        from figures.ingest import read_path  # type: ignore[attr-defined]
-    except ImportError:
-        from figures.documents import read_text_file
-
-        return [read_text_file(path)]
-    return list(read_path(path))
-
-
 def extract_paths_to_stream(paths: Iterable[str | Path], fmt: str, out: IO[str], err: IO[str]) -> int:
-    """The `extract` command: claims of every readable file to `out`, one message per failure to `err`.
-
-    Exit status 0 when at least one file was read, 1 when none could be.
-    """
+    """The `extract` command: claims of every readable document to `out`, one message per
+    unreadable file to `err`. Exit status 0 when at least one document was read, 1 when none."""
     from figures.documents import DocumentError
+    from figures.ingest import iter_documents
 
     writer = None
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
         writer.writeheader()
-    read = failed = 0
-    for path in iter_paths(paths):
-        try:
-            documents = _documents_for(path)
-        except DocumentError as error:
-            failed += 1
-            print(f"error: {error}", file=err)
-            continue
-        except FileNotFoundError:
-            failed += 1
-            print(f"error: {path}: no such file", file=err)
+    read = 0
+    for item in iter_documents(paths):
+        if isinstance(item, DocumentError):
+            print(f"error: {item}", file=err)
             continue
         read += 1
-        for document in documents:
-            for claim in extract_claims(document):
-                row = claim.to_dict()
-                if writer:
-                    writer.writerow(row)
-                else:
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for claim in extract_claims(item):
+            row = claim.to_dict()
+            if writer:
+                writer.writerow(row)
+            else:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
     if read == 0:
-        print("error: no file could be read", file=err)
+        print("error: no document could be read", file=err)
         return 1
     return 0

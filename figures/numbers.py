@@ -83,6 +83,8 @@ def parse_words(words: str) -> float | None:
     half = text.startswith("half ")
     if half:
         text = text[5:]
+    if text.split()[0] in WORD_SCALES:
+        return None  # a lone "million" is not a number; "a million" is
     text = re.sub(r"^an? ", "one ", text)
     if text.endswith("dozen"):
         head = text[: -len("dozen")].strip()

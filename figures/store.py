@@ -32,9 +32,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from figures.documents import DocumentError
 from figures.model import DATE_BASES, METRICS, PERIODS, QUALIFIERS, Claim, Document
 from figures.store_schema import (
+    SCHEMA_VERSION,
     apply_groups,
     claims,
     corrections,
+    current_version,
     documents,
     mention_clusters,
     regroup_all,
@@ -223,8 +225,6 @@ class Store:
         self._extractor_version = extractor_version
         self.engine = self._make_engine()
         with self.engine.connect() as conn:
-            from figures.store_schema import SCHEMA_VERSION, current_version
-
             ready = current_version(conn) == SCHEMA_VERSION
         if not ready:
             with self._write() as conn:

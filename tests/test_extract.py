@@ -1,0 +1,188 @@
+"""The extractor on short articles written for these tests: metrics, claimants, sides, dates."""
+
+import datetime as dt
+
+import pytest
+
+from figures.documents import parse_text_document
+from figures.extract import extract_claims
+from figures.model import Document
+
+
+def claims_of(body: str, published: dt.date | None = dt.date(2023, 3, 15), title: str | None = None):
+    return extract_claims(Document(id="t.txt", text=body, title=title, published=published))
+
+
+def one(body: str, **kwargs):
+    found = claims_of(body, **kwargs)
+    assert len(found) == 1, [(c.stated, c.metric) for c in found]
+    return found[0]
+
+
+def test_offsets_and_quote_point_at_the_number():
+    body = "Calm returned to the port.\nThe regional governor said 14 people were killed in the shelling."
+    claim = one(body)
+    assert body[claim.start : claim.end] == "14"
+    assert claim.quote in body and "14 people were killed" in claim.quote
+
+
+@pytest.mark.parametrize(
+    "sentence, metric",
+    [
+        ("Police said 12 people were killed.", "deaths"),
+        ("Police said 12 people were wounded.", "injuries"),
+        ("Police said the attack caused 30 casualties.", "casualties"),
+        ("Police said 40 soldiers were taken prisoner.", "prisoners"),
+        ("Police said 9 people are still missing.", "missing"),
+        ("The agency said 2,000 refugees crossed into Poland.", "refugees"),
+        ("The agency said 5,000 people were internally displaced.", "displaced"),
+        ("The agency said 300 people were evacuated.", "evacuated"),
+        ("The ministry said 80,000 reservists were mobilised.", "mobilised"),
+        ("Analysts said 100,000 troops were massed at the border.", "troops"),
+        ("Analysts said 12 tanks were destroyed.", "equipment"),
+        ("The air force said 30 drones were shot down.", "strikes"),
+        ("Police said 25 protesters were detained.", "detained"),
+    ],
+)
+def test_metric_taxonomy(sentence, metric):
+    assert one(sentence).metric == metric
+
+
+def test_two_claims_in_one_sentence():
+    found = claims_of("At least 21 people have been killed and 112 injured, officials said.")
+    assert [(c.value, c.metric, c.qualifier) for c in found] == [(21, "deaths", "at_least"), (112, "injuries", "exact")]
+
+
+def test_not_claims():
+    body = (
+        "Marta Koval, 41, said the siege lasted three weeks. Sirens sounded at 4am.\n"
+        "The 2023 budget set aside $2bn for repairs, 15% more than in 2022.\n"
+        "One of the soldiers said the convoy was 60km long, and a video of the blast was viewed 9,000 times."
+    )
+    assert claims_of(body) == []
+
+
+def test_item_for_equipment_and_aid_is_other():
+    claim = one("Ukraine's army said it destroyed 17 Russian tanks near the river.")
+    assert (claim.metric, claim.item, claim.subject) == ("equipment", "tanks", "Russian military")
+    aid = one("Germany promised to send 14 tanks to Ukraine.")
+    assert aid.metric == "other"
+
+
+@pytest.mark.parametrize(
+    "sentence, claimant, side",
+    [
+        ("Ukraine's defence ministry said 300 Russian soldiers were killed.", "Ukraine's defence ministry", "Ukraine"),
+        ("300 Russian soldiers were killed, Ukraine's defence ministry said.", "Ukraine's defence ministry", "Ukraine"),
+        ("Pentagon officials estimate that 300 Russian soldiers were killed.", "Pentagon officials", "United States"),
+        ("According to the UN refugee agency, 300 people fled.", "UN refugee agency", "United Nations"),
+        ("The Kremlin's figures show 300 Russian soldiers were killed.", "Kremlin's figures", "Russia"),
+        ("The Gaza health ministry reported 300 people killed.", "Gaza health ministry", "Hamas"),
+        ("The Israeli military said it killed 300 militants.", "Israeli military", "Israel"),
+        ("Oryx has confirmed the loss of 300 tanks.", "Oryx", "independent"),
+        ("Three hundred people were killed in the blast, said Marta Koval, a local nurse.", "Marta Koval", "unknown"),
+        ("300 people were killed, according to the Associated Press.", "Associated Press", "media"),
+        ("A post on Telegram claimed 300 soldiers were killed.", "post on Telegram", "unknown"),
+    ],
+)
+def test_attribution_patterns(sentence, claimant, side):
+    claim = one(sentence)
+    assert claim.claimant == claimant
+    assert claim.side == side
+
+
+def test_outlet_voice_is_media_with_no_claimant():
+    claim = one("Russian shelling killed 12 people in Kharkiv on Monday.")
+    assert (claim.claimant, claim.side, claim.location) == (None, "media", "Kharkiv")
+
+
+def test_one_claimant_governs_several_clauses():
+    found = claims_of(
+        "Pentagon officials estimate that at least 7,000 Russian soldiers have been killed "
+        "and that there have been between 15,000 and 21,000 casualties."
+    )
+    assert [c.claimant for c in found] == ["Pentagon officials", "Pentagon officials"]
+    assert (found[1].low, found[1].high, found[1].metric) == (15000, 21000, "casualties")
+
+
+def test_back_references_resolve_to_the_last_named_claimant():
+    body = (
+        "Oleh Synehubov, the regional governor of Kharkiv, spoke to reporters on Tuesday.\n"
+        "He said 11 civilians were killed overnight.\n"
+        "The governor added that 30 people were wounded."
+    )
+    found = claims_of(body)
+    assert [(c.value, c.claimant, c.side) for c in found] == [
+        (11, "Oleh Synehubov", "Ukraine"), (30, "Oleh Synehubov", "Ukraine")]
+
+
+def test_quotation_belongs_to_its_speaker():
+    body = (
+        "The commander described the fighting in detail.\n"
+        "“We lost 40 men in two days,” said Colonel Ivan Petrenko of the Ukrainian army."
+    )
+    claim = one(body)
+    assert claim.claimant == "Colonel Ivan Petrenko"
+    assert claim.side == "Ukraine"
+
+
+def test_title_counts_as_text():
+    found = claims_of("The city was quiet on Sunday.", title="Russia says 500 Ukrainian troops surrendered")
+    assert [(c.value, c.metric, c.claimant, c.side) for c in found] == [(500, "prisoners", "Russia", "Russia")]
+    assert found[0].start == 12
+
+
+def test_local_officials_take_the_side_of_their_place():
+    claim = one("Authorities in Zaporizhzhia said five people were killed.")
+    assert claim.side == "Ukraine"
+
+
+# Dates: published Wednesday 15 March 2023.
+@pytest.mark.parametrize(
+    "sentence, expected, basis",
+    [
+        ("Police said on Monday that 12 people were killed.", dt.date(2023, 3, 13), "relative"),
+        ("Police said on Wednesday that 12 people were killed.", dt.date(2023, 3, 15), "relative"),
+        ("Police said yesterday that 12 people were killed.", dt.date(2023, 3, 14), "relative"),
+        ("Police said late last night that 12 people were killed.", dt.date(2023, 3, 14), "relative"),
+        ("Police said on 2 March that 12 people were killed.", dt.date(2023, 3, 2), "stated"),
+        ("Police said on 28 December that 12 people were killed.", dt.date(2022, 12, 28), "stated"),
+        ("As of March 10, police had counted 12 people killed.", dt.date(2023, 3, 10), "stated"),
+        ("Police said 12 people were killed.", dt.date(2023, 3, 15), "published"),
+        ("Police said 12 people were killed in a strike on 1 March.", dt.date(2023, 3, 15), "published"),
+    ],
+)
+def test_claim_dates(sentence, expected, basis):
+    claim = one(sentence)
+    assert (claim.date, claim.date_basis) == (expected, basis)
+
+
+def test_day_after_publication_when_plainly_updated():
+    claim = one("The agency reported Thursday morning that 4,000 refugees had crossed into Poland.")
+    assert claim.date == dt.date(2023, 3, 16)
+
+
+def test_no_publication_date_means_unknown_date():
+    claim = one("Police said on Monday that 12 people were killed.", published=None)
+    assert (claim.date, claim.date_basis) == (None, "unknown")
+    stated = one("Police said on 2 March 2023 that 12 people were killed.", published=None)
+    assert stated.date == dt.date(2023, 3, 2)
+    no_year = one("Police said on 2 March that 12 people were killed.", published=None)
+    assert no_year.date is None
+
+
+def test_per_period_figures():
+    assert one("Officials said 40 soldiers were killed in the past 24 hours.").period == "day"
+    assert one("Officials said 40 soldiers were killed every day.").period == "day"
+    assert one("Officials said 40 soldiers were killed.").period is None
+
+
+def test_header_layouts():
+    header = parse_text_document("title: A headline\nurl: unknown\noutlet: The Wire\npublished: 2022-03-02\n\nBody text.", "a.txt")
+    assert (header.title, header.url, header.outlet, header.published, header.text) == (
+        "A headline", None, "The Wire", dt.date(2022, 3, 2), "Body text.")
+    dump = parse_text_document("A headline\n20220302\nhttps://example.org/a\nBody text.", "b.txt")
+    assert (dump.title, dump.url, dump.published, dump.text) == (
+        "A headline", "https://example.org/a", dt.date(2022, 3, 2), "Body text.")
+    bare = parse_text_document("Just a body with 3 words.", "c.txt")
+    assert (bare.title, bare.published, bare.text) == (None, None, "Just a body with 3 words.")
