@@ -49,7 +49,7 @@ def base_frame(url: str | None, token: str):
     """All claims (corrections applied) for one data version. cache_resource, not
     cache_data: the frame can hold a million rows, and cache_data would pickle a copy
     on every hit. Nothing mutates it; the key is the store's state token."""
-    return views.prepare_frame(get_store(url).claims_frame())
+    return views.prepare_frame(views.load_claims_frame(get_store(url)))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -60,11 +60,11 @@ def facets(url: str | None, token: str) -> dict:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def view_model(url: str | None, token: str, key: tuple, series: tuple, colour_by: str) -> dict:
+def view_model(url: str | None, token: str, key: tuple, series: tuple, colour_by: str, log_scale: bool) -> dict:
     """Everything the page draws for one filter state, small enough to pickle:
     counts, chart points (a few thousand at most), competing-figures tables and the
     newest rows of the claims table. Keyed on the state token and the filters."""
-    filters = views.ViewFilters(*key)
+    filters = views.ViewFilters.from_data_key(key)
     frame = views.apply_filters(base_frame(url, token), filters)
     counts = views.series_counts(frame)
     shown = views.chart_series(frame, series)
@@ -72,9 +72,15 @@ def view_model(url: str | None, token: str, key: tuple, series: tuple, colour_by
     for name in shown:
         rows = views.rows_of_series(frame, name)
         table, spread = views.competing_figures(rows)
-        panels.append({"series": name, "points": charts.chart_points(rows, colour_by),
-                       "table": table, "spread": spread,
-                       "colour_names": sorted(set(rows[colour_by].astype(str)))})
+        points = charts.chart_points(rows, colour_by)
+        names = sorted(set(points["colour_key"].astype(str)))
+        running = points["kind"] == "running total"
+        kinds = (["running total"] if running.any() else []) + ([charts.PER_PERIOD] if (~running).any() else [])
+        specs = [(kind, charts.timeline_spec(points, kind=kind, colour_by=colour_by, log_scale=log_scale,
+                                             title=f"{name} ({kind})", colour_names=names,
+                                             height=360 if kind == "running total" else 220))
+                 for kind in kinds]
+        panels.append({"series": name, "points": points, "specs": specs, "table": table, "spread": spread})
     return {"count": len(frame), "series_options": [str(s) for s in counts.index],
             "panels": panels, "table": views.table_view(frame)}
 
@@ -155,16 +161,19 @@ def editor_mode() -> bool:
                 st.session_state["_editor"] = False
                 st.rerun()
         return True
-    with st.sidebar.expander("Editors"):
-        given = st.text_input("Editor password", type="password", key="editor_password")
-        if st.button("Log in", key="login"):
-            if views.password_ok(given, SETTINGS.editor_password):
-                st.session_state["_editor"] = True
-                st.session_state["editor_password"] = ""
-                st.rerun()
-            else:
-                st.error("Wrong password.")
+    with st.sidebar.expander("Editors", expanded=bool(st.session_state.get("_login_failed"))):
+        st.text_input("Editor password", type="password", key="editor_password")
+        st.button("Log in", key="login", on_click=_log_in)
+        if st.session_state.get("_login_failed"):
+            st.error("Wrong password.")
     return False
+
+
+def _log_in() -> None:
+    ok = views.password_ok(st.session_state.get("editor_password"), SETTINGS.editor_password)
+    st.session_state["_editor"] = ok
+    st.session_state["_login_failed"] = not ok
+    st.session_state["editor_password"] = ""
 
 
 def flash(message: str, kind: str = "success") -> None:
@@ -190,24 +199,17 @@ def draw_timeline(model: dict, filters: views.ViewFilters) -> None:
     for index, panel in enumerate(model["panels"]):
         st.subheader(views.md_escape(panel["series"]))
         points = panel["points"]
-        kinds = [k for k in points["kind"].unique() if k != "running total"]
-        total_points = points[points["kind"] == "running total"]
         chart = None
-        if len(total_points):
-            chart = charts.timeline_chart(points, colour_by=filters.colour_by, log_scale=filters.log_scale,
-                                          title=f"{panel['series']} (running totals)",
-                                          colour_names=panel["colour_names"])
-            event = st.altair_chart(chart, key=f"chart_{index}", on_select="rerun",
-                                    selection_mode=["pick"], width="stretch")
-            show_pick(event, points)
-        for kind in kinds:
-            st.caption(views.md_escape(f"Figures {kind}: a separate chart, never on the line of running totals."))
-            sub = charts.timeline_chart(points, kind=kind, colour_by=filters.colour_by,
-                                        log_scale=filters.log_scale, height=220,
-                                        title=f"{panel['series']} ({kind})",
-                                        colour_names=panel["colour_names"])
-            st.altair_chart(sub, key=f"chart_{index}_{kind}", width="stretch")
-            chart = chart if chart is not None else sub
+        for kind, spec in panel["specs"]:
+            if kind == "running total":
+                event = st.vega_lite_chart(spec=spec, key=f"chart_{index}", on_select="rerun",
+                                           selection_mode=["pick"], width="stretch")
+                show_pick(event, points)
+            else:
+                st.caption("Per-period figures (per day, per month, …): their own chart, "
+                           "never on the line of running totals.")
+                st.vega_lite_chart(spec=spec, key=f"chart_{index}_{kind}", width="stretch")
+            chart = chart if chart is not None else spec
         st.markdown("**Competing figures at a glance** (each claimant's latest running total)")
         if len(panel["table"]):
             st.dataframe(panel["table"], hide_index=True, key=f"glance_{index}", column_config={
@@ -364,7 +366,7 @@ def main() -> None:
                + (" · read-only" if SETTINGS.read_only else ""))
     show_flash()
 
-    model = view_model(url, token, filters.data_key(), filters.series, filters.colour_by)
+    model = view_model(url, token, filters.data_key(), filters.series, filters.colour_by, filters.log_scale)
     base = base_frame(url, token)
     names = ["Timeline", "Claims"] + (["Add articles", "Curate"] if editor else []) + ["Corrections log"]
     tabs = dict(zip(names, st.tabs(names)))

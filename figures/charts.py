@@ -19,7 +19,8 @@ import altair as alt
 import pandas as pd
 
 # Charts never carry more points than this; above it, points are thinned by week, then month.
-MAX_POINTS = 3000
+MAX_POINTS = 2000
+PER_PERIOD = "per period"  # every per-period kind together, in their own chart
 
 UNATTRIBUTED = "(outlet's own voice)"
 UNKNOWN_SIDE = "unknown"
@@ -62,6 +63,9 @@ QUALIFIER_WORDS = {
 }
 PERIOD_LABELS = {None: "running total", "day": "per day", "week": "per week", "month": "per month"}
 
+# What the browser gets per point (the rest of a claim stays on the server).
+PLOT_COLUMNS = ["claim_id", "date", "value", "low", "high", "qualifier", "claimant", "side", "colour_key",
+                "series", "kind", "stated", "outlet", "url", "quote", "label", "n_claims"]
 POINT_COLUMNS = [
     "claim_id", "date", "value", "low", "high", "qualifier", "claimant", "side", "colour_key",
     "series", "kind", "period", "stated", "outlet", "url", "quote", "label", "n_claims",
@@ -210,18 +214,26 @@ def latest_points(points: pd.DataFrame) -> pd.DataFrame:
 
 def _plot_data(points: pd.DataFrame, kind: str, log_scale: bool) -> tuple[list[dict], list[dict]]:
     """Records for the points layer and for the labels (latest per colour group)."""
-    data = points[points["kind"] == kind] if "kind" in points else points
+    if "kind" not in points:
+        data = points
+    elif kind == PER_PERIOD:
+        data = points[points["kind"] != "running total"]
+    else:
+        data = points[points["kind"] == kind]
+    data = data[[c for c in PLOT_COLUMNS if c in data.columns]]
     if log_scale:
         data = data[data["value"] > 0]
         data = data.assign(low=data["low"].where(data["low"] > 0))
     latest = latest_points(data) if len(data) else data
+    latest = latest[[c for c in ("date", "value", "label", "colour_key", "series", "kind") if c in latest.columns]]
 
     def records(frame: pd.DataFrame) -> list[dict]:
         if frame.empty:
             return []
         out = frame.assign(date=pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d"))
-        url = out["url"].astype(object)
-        out["url"] = url.where(url.astype(str).str.match(r"^https?://", na=False), None)
+        if "url" in out:
+            url = out["url"].astype(object)
+            out["url"] = url.where(url.astype(str).str.match(r"^https?://", na=False), None)
         out = out.astype(object).where(out.notna(), None)
         return out.to_dict(orient="records")
 
@@ -249,6 +261,7 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
         alt.Tooltip("date:T", title="Date", format="%d %b %Y"),
         alt.Tooltip("outlet:N", title="Outlet"),
         alt.Tooltip("quote:N", title="Quote"),
+        alt.Tooltip("kind:N", title="Kind"),
         alt.Tooltip("n_claims:Q", title="Claims folded in"),
     ]
     opacity = alt.condition(legend, alt.value(1.0), alt.value(0.12))
@@ -257,7 +270,7 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
         line = base.mark_line(interpolate="step-after", strokeWidth=2)
     else:
         line = base.mark_line(strokeWidth=1, strokeDash=[4, 3])
-    line = line.encode(detail="colour_key:N")
+    line = line.encode(detail=["colour_key:N", "kind:N"])
     bars = (
         base.transform_filter("isValid(datum.low) && isValid(datum.high)")
         .mark_rule(strokeWidth=2)

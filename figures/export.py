@@ -10,8 +10,6 @@ are written as numbers, so a negative value stays a number.
 from __future__ import annotations
 
 import io
-import json
-import math
 import re
 from typing import Any
 
@@ -51,8 +49,22 @@ def _iso_dates(frame: pd.DataFrame) -> pd.DataFrame:
             fmt = "%Y-%m-%d" if bool(midnight[series.notna()].all()) else "%Y-%m-%dT%H:%M:%S"
             frame[name] = series.dt.strftime(fmt).astype(object).where(series.notna(), None)
         elif series.dtype == object:
-            frame[name] = series.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
+            sample = series.dropna()
+            if not sample.empty and hasattr(sample.iloc[0], "isoformat"):
+                frame[name] = series.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
     return frame
+
+
+def _neutralise_column(series: pd.Series) -> pd.Series:
+    """Vectorised :func:`neutralise` over a text column."""
+    values = series.astype(object)
+    text = values.where(values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool))
+    risky = text.str.startswith(_FORMULA_START).fillna(False).astype(bool)
+    risky &= ~text.str.match(_PLAIN_NUMBER.pattern).fillna(False).astype(bool)
+    if risky.any():
+        values = values.copy()
+        values[risky] = "'" + values[risky].astype(str)
+    return values
 
 
 def safe_csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -60,30 +72,17 @@ def safe_csv_bytes(frame: pd.DataFrame) -> bytes:
     frame = _iso_dates(ordered(frame))
     for name in frame.columns:
         if not (pd.api.types.is_numeric_dtype(frame[name]) or pd.api.types.is_bool_dtype(frame[name])):
-            frame[name] = frame[name].astype(object).map(neutralise)
+            frame[name] = _neutralise_column(frame[name])
     text = frame.to_csv(index=False, lineterminator="\r\n")
     return ("\ufeff" + text).encode("utf-8")
 
 
-def _json_ready(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        return value.item()
-    return value
-
-
 def jsonl_bytes(frame: pd.DataFrame) -> bytes:
     """One JSON object per claim and line, ISO dates, nulls for missing values."""
-    frame = _iso_dates(ordered(frame))
-    columns = list(frame.columns)
-    lines = (
-        json.dumps({name: _json_ready(value) for name, value in zip(columns, row)}, ensure_ascii=False)
-        for row in frame.itertuples(index=False, name=None)
-    )
-    return "".join(line + "\n" for line in lines).encode("utf-8")
+    if frame.empty:
+        return b""
+    text = _iso_dates(ordered(frame)).to_json(orient="records", lines=True, force_ascii=False)
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
 
 
 def parquet_bytes(frame: pd.DataFrame) -> bytes:

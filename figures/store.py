@@ -26,7 +26,21 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, create_engine, delete, event, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from figures.documents import DocumentError
@@ -185,6 +199,18 @@ def _coerce_field(name: str, value: Any) -> Any:
 def _from_json(name: str, raw: str | None) -> Any:
     value = json.loads(raw) if raw is not None else None
     return _as_date(value) if name == "date" else value
+
+
+def _display(raw: Any) -> str | None:
+    """A stored JSON value as text for the audit view (one type per column, so Arrow can show it)."""
+    if not isinstance(raw, str):
+        return None
+    value = json.loads(raw)
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _apply_corrections(base: dict[str, Any], rows: Iterable[Any]) -> dict[str, Any]:
@@ -528,10 +554,11 @@ class Store:
 
     def _claims_select(self, filters: ClaimFilter | None, include_rejected: bool) -> Any:
         c, d = claims.c, documents.c
+        # Dates come back as text and are parsed once per column by pandas, not once per row.
         columns = [
             c.id.label("claim_id"), c.doc.label("doc_id"), c.mention_group,
-            *(c[name] for name in CLAIM_FIELDS),
-            d.title, d.outlet, d.url, d.published,
+            *(type_coerce(c.date, String).label("date") if name == "date" else c[name] for name in CLAIM_FIELDS),
+            d.title, d.outlet, d.url, type_coerce(d.published, String).label("published"),
             c.confirmed, c.rejected, c.corrected, c.extractor_version,
         ]
         statement = select(*columns).select_from(claims.join(documents, c.document_id == d.id))
@@ -580,7 +607,9 @@ class Store:
         statement = self._claims_select(None, True).where(claims.c.id == claim_id)
         with self.engine.connect() as conn:
             row = conn.execute(statement).mappings().first()
-        return dict(row) if row else None
+        if row is None:
+            return None
+        return {**row, "date": _as_date(row["date"]), "published": _as_date(row["published"])}
 
     def facet_values(self, column: str) -> list[str]:
         """Distinct values of a filterable column among claims not rejected, sorted."""
@@ -657,7 +686,7 @@ class Store:
         return effective
 
     def corrections_frame(self) -> pd.DataFrame:
-        """Every correction, oldest first, with the claim it applies to now."""
+        """Every correction, oldest first, with the claim it applies to now; values as text."""
         k = corrections.c
         current = (
             select(claims.c.id)
@@ -672,7 +701,7 @@ class Store:
             result = conn.execute(statement)
             frame = pd.DataFrame(result.all(), columns=list(result.keys()))
         for name in ("old_value", "new_value"):
-            frame[name] = pd.Series([json.loads(v) if isinstance(v, str) else None for v in frame[name]], dtype=object)
+            frame[name] = pd.Series([_display(v) for v in frame[name]], dtype=object)
         frame["created_at"] = pd.to_datetime(frame["created_at"])
         return frame
 

@@ -1,0 +1,167 @@
+"""Extraction benchmark: throughput, time per stage and peak memory on a generated corpus.
+
+The corpus is built from sentences written for this benchmark (no article text is
+copied): news-style dispatches where roughly one sentence in sixteen states a figure (about one claim per KB, twice the density of the Guardian export in ../shared),
+with claimants, qualifiers, ranges, dates and quotations, mixed with narrative
+sentences, times and dates that the cheap gates must reject.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import datetime as dt
+import multiprocessing
+import os
+import pstats
+import random
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import IO
+
+CLAIMANTS = [
+    "Ukraine's General Staff", "Russia's defence ministry", "Pentagon officials", "the UN human rights office",
+    "the UN refugee agency", "Britain's Ministry of Defence", "the Gaza health ministry", "the Israeli military",
+    "regional governor Oleh Synehubov", "Mayor Vitali Klitschko", "local officials", "Mediazona researchers",
+]
+FIGURE_SENTENCES = [
+    "{claimant} said on {weekday} that {q}{n} {people} had been killed since the invasion began.",
+    "{claimant} said {q}{n} people were killed and {m} wounded in shelling of {place} overnight.",
+    "At least {n} civilians have died in {place}, according to {claimant}.",
+    "{claimant} estimates that between {n} and {n2} soldiers have been killed or wounded.",
+    "{claimant} reported that {q}{n} refugees had crossed into Poland by {month} {day}.",
+    "“We lost {n} men in a single week,” said a commander quoted by {claimant}.",
+    "{claimant} said its forces destroyed {n} tanks and {m} armoured vehicles near {place}.",
+    "Air defences shot down {n} drones and {m} cruise missiles on {weekday}, {claimant} said.",
+    "As of {month} {day}, {claimant} had verified {n} civilian deaths, including {m} children.",
+    "{claimant} added that {n} people had been evacuated from {place} in the past 24 hours.",
+    "Some {n} reservists were called up in the first wave, {claimant} said.",
+    "He said dozens of people were still missing under the rubble in {place}.",
+]
+FILLER_SENTENCES = [
+    "The talks resumed at 10.30am on {weekday} after a short break.",
+    "Residents queued for water in the cold while power lines were repaired.",
+    "The minister, 54, has held the post since {year}.",
+    "A convoy of {n} trucks carrying food stretched for about 3km along the road.",
+    "Journalists were shown around the damaged school by a local teacher.",
+    "The statement did not say how the figures had been compiled.",
+    "Prices of bread rose by 12% over the month, the bakery owner complained.",
+    "Diplomats met again in Geneva, the third round of talks this year.",
+    "The station reopened on {day} {month} after engineers cleared the tracks.",
+    "Volunteers unloaded boxes of medicine from a van outside the hospital.",
+    "Satellite images showed fresh craters in the fields north of the town.",
+    "The decision was criticised by opposition politicians in parliament.",
+    "Schools in the region will stay closed for another two weeks.",
+    "Rain slowed the movement of heavy vehicles on the muddy roads.",
+]
+PLACES = ["Kharkiv", "Kherson", "Zaporizhzhia", "Mykolaiv", "Sumy", "Dnipro", "Gaza City", "Khan Younis", "Bakhmut"]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October"]
+QUALIFIERS = ["", "", "at least ", "about ", "more than ", "nearly ", "up to "]
+
+
+def _fill(template: str, rng: random.Random) -> str:
+    n = rng.choice([rng.randint(2, 99), rng.randint(100, 9999), rng.randint(10_000, 400_000)])
+    return template.format(
+        claimant=rng.choice(CLAIMANTS), weekday=rng.choice(WEEKDAYS), q=rng.choice(QUALIFIERS),
+        n=f"{n:,}", n2=f"{n * 2:,}", m=f"{rng.randint(2, 900):,}", people=rng.choice(["Russian soldiers", "people", "civilians"]),
+        place=rng.choice(PLACES), month=rng.choice(MONTHS), day=rng.randint(1, 28), year=rng.randint(2015, 2021),
+    )
+
+
+def article(index: int, rng: random.Random) -> str:
+    published = dt.date(2022, 3, 1) + dt.timedelta(days=index % 900)
+    sentences = []
+    for _ in range(rng.randint(18, 30)):
+        pool = FIGURE_SENTENCES if rng.random() < 0.06 else FILLER_SENTENCES
+        sentences.append(_fill(rng.choice(pool), rng))
+    paragraphs = [" ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)]
+    return (f"title: Dispatch {index} from the front\nurl: https://example.org/dispatch/{index}\n"
+            f"outlet: Figures Benchmark Wire\npublished: {published.isoformat()}\n\n" + "\n".join(paragraphs) + "\n")
+
+
+def build_corpus(folder: Path, size_mb: float, seed: int = 7) -> tuple[int, int]:
+    """Write articles into `folder` until they add up to `size_mb`; (files, bytes)."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    total = count = 0
+    while total < size_mb * 1_000_000:
+        text = article(count, rng).encode("utf-8")
+        (folder / f"{count:06d}.txt").write_bytes(text)
+        total += len(text)
+        count += 1
+    return count, total
+
+
+def _extract_file(path: str) -> int:
+    from figures.documents import read_text_file
+    from figures.extract import extract_claims
+
+    return len(extract_claims(read_text_file(Path(path))))
+
+
+def _peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def _stage_times(paths: list[str]) -> dict[str, float]:
+    """Seconds spent per stage, from a profile of a sample of the corpus."""
+    profile = cProfile.Profile()
+    profile.enable()
+    for path in paths:
+        _extract_file(path)
+    profile.disable()
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    stages = {
+        "numbers (find, exclude, classify)": ("numbers.py", "find_numbers"),
+        "numbers: exclusions": ("numbers.py", "exclusion"),
+        "metric cues": ("extract.py", "classify"),
+        "attribution (frames, claimants, sides)": ("extract.py", "frames"),
+        "dates": ("dates.py", "resolve"),
+        "sentence splitting": ("extract.py", "split_sentences"),
+        "reading and decoding": ("documents.py", "read_text_file"),
+    }
+    times = {}
+    for label, (module, function) in stages.items():
+        times[label] = sum(v[3] for (file, _, name), v in stats.items() if file.endswith(module) and name == function)
+    times["total (profiled)"] = sum(v[3] for (file, _, name), v in stats.items() if name == "_extract_file")
+    return times
+
+
+def run_benchmark(size_mb: float = 20.0, workers: int = 0, out: IO[str] | None = None, keep: Path | None = None) -> dict:
+    """Build the corpus, extract it in one process and on all cores, print and return the figures."""
+    import sys
+
+    out = out or sys.stdout
+    workers = workers or os.cpu_count() or 1
+    folder = keep or Path(tempfile.mkdtemp(prefix="figures-bench-"))
+    try:
+        files, size = build_corpus(folder, size_mb)
+        paths = sorted(str(p) for p in folder.glob("*.txt"))
+        print(f"corpus: {files} articles, {size / 1e6:.1f} MB, in {folder}", file=out)
+
+        start = time.perf_counter()
+        claims = sum(_extract_file(p) for p in paths)
+        single = time.perf_counter() - start
+        print(f"single process: {single:.1f} s, {files / single:,.0f} articles/s, {size / single / 1e6:.2f} MB/s, "
+              f"{claims:,} claims, peak memory {_peak_rss_mb():.0f} MB", file=out)
+
+        start = time.perf_counter()
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parallel_claims = sum(pool.imap_unordered(_extract_file, paths, chunksize=64))
+        parallel = time.perf_counter() - start
+        print(f"{workers} processes: {parallel:.1f} s, {files / parallel:,.0f} articles/s, "
+              f"{size / parallel / 1e6:.2f} MB/s ({single / parallel:.2f}x), {parallel_claims:,} claims, "
+              f"peak memory per worker {_peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB", file=out)
+
+        sample = paths[: max(1, len(paths) // 20)]
+        print(f"time per stage (profile of {len(sample)} articles; stages nest, so they do not add up):", file=out)
+        for label, seconds in _stage_times(sample).items():
+            print(f"  {label:42} {seconds:7.2f} s", file=out)
+        return {"articles": files, "bytes": size, "claims": claims, "single_s": single, "parallel_s": parallel,
+                "workers": workers}
+    finally:
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)

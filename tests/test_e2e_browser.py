@@ -1,0 +1,161 @@
+"""End to end: `streamlit run app.py` on a free port, driven by Playwright in Debian's
+headless Chromium (/usr/bin/chromium, never a downloaded browser).
+
+Checks that the page finishes running, draws the timeline and the claims table,
+serves a CSV download that parses, renders hostile article text as text, and saves
+docs/screenshot.png for the README. Skips when Chromium is missing, unless
+FIGURES_REQUIRE_SERVICES=1 (CI), where it fails instead.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+REQUIRE = os.environ.get("FIGURES_REQUIRE_SERVICES") == "1"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+HOSTILE = (
+    "title: <script>window.__pwned=1</script> Breaking\nurl: javascript:alert(1)\n"
+    "outlet: <b>Evil</b> Wire\npublished: 2022-06-01\n\n"
+    "Ukraine's General Staff said on 1 June that about 30,700 Russian soldiers had been killed "
+    "<img src=x onerror=\"window.__pwned=2\">.\n"
+)
+
+
+def _missing(reason: str) -> None:
+    if REQUIRE:
+        pytest.fail(f"{reason} (FIGURES_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not os.path.exists(CHROMIUM):
+        _missing(f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _missing("playwright is not installed")
+    from figures import views
+    from figures.store import Store
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'figures.db'}"
+    with Store(url) as store:  # the demo (what a first start does) plus one hostile article
+        views.ensure_demo(store)
+        assert views.ingest_upload(store, "hostile.txt", HOSTILE.encode()).ok
+    port = _free_port()
+    env = dict(os.environ, FIGURES_DATABASE_URL=url, FIGURES_READ_ONLY="0")
+    env.pop("FIGURES_EDITOR_PASSWORD", None)
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                log.seek(0)
+                pytest.fail(f"streamlit did not come up:\n{log.read()[-3000:]}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+def wait_until_done(page, timeout: float = 45_000) -> None:
+    """The script has run to the end: charts drawn and no run in progress."""
+    page.wait_for_selector('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg',
+                           timeout=timeout)
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            const state = app && app.getAttribute('data-test-script-state');
+            return state === 'notRunning' || (state === null && !document.querySelector('[data-testid="stStatusWidget"]'));
+        }""",
+        timeout=timeout,
+    )
+
+
+def test_dashboard_in_a_real_browser(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(server, wait_until="domcontentloaded")
+    wait_until_done(page)
+
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2
+    assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+    assert page.get_by_text("deaths — Russian military", exact=False).count() >= 1
+    (ROOT / "docs").mkdir(exist_ok=True)
+    page.screenshot(path=str(ROOT / "docs" / "screenshot.png"), full_page=False)
+
+    # the CSV download is the safe export of the filtered claims
+    page.get_by_role("tab", name="Claims").click()
+    button = page.get_by_role("button", name="Download these claims as CSV")
+    button.wait_for(timeout=15_000)
+    with page.expect_download(timeout=30_000) as info:
+        button.click()
+    data = Path(info.value.path()).read_bytes()
+    assert data.startswith("\ufeff".encode())
+    csv = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+    assert len(csv) >= 40 and {"claim_id", "claimant", "value", "quote"} <= set(csv.columns)
+
+    # hostile title and quote: shown as text, no element or script created from them
+    page.goto(f"{server}/?q=onerror", wait_until="domcontentloaded")
+    wait_until_done(page)
+    page.get_by_role("tab", name="Claims").click()
+    page.wait_for_timeout(500)
+    body = page.locator("body").text_content()
+    assert "<script>window.__pwned=1</script>" in body
+    assert 'onerror="window.__pwned=2"' in body
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator("img[src='x']").count() == 0
+    assert page.evaluate("() => [...document.scripts].filter(s => s.text.includes('__pwned')).length") == 0
+    assert page.locator("b", has_text="Evil").count() == 0
+    assert dialogs == []
+    context.close()
