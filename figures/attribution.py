@@ -31,6 +31,7 @@ from figures.lexicon import (
     places,
     reporting_verbs,
 )
+from figures.lexicon import re_findall, re_fullmatch, re_match, re_search, re_split, re_sub
 
 PRONOUNS = {"he": "person", "she": "person", "they": "plural", "it": "org", "we": "plural", "i": "person"}
 PERSON_ROLES = {
@@ -113,12 +114,14 @@ _SAID_X = re.compile(r"\b(?:said|says|added|wrote)\s+(?!that\b|on\b|in\b|it\b|he
 _NAME_PARTICLES = {"al", "al-", "el", "bin", "ben", "de", "van", "von", "der", "da", "abu", "ibn"}
 
 
+@lru_cache(maxsize=65536)
 def _words(phrase: str) -> list[str]:
-    return re.findall(r"[\w’'&.-]+", phrase)
+    return re_findall(r"[\w’'&.-]+", phrase)
 
 
+@lru_cache(maxsize=65536)
 def _base(word: str) -> str:
-    return re.sub(r"(?:['’]s|['’])$", "", word).lower().strip(".")
+    return re_sub(r"(?:['’]s|['’])$", "", word).lower().strip(".")
 
 
 _DETERMINERS = {"the", "a", "an", "his", "her", "its", "their", "our", "this", "one"}
@@ -131,6 +134,7 @@ _BARE_SOURCES = {"data", "figures", "estimates", "estimate", "report", "reports"
                  "update", "count", "tally", "toll", "study", "survey", "sources", "source", "video", "post"}
 
 
+@lru_cache(maxsize=65536)
 def is_noun_phrase(phrase: str) -> bool:
     """Could this be a claimant phrase? Capitalised words, known heads and modifiers, and
     after a determiner up to two other adjectives ('the demoralised soldier')."""
@@ -150,7 +154,7 @@ def is_noun_phrase(phrase: str) -> bool:
         base = _base(word)
         if base in table or base in PRONOUNS:
             continue
-        parts = [p for p in re.split(r"-", base) if p]
+        parts = [p for p in re_split(r"-", base) if p]
         if parts and all(p in table or p in nationalities() for p in parts):
             continue
         if (first in _DETERMINERS and 0 < position < len(words) - 1 and base not in _NOT_ADJECTIVES
@@ -195,9 +199,9 @@ def _subject_before(sentence: str, verb_start: int) -> tuple[str, int] | None:
     window_start = max(0, verb_start - 160)
     text = sentence[window_start:verb_start]
     core, _ = _strip_tail(text)
-    core = re.sub(r"\s*\([^()]{1,25}\)", "", core.rstrip(" ,"))
-    core = re.sub(rf"\b{dates._MONTH}\.?\s+(?:\d{{1,2}}|(?:19|20)\d\d)\b\s*", "", core, flags=re.IGNORECASE)
-    segments = re.split(r"(,|;|:|“|”|\"|\(|\)|—|–| - |\bthat\b)", core)
+    core = re_sub(r"\s*\([^()]{1,25}\)", "", core.rstrip(" ,"))
+    core = re_sub(rf"\b{dates._MONTH}\.?\s+(?:\d{{1,2}}|(?:19|20)\d\d)\b\s*", "", core, flags=re.IGNORECASE)
+    segments = re_split(r"(,|;|:|“|”|\"|\(|\)|—|–| - |\bthat\b)", core)
     parts: list[str] = []
     position = len(core)
     index = len(segments) - 1
@@ -213,11 +217,11 @@ def _subject_before(sentence: str, verb_start: int) -> tuple[str, int] | None:
         stripped_core, _ = _strip_tail(stripped)
         if not stripped.strip():
             break
-        if re.match(r"(?:which|who|whose|whom)\b", stripped, re.IGNORECASE):
+        if re_match(r"(?:which|who|whose|whom)\b", stripped, re.IGNORECASE):
             index -= 1
             continue
         if not is_noun_phrase(stripped_core):
-            has_number = re.search(r"\d", stripped_core) or re.search(
+            has_number = re_search(r"\d", stripped_core) or re_search(
                 r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens|hundreds|thousands)\b", stripped_core, re.I)
             tail = longest_noun_phrase(stripped_core) if not parts and not has_number else None
             if tail:
@@ -248,31 +252,31 @@ def _known_single(word: str) -> bool:
         return True
     if word in places():
         return False
-    return word[:1].isupper() and base not in np_words() and not re.fullmatch(r"[A-Z][a-z]+ing|[A-Z][a-z]+s", word)
+    return word[:1].isupper() and base not in np_words() and not re_fullmatch(r"[A-Z][a-z]+ing|[A-Z][a-z]+s", word)
 
 
 def _phrase_after(text: str) -> str | None:
     """The claimant phrase that follows 'according to' or 'said', up to the clause end."""
-    match = re.match(r"([^,.;:!?“”\"()]+)", text)
+    match = re_match(r"([^,.;:!?“”\"()]+)", text)
     if not match:
         return None
-    phrase = re.split(r"\s+(?:that|who|which|in\s+a|on\s+\w+day|late|early|as|after|before|when|on)\b", match.group(1))[0]
+    phrase = re_split(r"\s+(?:that|who|which|in\s+a|on\s+\w+day|late|early|as|after|before|when|on)\b", match.group(1))[0]
     phrase = _LEAD_WORDS.sub("", phrase.strip())
-    phrase = re.sub(r"\s+(?:news\s+agency|newspaper)$", lambda m: m.group(0), phrase)
+    phrase = re_sub(r"\s+(?:news\s+agency|newspaper)$", lambda m: m.group(0), phrase)
     return phrase if phrase and is_noun_phrase(phrase) else None
 
 
 def _frame_date(sentence: str, frame: Frame, published: dt.date | None) -> tuple[dt.date | None, str] | None:
     """A date phrase attached to the statement: next to the verb or inside the claimant phrase."""
     near = sentence[frame.verb_end : frame.verb_end + 45]
-    match = re.match(
+    match = re_match(
         r"[\s,]*(?:on\s+|late\s+on\s+|early\s+on\s+|late\s+|early\s+|in\s+an?\s+|at\s+)?", near, re.IGNORECASE
     )
     offset = match.end() if match else 0
     for found in dates.find_date_phrases(near):
         if found.start() <= offset + 1:
             return dates.resolve(found, published)
-    month_only = re.match(
+    month_only = re_match(
         rf"[\s,]*(?:in|during)\s+(?:early\s+|late\s+|mid-)?{dates._MONTH}\b(?:\s+(?:19|20)\d\d)?|[\s,]*at\s+the\s+time\b|"
         r"[\s,]*in\s+(?:19|20)\d\d\b|[\s,]*(?:last|earlier\s+this|this)\s+(?:week|month|year)\b",
         near,
@@ -296,9 +300,9 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
             frames.append(Frame(match.start(), end, match.start(), match.end(), phrase, True, according=True))
     for match in _verb_regex().finditer(sentence):
         verb = match.group(0).lower()
-        if verb in end_only_verbs() and not re.match(r"\s*(?:[.,:;!?”\"’]|$)", sentence[match.end() :]):
+        if verb in end_only_verbs() and not re_match(r"\s*(?:[.,:;!?”\"’]|$)", sentence[match.end() :]):
             continue
-        if re.match(r"\s+(?:killed|dead|wounded|injured|missing|captured|to\s+(?:have|be)\b)", sentence[match.end() :], re.I):
+        if re_match(r"\s+(?:killed|dead|wounded|injured|missing|captured|to\s+(?:have|be)\b)", sentence[match.end() :], re.I):
             continue
         subject = _subject_before(sentence, match.start())
         if subject:
@@ -309,8 +313,8 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
             after = sentence[match.end() :]
             phrase = _phrase_after(after.lstrip())
             tail = after[len(after) - len(after.lstrip()) + len(phrase or "") :]
-            if phrase and re.match(r"\s*(?:[,.;:!?]|$|\s+(?:on|in|at|late|early|during)\b)", tail):
-                if _base(phrase.split()[0]) not in PRONOUNS or re.search(r"[,.]\s*$", sentence[: match.start()]):
+            if phrase and re_match(r"\s*(?:[,.;:!?]|$|\s+(?:on|in|at|late|early|during)\b)", tail):
+                if _base(phrase.split()[0]) not in PRONOUNS or re_search(r"[,.]\s*$", sentence[: match.start()]):
                     end = match.end() + len(after) - len(after.lstrip()) + len(phrase)
                     frames.append(Frame(match.start(), end, match.start(), match.end(), phrase, True))
     for frame in frames:
@@ -355,7 +359,7 @@ def gazetteer_entry(phrase: str) -> ClaimantEntry | None:
 
 @lru_cache(maxsize=65536)
 def _nationality(lowered: str) -> str | None:
-    for word in re.findall(r"[\w’'.-]+", lowered):
+    for word in re_findall(r"[\w’'.-]+", lowered):
         for part in (word, *word.split("-")):
             country = nationalities().get(part)
             if country:
@@ -374,7 +378,7 @@ def place_country(text: str) -> str | None:
 
 def person_name(phrase: str) -> str | None:
     """The proper name of a person in a phrase like 'the regional governor, Pavlo Kyrylenko'."""
-    for part in re.split(r",\s*", phrase):
+    for part in re_split(r",\s*", phrase):
         runs: list[list[str]] = [[]]
         for word in _words(part):
             base = _base(word)
@@ -405,7 +409,8 @@ class DocumentContext:
             words[0] == "the" and len(words) <= 4 and all(not w[:1].isupper() for w in _words(phrase)[1:])
             and _nationality(phrase.lower()) is None
         )
-        single_name = len(words) <= 2 and _words(phrase)[-1][:1].isupper()
+        single_name = (len(words) <= 2 and _words(phrase)[-1][:1].isupper() and gazetteer_entry(phrase) is None
+                       and _nationality(phrase.lower()) is None)
         if (back_reference or single_name) and self.lookback:
             self.lookback(position, depth)
         earlier = [speaker for where, speaker in self.named if where < position]
@@ -455,10 +460,10 @@ class DocumentContext:
                 speaker_kind = "person"
             elif words & PERSON_ROLES and not words & PLURAL_HEADS and not words & {"ministry", "office", "agency"}:
                 speaker_kind = "person"
-            display = re.sub(r"^(?:the|a|an)\s+", "", phrase.split(",")[0].strip(), flags=re.IGNORECASE)
+            display = re_sub(r"^(?:the|a|an)\s+", "", phrase.split(",")[0].strip(), flags=re.IGNORECASE)
             if len(phrase.split(",")) > 1:
                 display = max((p.strip() for p in phrase.split(",")), key=lambda p: sum(c.isupper() for c in p))
-                display = re.sub(r"^(?:the|a|an)\s+", "", display, flags=re.IGNORECASE)
+                display = re_sub(r"^(?:the|a|an)\s+", "", display, flags=re.IGNORECASE)
         return Speaker(display, side, speaker_kind, frozenset(words))
 
 

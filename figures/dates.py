@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
+from figures.lexicon import re_search, re_sub
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = {
@@ -73,7 +74,7 @@ def resolve(match: re.Match[str], published: dt.date | None) -> tuple[dt.date | 
         return _month_day(match.group("m2"), int(match.group("d2")), year, published), "stated"
     if match.group("iso"):
         return _safe_date(int(match.group("y3")), int(match.group("m3")), int(match.group("d3"))), "stated"
-    phrase = re.sub(r"\s+", " ", match.group("rel").lower())
+    phrase = re_sub(r"\s+", " ", match.group("rel").lower())
     if published is None:
         return None, "unknown"
     if phrase in ("yesterday", "last night", "overnight", "the day before"):
@@ -98,7 +99,7 @@ def parse_phrase(phrase: str, published: dt.date | None) -> dt.date | None:
     settings = {"PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["day", "month"]}
     if published is not None:
         settings["RELATIVE_BASE"] = dt.datetime.combine(published, dt.time(12))
-    elif not re.search(r"(?:19|20)\d\d", phrase):
+    elif not re_search(r"(?:19|20)\d\d", phrase):
         return None
     parsed = dateparser.parse(phrase, languages=["en"], settings=settings)
     return parsed.date() if parsed else None

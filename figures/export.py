@@ -56,15 +56,8 @@ def _iso_dates(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _neutralise_column(series: pd.Series) -> pd.Series:
-    """Vectorised :func:`neutralise` over a text column."""
-    values = series.astype(object)
-    text = values.where(values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool))
-    risky = text.str.startswith(_FORMULA_START).fillna(False).astype(bool)
-    risky &= ~text.str.match(_PLAIN_NUMBER.pattern).fillna(False).astype(bool)
-    if risky.any():
-        values = values.copy()
-        values[risky] = "'" + values[risky].astype(str)
-    return values
+    return pd.Series([neutralise(value) for value in series.astype(object).tolist()], index=series.index,
+                     dtype=object)
 
 
 def safe_csv_bytes(frame: pd.DataFrame) -> bytes:

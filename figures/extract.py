@@ -34,6 +34,7 @@ from figures.lexicon import (
 )
 from figures.model import Claim, Document
 from figures.numbers import GATE_WORDS, NumberMention, exclusion, find_numbers
+from figures.lexicon import re_findall, re_fullmatch, re_match, re_search, re_sub
 
 EXTRACTOR_VERSION = "1.0.0"
 
@@ -43,7 +44,7 @@ _ABBREVIATIONS = {
     "vs", "etc", "i.e", "e.g", "maj", "adm", "cpl", "pvt", "jr", "sr", "approx", "est", "fig", "inc", "ltd",
     "co", "corp", "mt", "ft", "a.m", "p.m",
 }
-_BOUNDARY = re.compile(r"[.!?…]+[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|\n+|(?<=[a-z]{3}[.!?])(?=[A-Z][a-z])|(?<=[a-z]{4})(?=[A-Z][a-z]{2,}\s)")
+_BOUNDARY = re.compile(r"[.!?…]+[\"”’')\]]*(?:\s+(?=[\"“‘'(\[]?[A-Z0-9])|(?=[A-Z][a-z]))|\n+|[a-z](?=[A-Z][a-z]{2,}\s)")
 _PERIOD = [
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+(?:24\s+hours|day)|a\s+day\b|per\s+day|each\s+day|every\s+day|"
                 r"daily|overnight|since\s+midnight|since\s+last\s+night|in\s+(?:a\s+single|one)\s+day|"
@@ -67,23 +68,31 @@ class Sentence:
 
 
 def split_sentences(text: str) -> list[Sentence]:
-    """Sentences with their offsets; paragraph breaks always end a sentence."""
+    """Sentences with their offsets; paragraph breaks always end a sentence. Also splits
+    where scraping glued a heading to the next sentence ('...deadIsrael said')."""
     sentences: list[Sentence] = []
     start = 0
     paragraph = 0
     for match in _BOUNDARY.finditer(text):
-        if match.group(0) and match.group(0)[0] == ".":
+        found = match.group(0)
+        cut, resume = match.start() + len(found.rstrip()), match.end()
+        glued = not found[-1].isspace()
+        if glued:
+            head = text[max(0, match.start() - 3) : match.start() + (1 if found[0].isalpha() else 0)]
+            if not (len(head) >= 3 and head.isalpha() and head.islower()):
+                continue
+        if found[0] == ".":
             before = text[start : match.start()].rsplit(None, 1)
             last = before[-1].lower().rstrip(".") if before else ""
-            if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", last):
+            if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()) or re_fullmatch(r"(?:[a-z]\.)+[a-z]", last):
                 continue
-        piece = text[start : match.start() + len(match.group(0).rstrip())]
+        piece = text[start:cut]
         if piece.strip():
             offset = start + len(piece) - len(piece.lstrip())
             sentences.append(Sentence(offset, offset + len(piece.strip()), piece.strip(), paragraph))
-        if "\n" in match.group(0):
+        if "\n" in found:
             paragraph += 1
-        start = match.end()
+        start = resume
     piece = text[start:]
     if piece.strip():
         offset = start + len(piece) - len(piece.lstrip())
@@ -107,7 +116,7 @@ def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
         best = None
         for match in found:
             lead = window[: match.start()]
-            relative = re.search(r"\b(?:who|which|that)\s+(?:\w+\s+){0,2}$", lead, re.I)
+            relative = re_search(r"\b(?:who|which|that)\s+(?:\w+\s+){0,2}$", lead, re.I)
             if relative and best is None:
                 best = (match.start() + 100, match.group(0).lower())
                 continue
@@ -119,7 +128,7 @@ def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
 
 def _subject(sentence: str, mention: NumberMention, after_window: str) -> tuple[str, int]:
     """(subject, offset of its noun after the number or -1)."""
-    match = re.match(r"[\s“”\"'‘’(]*(?:more\s+|other\s+|further\s+|additional\s+|of\s+)?((?:[\w’'-]+\s+){0,3}?)(" + subject_pattern().pattern + ")", after_window, re.I)
+    match = re_match(r"[\s“”\"'‘’(]*(?:more\s+|other\s+|further\s+|additional\s+|of\s+)?((?:[\w’'-]+\s+){0,3}?)(" + subject_pattern().pattern + ")", after_window, re.I)
     if match and not all(_adjective_like(w) for w in match.group(1).split()):
         match = None
     if match:
@@ -151,7 +160,7 @@ def _adjective_like(word: str) -> bool:
 
 
 def _country_word(text: str) -> str | None:
-    for word in reversed(re.findall(r"[\w’'-]+", text.lower())):
+    for word in reversed(re_findall(r"[\w’'-]+", text.lower())):
         for part in (word, *word.split("-")):
             country = nationalities().get(part)
             if country:
@@ -191,7 +200,7 @@ def _countable_words() -> frozenset[str]:
 
 def _counts_something(after: str) -> bool:
     """A number right before an unknown noun ('five train stations') counts no people or weapons."""
-    match = re.match(r"[\s“”\"'‘’(]*([A-Za-z][\w’'-]*)", after)
+    match = re_match(r"[\s“”\"'‘’(]*([A-Za-z][\w’'-]*)", after)
     if not match or after[: match.start(1)].strip(" “”\"'‘’"):
         return True
     word = match.group(1)
@@ -207,7 +216,7 @@ def _one_is_count(before: str, after: str) -> bool:
     if close_before and not tail[close_before[-1].end() :].strip():
         return True
     close_after = cue_pattern().search(after[:30])
-    return bool(close_after and not re.search(r"[,;:\"“”‘’'–—-]", after[: close_after.start()]))
+    return bool(close_after and not re_search(r"[,;:\"“”‘’'–—-]", after[: close_after.start()]))
 
 
 def classify(sentence: str, mention: NumberMention, previous_end: int, next_start: int,
@@ -218,32 +227,32 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
     subject, noun_end = _subject(sentence, mention, sentence[mention.end : mention.end + 80])
     if not _counts_something(after):
         return None
-    if mention.kind == "vague" and noun_end < 0 and not re.match(r"\s+more\b", after):
+    if mention.kind == "vague" and noun_end < 0 and not re_match(r"\s+more\b", after):
         first_cue = cue_pattern().search(after[:20])
         if first_cue is None:
             return None
     if mention.kind == "words" and mention.value == 1 and not _one_is_count(before, after):
         return None
 
-    item_match = re.match(
+    item_match = re_match(
         r"[\s“”\"'‘’(]*(?:[\w’'-]+\s+){0,3}?(" + cue_pattern().pattern + ")", after, re.I
     )
     item_cue = None
     if item_match:
-        cue = cue_index().get(re.sub(r"\s+", " ", item_match.group(1).lower()))
+        cue = cue_index().get(re_sub(r"\s+", " ", item_match.group(1).lower()))
         if cue and cue.role == "item":
             item_cue = cue
     if item_cue is None and noun_end < 0:
         back_item = [m for m in cue_pattern().finditer(before[-60:])
                      if (c := cue_index().get(m.group(0).lower())) and c.role == "item"]
-        if back_item and re.search(r"\b(?:loss|losses|lost|destroyed)\b", before[-60:], re.I):
+        if back_item and re_search(r"\b(?:loss|losses|lost|destroyed)\b", before[-60:], re.I):
             item_cue = cue_index()[back_item[-1].group(0).lower()]
     if item_cue is not None:
         clause = sentence[max(previous_end, mention.start - 80) : min(len(sentence), mention.end + 100)]
         effects = [item_verbs()[m.group(0).lower()] for m in item_verb_pattern().finditer(clause)
                    if m.group(0).lower() in item_verbs()]
-        effects += [item_verbs()[re.sub(r"\s+", " ", m.group(0).lower())] for m in item_verb_pattern().finditer(clause)
-                    if m.group(0).lower() not in item_verbs() and re.sub(r"\s+", " ", m.group(0).lower()) in item_verbs()]
+        effects += [item_verbs()[re_sub(r"\s+", " ", m.group(0).lower())] for m in item_verb_pattern().finditer(clause)
+                    if m.group(0).lower() not in item_verbs() and re_sub(r"\s+", " ", m.group(0).lower()) in item_verbs()]
         owner = _country_word(sentence[max(previous_end, mention.start - 30) : mention.end + 40])
         item_subject = f"{_demonym(owner)} military" if owner else "military"
         if "aid" in effects and not {"loss", "strike", "shot_down"} & set(effects):
@@ -264,21 +273,21 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
     candidates = []
     if forward:
         distance, phrase = forward
-        crossing = re.search(r"\s(?:and|or|but|while)\s|[;:]|,\s", after[:distance])
+        crossing = re_search(r"\s(?:and|or|but|while)\s|[;:]|,\s", after[:distance])
         candidates.append((distance + (60 if crossing else 0), phrase))
     if backward:
         distance, phrase = backward
         candidates.append((distance + 5, phrase))
     if candidates:
         distance, phrase = min(candidates)
-        cue = cue_index().get(re.sub(r"\s+", " ", phrase))
+        cue = cue_index().get(re_sub(r"\s+", " ", phrase))
         if cue is not None and cue.role != "item" and distance < 160:
             metric = cue.metric
             if metric == "detained" and "military" in subject:
                 metric = "prisoners"
             return Reading(metric, None, subject)
     if "military" in subject and noun_end >= 0 and noun_end < _MILITARY_FALLBACK_WINDOW:
-        if re.search(r"\b(?:prison|detention|detainment|captivity)\b", sentence, re.I):
+        if re_search(r"\b(?:prison|detention|detainment|captivity)\b", sentence, re.I):
             return Reading("prisoners", None, subject)
         return Reading("troops", None, subject)
     return None
@@ -502,7 +511,7 @@ def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
                 published: dt.date | None) -> tuple[dt.date | None, str]:
     """The day a figure was stated: 'as of DATE', the statement's own date, a leading
     'On Sunday', else the publication date; unknown without one."""
-    as_of = re.search(r"\b(?:as\s+of|as\s+at|by|up\s+to|through)\s+", sentence, re.I)
+    as_of = re_search(r"\b(?:as\s+of|as\s+at|by|up\s+to|through)\s+", sentence, re.I)
     if as_of:
         for found in find_date_phrases(sentence[as_of.end() : as_of.end() + 25]):
             if found.start() == 0:
@@ -511,7 +520,7 @@ def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
                     return resolved
     if frame_date is not None and (frame_date[0] is not None or frame_date[1] == "unknown"):
         return frame_date
-    leading = re.match(r"\s*(?:on\s+)?(yesterday|last\s+night|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
+    leading = re_match(r"\s*(?:on\s+)?(yesterday|last\s+night|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
                        sentence, re.I)
     if leading and published:
         found = find_date_phrases(leading.group(0))

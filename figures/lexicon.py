@@ -221,3 +221,34 @@ def claim_gate_pattern() -> re.Pattern[str]:
     words = [cue.phrase for cue in cues()]
     words += [noun for noun, _, mode in subjects() if mode == "military" or "military" in _]
     return trie_pattern(words)
+
+
+@lru_cache(maxsize=None)
+def rx(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """re.compile with a cheap cache lookup: the re module's own cache costs microseconds a call,
+    which adds up in the extractor's per-number loops."""
+    return re.compile(pattern, flags)
+
+
+def re_match(pattern: str, string: str, flags: int = 0) -> re.Match[str] | None:
+    return rx(pattern, flags).match(string)
+
+
+def re_search(pattern: str, string: str, flags: int = 0) -> re.Match[str] | None:
+    return rx(pattern, flags).search(string)
+
+
+def re_fullmatch(pattern: str, string: str, flags: int = 0) -> re.Match[str] | None:
+    return rx(pattern, flags).fullmatch(string)
+
+
+def re_sub(pattern: str, repl, string: str, flags: int = 0) -> str:  # noqa: ANN001
+    return rx(pattern, flags).sub(repl, string)
+
+
+def re_split(pattern: str, string: str, flags: int = 0) -> list[str]:
+    return rx(pattern, flags).split(string)
+
+
+def re_findall(pattern: str, string: str, flags: int = 0) -> list:
+    return rx(pattern, flags).findall(string)

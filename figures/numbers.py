@@ -15,6 +15,7 @@ from functools import lru_cache
 from text_to_num import text2num
 
 from figures.lexicon import _trie_body, qualifiers, vague_quantities
+from figures.lexicon import re_fullmatch, re_match, re_search, re_split, re_sub
 
 SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
 
@@ -70,7 +71,7 @@ class NumberMention:
 
 def parse_digits(number: str, fraction: str | None = None, scale: str | None = None) -> float:
     """'5,840' -> 5840; '300 000' -> 300000; ('1', '.2', 'million') -> 1200000."""
-    cleaned = re.sub(r"[,\s\u00a0\u202f\u2009]", "", number)
+    cleaned = re_sub(r"[,\s\u00a0\u202f\u2009]", "", number)
     value = float(cleaned + (fraction or ""))
     if scale:
         value *= SCALES[scale.strip().lower()]
@@ -79,13 +80,13 @@ def parse_digits(number: str, fraction: str | None = None, scale: str | None = N
 
 def parse_words(words: str) -> float | None:
     """'twenty-one' -> 21; 'two thousand' -> 2000; 'a dozen' -> 12; 'half a million' -> 500000."""
-    text = re.sub(r"\s+", " ", words.lower().strip())
+    text = re_sub(r"\s+", " ", words.lower().strip())
     half = text.startswith("half ")
     if half:
         text = text[5:]
     if text.split()[0] in WORD_SCALES:
         return None  # a lone "million" is not a number; "a million" is
-    text = re.sub(r"^an? ", "one ", text)
+    text = re_sub(r"^an? ", "one ", text)
     if text.endswith("dozen"):
         head = text[: -len("dozen")].strip()
         base = parse_words(head) if head else 1.0
@@ -93,7 +94,7 @@ def parse_words(words: str) -> float | None:
     try:
         value = float(text2num(text.replace(" and ", " "), "en"))
     except ValueError:
-        tokens = re.split(r"[\s-]+", text)
+        tokens = re_split(r"[\s-]+", text)
         if len(tokens) > 1:
             try:
                 value = float(text2num(" ".join(tokens), "en"))
@@ -122,7 +123,7 @@ def _qualifier_after(text: str, end: int) -> str | None:
     window = text[end : end + 12].lower()
     for phrase, qualifier in qualifiers()["after"]:
         if phrase[0].isalnum():
-            if re.match(rf"\s+{re.escape(phrase)}\b", window):
+            if re_match(rf"\s+{re.escape(phrase)}\b", window):
                 return qualifier
         elif window.startswith(phrase) and (len(window) == len(phrase) or not window[len(phrase)].isdigit()):
             return qualifier
@@ -145,7 +146,7 @@ def _raw_mentions(text: str) -> list[tuple[int, int, float, str, bool]]:
             if value is not None:
                 found.append((match.start(), match.end(), value, "words", False))
         else:
-            phrase = re.sub(r"\s+", " ", match.group("vague").lower())
+            phrase = re_sub(r"\s+", " ", match.group("vague").lower())
             found.append((match.start(), match.end(), vague_quantities()[phrase], "vague", False))
     return found
 
@@ -161,8 +162,8 @@ def find_numbers(text: str) -> list[NumberMention]:
             next_start, next_end, next_value, next_kind, next_scaled = raw[index + 1]
             glue = text[end:next_start]
             between = _BETWEEN.search(text[max(0, start - 12) : start])
-            is_dash = re.fullmatch(r"\s*[-–—‑]\s*|-to-|\s+to\s+", glue) is not None
-            is_and = re.fullmatch(r"\s+(?:and|to)\s+", glue, re.IGNORECASE) is not None
+            is_dash = re_fullmatch(r"\s*[-–—‑]\s*|-to-|\s+to\s+", glue) is not None
+            is_and = re_fullmatch(r"\s+(?:and|to)\s+", glue, re.IGNORECASE) is not None
             if next_kind != "vague" and len(glue) <= 6 and (is_dash or (between and is_and)):
                 low, high = value, next_value
                 if next_scaled and not scaled and low * 1000 <= high:
@@ -200,11 +201,11 @@ def find_numbers(text: str) -> list[NumberMention]:
 
 
 def _unscaled(span: str, value: float) -> float:
-    match = re.match(r"[\d,.\s]+", span)
+    match = re_match(r"[\d,.\s]+", span)
     if not match:
         return value
     try:
-        return float(re.sub(r"[,\s]", "", match.group(0)))
+        return float(re_sub(r"[,\s]", "", match.group(0)))
     except ValueError:
         return value
 
@@ -269,20 +270,20 @@ def exclusion(text: str, mention: NumberMention) -> str | None:
     if (
         mention.kind == "digits"
         and mention.qualifier != "range"
-        and re.fullmatch(r"1[89]\d\d|20\d\d", span)
-        and not re.match(r"\s+(?:people|civilians|soldiers|troops|refugees|children|deaths|casualties)\b", after)
+        and re_fullmatch(r"1[89]\d\d|20\d\d", span)
+        and not re_match(r"\s+(?:people|civilians|soldiers|troops|refugees|children|deaths|casualties)\b", after)
     ):
         return "year"
-    if mention.qualifier == "range" and re.fullmatch(r"(?:1[89]|20)\d\d\s*[-–—]\s*(?:1[89]|20)?\d\d", span):
+    if mention.qualifier == "range" and re_fullmatch(r"(?:1[89]|20)\d\d\s*[-–—]\s*(?:1[89]|20)?\d\d", span):
         return "year range"
-    if _AGE.search(before) and re.match(r"\s?(?:,|\)|;|\.(?:\s|$)|$|\s(?:who|said|told|from|and|was|is|has)\b)", after):
+    if _AGE.search(before) and re_match(r"\s?(?:,|\)|;|\.(?:\s|$)|$|\s(?:who|said|told|from|and|was|is|has)\b)", after):
         return "age"
-    if re.match(r"\s*\((?:\d{1,3})\)", after) is None and re.search(r"\(\s?$", before) and re.match(r"\s?\)", after) and mention.value < 120:
-        if re.search(r"[A-Z][a-z]+\s\($", before):
+    if re_match(r"\s*\((?:\d{1,3})\)", after) is None and re_search(r"\(\s?$", before) and re_match(r"\s?\)", after) and mention.value < 120:
+        if re_search(r"[A-Z][a-z]+\s\($", before):
             return "age"
     if mention.kind == "words" and span.lower() == "one":
-        if re.match(r"\s+(?:of|another|family|day|side|way|thing|time|point|hand|year|month|week|another|last|more time|or two)\b", after, re.I):
+        if re_match(r"\s+(?:of|another|family|day|side|way|thing|time|point|hand|year|month|week|another|last|more time|or two)\b", after, re.I):
             return "not a count"
-        if re.search(r"\b(?:no|any|every|some|each|the)\s$", before, re.I):
+        if re_search(r"\b(?:no|any|every|some|each|the)\s$", before, re.I):
             return "not a count"
     return None
