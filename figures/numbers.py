@@ -105,18 +105,21 @@ def parse_words(words: str) -> float | None:
     return value / 2 if half else value
 
 
+@lru_cache(maxsize=None)
+def _reversed_qualifiers() -> tuple[re.Pattern[str], dict[str, str]]:
+    """Qualifier phrases reversed, as one trie regex: matching the reversed text just before a
+    number finds the longest phrase ending there in one step."""
+    table = {phrase[::-1]: qualifier for phrase, qualifier in qualifiers()["before"]}
+    return re.compile(r"\s+(" + _trie_body(sorted(table)) + r")(?![a-z0-9])"), table
+
+
 def _qualifier_before(text: str, start: int) -> tuple[str, int] | None:
-    window = text[max(0, start - 40) : start].lower()
-    stripped = window.rstrip()
-    if len(stripped) == len(window) and window:
-        return None  # no space between phrase and number
-    for phrase, qualifier in qualifiers()["before"]:
-        if stripped.endswith(phrase):
-            begin = len(stripped) - len(phrase)
-            if begin > 0 and stripped[begin - 1].isalnum():
-                continue
-            return qualifier, start - (len(window) - begin)
-    return None
+    pattern, table = _reversed_qualifiers()
+    window = text[max(0, start - 40) : start].lower()[::-1]
+    match = pattern.match(window)
+    if not match:
+        return None
+    return table[match.group(1)], start - match.end()
 
 
 def _qualifier_after(text: str, end: int) -> str | None:
