@@ -329,9 +329,13 @@ def side_of(phrase: str, context: str = "") -> tuple[str, str | None, str | None
     lowered = phrase.lower()
     entry = gazetteer_entry(phrase)
     if entry is not None:
+        country = _nationality(lowered)
+        outside = _nationality(gazetteer_rest(phrase).lower())
+        if entry.kind == "org" and outside and entry.side not in ("United Nations", "NATO", "European Union"):
+            country = outside
+            return country, entry.canonical or None, entry.kind  # "the Russian General Staff"
         if entry.side:
             return entry.side, entry.canonical or None, entry.kind
-        country = _nationality(lowered)
         return country or "unknown", entry.canonical or None, entry.kind
     country = _nationality(lowered)
     if country:
@@ -355,6 +359,16 @@ def gazetteer_entry(phrase: str) -> ClaimantEntry | None:
         if pattern.search(phrase):
             return entry
     return None
+
+
+@lru_cache(maxsize=65536)
+def gazetteer_rest(phrase: str) -> str:
+    """The phrase without the words the gazetteer matched ('the Russian General Staff' -> 'the Russian')."""
+    for pattern, _ in compiled_claimants():
+        match = pattern.search(phrase)
+        if match:
+            return phrase[: match.start()] + " " + phrase[match.end() :]
+    return phrase
 
 
 @lru_cache(maxsize=65536)

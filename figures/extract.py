@@ -51,7 +51,8 @@ _PERIOD = [
                 r"over\s+the\s+past\s+day|in\s+24\s+hours|on\s+a\s+single\s+day)", re.I), "day"),
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+week|a\s+week\b|per\s+week|each\s+week|every\s+week|weekly)", re.I), "week"),
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+month|over\s+the\s+(?:past|last)\s+month|a\s+month\b|per\s+month|"
-                r"each\s+month|every\s+month|monthly)", re.I), "month"),
+                r"each\s+month|every\s+month|monthly|(?:in|during)\s+(?:the\s+month\s+of\s+)?(?:january|february|march|april|"
+                r"may|june|july|august|september|october|november|december)(?:\s+alone)?(?!\s+\d))", re.I), "month"),
 ]
 _LIST_GLUE = re.compile(r"^[\s,]*(?:[\w’'-]+[,–—]?\s+[–—]?\s*){0,3}?(?:including|of\s+whom|among\s+them)?[\s,]*(?:and\s+)?$", re.I)
 _INCLUDING = re.compile(r"\b(?:including|among\s+them|of\s+whom|of\s+them)\b[^.;]*$", re.I)
@@ -253,7 +254,8 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
                    if m.group(0).lower() in item_verbs()]
         effects += [item_verbs()[re_sub(r"\s+", " ", m.group(0).lower())] for m in item_verb_pattern().finditer(clause)
                     if m.group(0).lower() not in item_verbs() and re_sub(r"\s+", " ", m.group(0).lower()) in item_verbs()]
-        owner = _country_word(sentence[max(previous_end, mention.start - 30) : mention.end + 40])
+        owner = (_country_word(sentence[mention.end : mention.end + item_match.end()]) if item_match else None) or \
+            _country_word(sentence[max(previous_end, mention.start - 30) : mention.end + 40])
         item_subject = f"{_demonym(owner)} military" if owner else "military"
         if "aid" in effects and not {"loss", "strike", "shot_down"} & set(effects):
             return Reading("other", item_cue.item, item_subject)

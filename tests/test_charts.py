@@ -223,3 +223,14 @@ def test_parse_edit_validates():
     for field, raw in (("value", "many"), ("date", "1 March"), ("qualifier", "lots"), ("quote", "x")):
         with pytest.raises(ValueError):
             views.parse_edit(field, raw)
+
+
+def test_per_period_chart_holds_every_period_kind_and_no_totals(sample):
+    extra = claims([{"value": 40, "claimant": "OHCHR", "side": "United Nations", "subject": "civilians",
+                     "period": "day", "date": "2022-08-03"}])
+    extra["claim_id"] = 99
+    points = charts.chart_points(pd.concat([sample[sample["subject"] == "civilians"], extra], ignore_index=True))
+    spec = charts.timeline_spec(points, kind=charts.PER_PERIOD)
+    assert sorted(r["value"] for r in spec["datasets"]["points"]) == [40, 355]
+    assert {r["kind"] for r in spec["datasets"]["points"]} == {"per day", "per month"}
+    assert spec["layer"][0]["mark"].get("strokeDash")  # dashed, not a step line
