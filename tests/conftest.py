@@ -13,7 +13,6 @@ import glob
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -24,9 +23,9 @@ from pathlib import Path
 import pytest
 
 from figures.model import Claim, Document
+from services import free_port, service_missing
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-REQUIRE_SERVICES = os.environ.get("FIGURES_REQUIRE_SERVICES") == "1"
 
 
 @pytest.fixture(scope="session")
@@ -35,18 +34,6 @@ def shared_dir() -> Path:
     if not (SHARED / "corpus").is_dir():
         pytest.skip(f"shared corpus not found at {SHARED}")
     return SHARED
-
-
-def _service_missing(reason: str) -> None:
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{reason} (FIGURES_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -72,18 +59,18 @@ class PostgresServer:
 def postgres_server() -> Iterator[PostgresServer]:
     binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not binaries:
-        _service_missing("PostgreSQL server binaries not found (apt-get install postgresql)")
+        service_missing("PostgreSQL server binaries not found (apt-get install postgresql)")
     bindir = Path(binaries[-1]).parent
     as_root = os.geteuid() == 0
     if as_root and shutil.which("runuser") is None:
-        _service_missing("running as root but runuser is missing, cannot start PostgreSQL as postgres")
+        service_missing("running as root but runuser is missing, cannot start PostgreSQL as postgres")
     prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
     tmp = Path(tempfile.mkdtemp(prefix="figures-pg-"))
     data = tmp / "data"
     if as_root:
         shutil.chown(tmp, "postgres", "postgres")
     os.chmod(tmp, 0o700)
-    port = _free_port()
+    port = free_port()
     user = "postgres"
     log = tmp / "server.log"
 
@@ -93,13 +80,13 @@ def postgres_server() -> Iterator[PostgresServer]:
     init = run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", user, "--no-sync", "-E", "UTF8")
     if init.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
-        _service_missing(f"initdb failed: {init.stderr.strip()[-500:]}")
+        service_missing(f"initdb failed: {init.stderr.strip()[-500:]}")
     options = f"-h 127.0.0.1 -p {port} -k {tmp} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     start = run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start")
     if start.returncode != 0:
         detail = log.read_text(errors="replace")[-800:] if log.exists() else start.stderr
         shutil.rmtree(tmp, ignore_errors=True)
-        _service_missing(f"PostgreSQL did not start: {detail}")
+        service_missing(f"PostgreSQL did not start: {detail}")
     try:
         yield PostgresServer(port=port, user=user)
     finally:

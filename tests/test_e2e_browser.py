@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,10 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from services import free_port, service_missing
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-REQUIRE = os.environ.get("FIGURES_REQUIRE_SERVICES") == "1"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -35,26 +34,14 @@ HOSTILE = (
 )
 
 
-def _missing(reason: str) -> None:
-    if REQUIRE:
-        pytest.fail(f"{reason} (FIGURES_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     if not os.path.exists(CHROMIUM):
-        _missing(f"{CHROMIUM} not found (apt-get install chromium)")
+        service_missing(f"{CHROMIUM} not found (apt-get install chromium)")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        _missing("playwright is not installed")
+        service_missing("playwright is not installed")
     from figures import views
     from figures.store import Store
 
@@ -62,7 +49,7 @@ def server(tmp_path_factory):
     with Store(url) as store:  # the demo (what a first start does) plus one hostile article
         views.ensure_demo(store)
         assert views.ingest_upload(store, "hostile.txt", HOSTILE.encode()).ok
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, FIGURES_DATABASE_URL=url, FIGURES_READ_ONLY="0")
     env.pop("FIGURES_EDITOR_PASSWORD", None)
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")
