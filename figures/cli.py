@@ -11,6 +11,12 @@ from collections.abc import Sequence
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    if args.out:
+        from figures.batch import BatchOptions, extract_paths_to_folder
+
+        options = BatchOptions(out=args.out, format=args.format, partition_size=args.partition_size,
+                               engine=args.engine, workers=args.workers, scheduler=args.scheduler)
+        return extract_paths_to_folder(args.paths, options, sys.stdout, sys.stderr)
     from figures.extract import extract_paths_to_stream
 
     return extract_paths_to_stream(args.paths, args.format, sys.stdout, sys.stderr)
@@ -34,6 +40,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from figures.store import Store, format_file_report
 
+    if args.claims:
+        return _ingest_claims(args)
+    if not args.paths:
+        print("error: name files or folders to ingest, or --claims DIR", file=sys.stderr)
+        return 2
     limits = {
         f"{role}_column": getattr(args, f"{role}_column")
         for role in ("text", "title", "url", "date", "outlet")
@@ -49,6 +60,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     print(f"{len(reports)} files, {stored} new documents, {sum(r.duplicates for r in reports)} already stored, "
           f"{sum(r.claims for r in reports)} claims, {sum(not r.ok for r in reports)} failed")
     return 0 if any(r.ok for r in reports) else 1
+
+
+def _ingest_claims(args: argparse.Namespace) -> int:
+    from figures.batch import load_claims_folder
+    from figures.store import Store
+
+    with Store(args.db) as store:
+        report = load_claims_folder(store, args.claims)
+    print(f"{report.partitions} partitions, {report.documents} documents, {report.claims_read} claims read, "
+          f"{report.claims_inserted} new claims stored")
+    return 0 if report.partitions else 1
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -97,7 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     extract = sub.add_parser("extract", help="extract figure claims from files and folders")
     extract.add_argument("paths", nargs="+", help="files or folders (walked recursively)")
-    extract.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
+    extract.add_argument("--format", choices=["jsonl", "csv", "parquet"], default=None,
+                         help="jsonl or csv on stdout; with --out also parquet (the default there)")
+    extract.add_argument("--out", help="write partition files and manifest.json into this folder (resumable)")
+    extract.add_argument("--engine", choices=["local", "dask"], default="local",
+                         help="with --out: local processes, or a Dask cluster")
+    extract.add_argument("--scheduler", help="with --engine dask: scheduler address (default: a local cluster)")
+    extract.add_argument("--workers", type=int, default=0, help="with --out: processes (0: all cores; 1: this one)")
+    extract.add_argument("--partition-size", type=int, default=500, help="with --out: documents per partition")
     extract.set_defaults(func=cmd_extract)
 
     evaluate = sub.add_parser("evaluate", help="score the extractor on a gold file (claims-spec.md)")
@@ -113,8 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     db_help = "database URL (default: FIGURES_DATABASE_URL, else data/figures.db)"
     ingest = sub.add_parser("ingest", help="read articles (files, folders, zips, CSV/JSONL, HTML, Nexis) into the store")
-    ingest.add_argument("paths", nargs="+", help="files, folders (recursive) or .zip archives")
+    ingest.add_argument("paths", nargs="*", help="files, folders (recursive) or .zip archives")
     ingest.add_argument("--db", help=db_help)
+    ingest.add_argument("--claims", metavar="DIR", help="bulk-load the Parquet output of extract --out DIR")
     for role in ("text", "title", "url", "date", "outlet"):
         ingest.add_argument(f"--{role}-column", help=f"CSV/JSON column holding the {role} (default: found by name)")
     ingest.add_argument("--max-file-mb", type=float, help="per-file size limit (default: FIGURES_MAX_FILE_MB or 20)")
@@ -144,5 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "extract":
+        if args.format == "parquet" and not args.out:
+            parser.error("--format parquet writes files: add --out DIR")
+        args.format = args.format or ("parquet" if args.out else "jsonl")
     return args.func(args)

@@ -1,0 +1,582 @@
+"""Corpus-scale extraction: stream documents in fixed partitions, extract them on all cores
+(or on a Dask cluster) and write one claims file and one documents file per partition.
+
+The document stream (:func:`figures.ingest.iter_documents`) is cut into partitions of
+``partition_size`` items (documents and per-file errors alike), so the same inputs and
+size always give the same partitions and ids. A partition is finished when its marker
+``part-NNNNNN.done.json`` exists, names this run's fingerprint and the data files it
+lists have the recorded sizes; the marker is written last, and every file is written to
+a temporary name and renamed, so a killed run leaves either a whole partition or none.
+A rerun reads the stream again (reading is ~50x cheaper than extracting) but only
+extracts the partitions that are not finished. ``manifest.json`` is rebuilt from the
+markers at the end.
+
+Memory stays bounded: the reader holds at most ``in_flight`` partitions waiting for a
+worker, and nothing else grows with the corpus except the manifest's partition list.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from figures.documents import DocumentError
+from figures.extract import CSV_FIELDS, EXTRACTOR_VERSION, extract_claims
+from figures.model import Claim, Document
+
+FORMATS = ("parquet", "jsonl", "csv")
+ENGINES = ("local", "dask")
+DEFAULT_PARTITION_SIZE = 500
+MANIFEST = "manifest.json"
+
+CLAIM_SCHEMA = pa.schema([
+    ("doc", pa.string()), ("quote", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+    ("value", pa.float64()), ("low", pa.float64()), ("high", pa.float64()), ("qualifier", pa.string()),
+    ("metric", pa.string()), ("item", pa.string()), ("subject", pa.string()), ("claimant", pa.string()),
+    ("side", pa.string()), ("date", pa.date32()), ("date_basis", pa.string()), ("period", pa.string()),
+    ("location", pa.string()), ("stated", pa.string()),
+])
+DOCUMENT_SCHEMA = pa.schema([
+    ("id", pa.string()), ("title", pa.string()), ("url", pa.string()), ("outlet", pa.string()),
+    ("published", pa.date32()), ("source", pa.string()), ("content_hash", pa.string()), ("text", pa.string()),
+    ("meta", pa.string()),
+])
+
+
+@dataclass
+class BatchOptions:
+    """How a batch run writes and where it computes; workers 0 means all cores."""
+
+    out: Path
+    format: str = "parquet"
+    partition_size: int = DEFAULT_PARTITION_SIZE
+    engine: str = "local"
+    workers: int = 0
+    scheduler: str | None = None
+    in_flight: int = 0
+    progress: bool | None = None
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        if self.format not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {self.format!r}")
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
+        if self.partition_size < 1:
+            raise ValueError("partition_size must be at least 1")
+        self.workers = self.workers or os.cpu_count() or 1
+
+
+@dataclass
+class Partition:
+    """A slice of the document stream: its documents and the per-file errors met in it."""
+
+    index: int
+    documents: list[Document] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    bytes_read: int = 0  # input bytes of the files fully read when this partition closed
+
+    @property
+    def items(self) -> int:
+        return len(self.documents) + len(self.errors)
+
+
+# ---------------------------------------------------------------- partitioning
+
+
+def fingerprint(paths: Sequence[str | Path], fmt: str, partition_size: int) -> str:
+    """What makes a finished partition reusable: same inputs, format, size and extractor."""
+    spec = {"paths": [str(Path(p).resolve()) for p in paths], "format": fmt,
+            "partition_size": partition_size, "extractor_version": EXTRACTOR_VERSION}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """The files iter_documents reads, in its order (folders walked the same way)."""
+    from figures.ingest import _walk
+
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from _walk(path)
+        else:
+            yield path
+
+
+def total_input_bytes(paths: Iterable[str | Path]) -> int:
+    """Size of every input file, for the progress estimate (one cheap walk, nothing kept)."""
+    total = 0
+    for path in input_files(paths):
+        try:
+            total += path.stat().st_size
+        except OSError:
+            continue
+    return total
+
+
+def iter_partitions(paths: Sequence[str | Path], size: int) -> Iterator[Partition]:
+    """The document stream cut into partitions of `size` items, lazily; per-file errors count as items."""
+    from figures.ingest import iter_documents
+
+    current = Partition(0)
+    done_bytes = 0
+    for path in input_files(paths):
+        for item in iter_documents([path]):
+            if isinstance(item, DocumentError):
+                current.errors.append({"file": item.source, "message": item.problem})
+            else:
+                current.documents.append(item)
+            if current.items >= size:
+                current.bytes_read = done_bytes
+                yield current
+                current = Partition(current.index + 1)
+        try:
+            done_bytes += path.stat().st_size
+        except OSError:
+            pass
+    if current.items:
+        current.bytes_read = done_bytes
+        yield current
+
+
+# ---------------------------------------------------------------- one partition
+
+
+def partition_name(index: int) -> str:
+    return f"part-{index:06d}"
+
+
+def extract_partition(partition: Partition) -> tuple[list[Claim], list[dict[str, str]]]:
+    """Claims of every document; an extractor failure on one document is an error, not a crash."""
+    claims: list[Claim] = []
+    errors = list(partition.errors)
+    for document in partition.documents:
+        try:
+            claims.extend(extract_claims(document))
+        except Exception as exc:  # noqa: BLE001 - one bad document must not kill the run
+            errors.append({"file": document.source or document.id,
+                           "message": f"extraction failed on {document.id}: {type(exc).__name__}: {exc}"})
+    return claims, errors
+
+
+def _claim_record(claim: Claim) -> dict[str, Any]:
+    return {name: getattr(claim, name) for name in CSV_FIELDS}
+
+
+def _document_record(document: Document) -> dict[str, Any]:
+    return {"id": document.id, "title": document.title, "url": document.url, "outlet": document.outlet,
+            "published": document.published, "source": document.source, "content_hash": document.content_hash,
+            "text": document.text, "meta": json.dumps(document.meta, default=str) if document.meta else None}
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in record.items()}
+
+
+def _encode(records: list[dict[str, Any]], schema: pa.Schema, fmt: str) -> bytes:
+    """Records as a whole file in `fmt`; an empty list still gives a typed Parquet file (or a CSV header)."""
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(records, schema=schema), buffer, compression="zstd")
+        return buffer.getvalue()
+    if fmt == "jsonl":
+        return "".join(json.dumps(_jsonable(r), ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=schema.names)
+    writer.writeheader()
+    writer.writerows(_jsonable(r) for r in records)
+    return text.getvalue().encode("utf-8")
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary name, flush to disk, rename: readers see the whole file or none."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def write_partition(out: Path, partition: Partition, claims: list[Claim], errors: list[dict[str, str]],
+                    fmt: str, run_fingerprint: str) -> dict[str, Any]:
+    """The partition's claims and documents files, then its marker (last, so it means 'done')."""
+    name = partition_name(partition.index)
+    files = {"claims": f"{name}.{fmt}", "documents": f"documents-{partition.index:06d}.{fmt}"}
+    sizes = {}
+    for role, records, schema in (("claims", [_claim_record(c) for c in claims], CLAIM_SCHEMA),
+                                  ("documents", [_document_record(d) for d in partition.documents],
+                                   DOCUMENT_SCHEMA)):
+        data = _encode(records, schema, fmt)
+        _write_atomic(out / files[role], data)
+        sizes[files[role]] = len(data)
+    marker = {
+        "partition": partition.index, "fingerprint": run_fingerprint, "extractor_version": EXTRACTOR_VERSION,
+        "documents": len(partition.documents), "claims": len(claims), "errors": errors, "files": files,
+        "sizes": sizes, "first": partition.documents[0].id if partition.documents else None,
+        "last": partition.documents[-1].id if partition.documents else None,
+    }
+    _write_atomic(out / f"{name}.done.json", json.dumps(marker, ensure_ascii=False, indent=1).encode("utf-8"))
+    return marker
+
+
+def run_partition(partition: Partition, out: Path, fmt: str, run_fingerprint: str) -> dict[str, Any]:
+    """Extract and write one partition where it runs (a local worker process)."""
+    claims, errors = extract_partition(partition)
+    return write_partition(out, partition, claims, errors, fmt, run_fingerprint)
+
+
+def finished_marker(out: Path, index: int, run_fingerprint: str) -> dict[str, Any] | None:
+    """The partition's marker when it is finished for this run: same fingerprint, files present and whole."""
+    try:
+        marker = json.loads((out / f"{partition_name(index)}.done.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if marker.get("fingerprint") != run_fingerprint:
+        return None
+    for name, size in marker.get("sizes", {}).items():
+        try:
+            if (out / name).stat().st_size != size:
+                return None
+        except OSError:
+            return None
+    return marker
+
+
+# ---------------------------------------------------------------- warm-up
+
+
+_warm = False
+
+
+def warm_up() -> bool:
+    """Build the extractor's cached tables (patterns, gazetteer, date settings) once per process."""
+    global _warm
+    if not _warm:
+        extract_claims(Document(id="warm-up", text="Officials said on Monday that 12 people were killed in Kharkiv.",
+                                published=dt.date(2022, 3, 1)))
+        _warm = True
+    return _warm
+
+
+def is_warm() -> bool:
+    return _warm
+
+
+try:
+    from distributed.diagnostics.plugin import WorkerPlugin
+except ImportError:  # distributed is optional for the local engine
+    WorkerPlugin = object  # type: ignore[assignment,misc]
+
+
+class WarmUpPlugin(WorkerPlugin):  # type: ignore[misc,valid-type]
+    """Warms every Dask worker when it joins, those already running and those added later."""
+
+    name = "figures-warm-up"
+
+    def setup(self, worker: Any) -> None:
+        warm_up()
+
+
+# ---------------------------------------------------------------- engines
+
+Done = Callable[[dict[str, Any], Partition], None]
+
+
+def _run_in_process(partitions: Iterable[Partition], options: BatchOptions, run_fingerprint: str,
+                    done: Done) -> None:
+    warm_up()
+    for partition in partitions:
+        done(run_partition(partition, options.out, options.format, run_fingerprint), partition)
+
+
+def _run_pool(partitions: Iterable[Partition], options: BatchOptions, run_fingerprint: str, done: Done) -> None:
+    """All cores: at most `in_flight` partitions submitted and not yet finished."""
+    import multiprocessing
+
+    limit = options.in_flight or 2 * options.workers
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(options.workers, mp_context=context, initializer=warm_up) as pool:
+        pending: dict[Future, Partition] = {}
+        for partition in partitions:
+            pending[pool.submit(run_partition, partition, options.out, options.format, run_fingerprint)] = partition
+            while len(pending) >= limit:
+                _collect(pending, done, FIRST_COMPLETED)
+        while pending:
+            _collect(pending, done, FIRST_COMPLETED)
+
+
+def _collect(pending: dict[Future, Partition], done: Done, when: str) -> None:
+    finished, _ = wait(list(pending), return_when=when)
+    for future in finished:
+        done(future.result(), pending.pop(future))
+
+
+@contextmanager
+def dask_client(options: BatchOptions) -> Iterator[Any]:
+    """A client on the named scheduler, or on a LocalCluster of one single-threaded process per worker."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    if options.scheduler:
+        with Client(options.scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=options.workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _run_dask(partitions: Iterable[Partition], options: BatchOptions, run_fingerprint: str, done: Done) -> None:
+    """Workers extract, the client writes: the output folder need not be shared with the workers.
+
+    Partitions go out as they are read, at most `in_flight` at a time, so the scheduler
+    never holds more than a few partitions' documents.
+    """
+    from distributed import as_completed
+
+    with dask_client(options) as client:
+        client.register_plugin(WarmUpPlugin())
+        limit = options.in_flight or 2 * max(1, sum(client.nthreads().values()))
+        running = as_completed()
+        owners: dict[str, Partition] = {}
+
+        def finish(future: Any) -> None:
+            partition = owners.pop(future.key)
+            claims, errors = future.result()
+            future.release()
+            done(write_partition(options.out, partition, claims, errors, options.format, run_fingerprint), partition)
+
+        for partition in partitions:
+            future = client.submit(extract_partition, partition, pure=False)
+            owners[future.key] = partition
+            running.add(future)
+            while running.count() >= limit:
+                finish(next(running))
+        for future in running:
+            finish(future)
+
+
+# ---------------------------------------------------------------- progress
+
+
+class Progress:
+    """tqdm on stderr (documents, rate, ETA) when stderr is a terminal; silent otherwise.
+
+    The total is an estimate, refined as files are read: documents read so far scaled
+    by the input bytes still to read.
+    """
+
+    def __init__(self, paths: Sequence[str | Path], enabled: bool | None, stream: IO[str] | None = None):
+        stream = stream or sys.stderr
+        self.enabled = stream.isatty() if enabled is None else enabled
+        self.bar = None
+        self.total_bytes = 0
+        if self.enabled:
+            from tqdm import tqdm
+
+            tqdm.monitor_interval = 0  # no monitor thread: local workers are forked from this process
+            self.total_bytes = total_input_bytes(paths)
+            self.bar = tqdm(total=None, unit="doc", file=stream, smoothing=0.05, dynamic_ncols=True)
+
+    def read(self, partition: Partition, items_read: int) -> None:
+        if self.bar is not None and partition.bytes_read and self.total_bytes:
+            estimate = int(items_read * self.total_bytes / partition.bytes_read)
+            self.bar.total = max(estimate, items_read)
+
+    def advance(self, items: int) -> None:
+        if self.bar is not None:
+            self.bar.update(items)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.total = self.bar.n
+            self.bar.refresh()
+            self.bar.close()
+
+
+# ---------------------------------------------------------------- the run
+
+
+def build_manifest(out: Path, count: int, run_fingerprint: str, parameters: dict[str, Any],
+                   reused: int, seconds: float) -> dict[str, Any]:
+    """The run's summary, rebuilt from the partition markers on disk."""
+    partitions, errors = [], []
+    documents = claims = 0
+    for index in range(count):
+        marker = finished_marker(out, index, run_fingerprint)
+        if marker is None:
+            raise RuntimeError(f"partition {index} has no valid output in {out}")
+        documents += marker["documents"]
+        claims += marker["claims"]
+        errors.extend(marker["errors"])
+        partitions.append({key: marker[key] for key in ("partition", "documents", "claims", "files", "first", "last")}
+                          | {"errors": len(marker["errors"])})
+    return {
+        "extractor_version": EXTRACTOR_VERSION, "fingerprint": run_fingerprint, "documents": documents,
+        "claims": claims, "errors": errors, "partitions": partitions, "parameters": parameters,
+        "reused_partitions": reused, "seconds": round(seconds, 3),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def run_batch(paths: Sequence[str | Path], options: BatchOptions) -> dict[str, Any]:
+    """Extract every document under `paths` into `options.out`, resuming a killed run; returns the manifest."""
+    started = time.perf_counter()
+    options.out.mkdir(parents=True, exist_ok=True)
+    run_fingerprint = fingerprint(paths, options.format, options.partition_size)
+    progress = Progress(paths, options.progress)
+    state = {"count": 0, "reused": 0, "read": 0}
+
+    def fresh_partitions() -> Iterator[Partition]:
+        for partition in iter_partitions(paths, options.partition_size):
+            state["count"] = partition.index + 1
+            state["read"] += partition.items
+            progress.read(partition, state["read"])
+            if finished_marker(options.out, partition.index, run_fingerprint) is not None:
+                state["reused"] += 1
+                progress.advance(partition.items)
+                continue
+            yield partition
+
+    def done(_marker: dict[str, Any], partition: Partition) -> None:
+        progress.advance(partition.items)
+
+    engine = _run_dask if options.engine == "dask" else (_run_in_process if options.workers == 1 else _run_pool)
+    try:
+        engine(fresh_partitions(), options, run_fingerprint, done)
+    finally:
+        progress.close()
+    parameters = {"paths": [str(p) for p in paths], "format": options.format,
+                  "partition_size": options.partition_size, "engine": options.engine,
+                  "workers": options.workers, "scheduler": options.scheduler}
+    manifest = build_manifest(options.out, state["count"], run_fingerprint, parameters, state["reused"],
+                              time.perf_counter() - started)
+    _write_atomic(options.out / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+    remove_stale(options.out, manifest)
+    return manifest
+
+
+_OUTPUT_NAME = re.compile(r"^(part|documents)-\d{6}\.(parquet|jsonl|csv|done\.json)$")
+
+
+def remove_stale(out: Path, manifest: dict[str, Any]) -> list[str]:
+    """Delete partition files an earlier run left (other size, format or inputs), so that
+    ``DIR/part-*.parquet`` is exactly this run's claims; returns the names removed."""
+    keep = {f"{partition_name(p['partition'])}.done.json" for p in manifest["partitions"]}
+    keep.update(name for p in manifest["partitions"] for name in p["files"].values())
+    removed = []
+    for path in out.iterdir():
+        if _OUTPUT_NAME.match(path.name) and path.name not in keep:
+            path.unlink()
+            removed.append(path.name)
+    return sorted(removed)
+
+
+def extract_paths_to_folder(paths: Sequence[str | Path], options: BatchOptions, out: IO[str], err: IO[str],
+                            max_errors_shown: int = 20) -> int:
+    """The `extract --out DIR` command: partition files and a manifest, a summary line on `out`,
+    errors on `err`. Exit status 0 when at least one document was read, 1 when none."""
+    manifest = run_batch(paths, options)
+    for error in manifest["errors"][:max_errors_shown]:
+        print(f"error: {error['file']}: {error['message']}", file=err)
+    hidden = len(manifest["errors"]) - max_errors_shown
+    if hidden > 0:
+        print(f"error: ... and {hidden} more, listed in {options.out / MANIFEST}", file=err)
+    print(f"{manifest['documents']} documents, {manifest['claims']} claims, {len(manifest['errors'])} errors, "
+          f"{len(manifest['partitions'])} partitions ({manifest['reused_partitions']} already done) "
+          f"in {options.out} ({manifest['seconds']:.1f} s)", file=out)
+    if manifest["documents"] == 0:
+        print("error: no document could be read", file=err)
+        return 1
+    return 0
+
+
+# ---------------------------------------------------------------- loading into the store
+
+
+@dataclass
+class LoadReport:
+    partitions: int = 0
+    documents: int = 0
+    claims_read: int = 0
+    claims_inserted: int = 0
+
+
+def _partition_files(folder: Path) -> tuple[list[dict[str, str]], str | None]:
+    """Each partition's files (from the manifest, else every marker) and the extractor version."""
+    manifest_path = folder / MANIFEST
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        return [p["files"] for p in manifest["partitions"]], manifest.get("extractor_version")
+    markers = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("part-*.done.json"))]
+    return [m["files"] for m in markers], next((m["extractor_version"] for m in markers), None)
+
+
+def _read_documents(path: Path) -> Iterator[Document]:
+    for row in pq.read_table(path, schema=DOCUMENT_SCHEMA).to_pylist():
+        yield Document(id=row["id"], text=row["text"] or "", title=row["title"], url=row["url"],
+                       outlet=row["outlet"], published=row["published"], source=row["source"],
+                       meta=json.loads(row["meta"]) if row["meta"] else {})
+
+
+def _groups(folder: Path, files: list[dict[str, str]], max_documents: int) -> Iterator[list[dict[str, str]]]:
+    """Partitions in load groups of about `max_documents`, cut so a group never names a document id twice
+    (the store matches claims to documents by id within one load)."""
+    group: list[dict[str, str]] = []
+    ids: set[str] = set()
+    for entry in files:
+        partition_ids = set(pq.read_table(folder / entry["documents"], columns=["id"]).column("id").to_pylist())
+        if group and (len(ids) + len(partition_ids) > max_documents or ids & partition_ids):
+            yield group
+            group, ids = [], set()
+        group.append(entry)
+        ids |= partition_ids
+    if group:
+        yield group
+
+
+def load_claims_folder(store: Any, folder: str | Path, max_documents: int = 50_000) -> LoadReport:
+    """Bulk-load the Parquet output of a batch run into a Store, one transaction per group of partitions."""
+    folder = Path(folder)
+    files, version = _partition_files(folder)
+    if any(not entry["claims"].endswith(".parquet") for entry in files):
+        raise ValueError(f"{folder} does not hold Parquet output (run extract with --format parquet)")
+    report = LoadReport()
+    for group in _groups(folder, files, max_documents):
+        counted = {"documents": 0, "claims": 0}
+
+        def documents() -> Iterator[Document]:
+            for entry in group:
+                for document in _read_documents(folder / entry["documents"]):
+                    counted["documents"] += 1
+                    yield document
+
+        def claims() -> Iterator[dict[str, Any]]:
+            for entry in group:
+                for row in pq.read_table(folder / entry["claims"], schema=CLAIM_SCHEMA).to_pylist():
+                    counted["claims"] += 1
+                    yield row
+
+        report.claims_inserted += store.bulk_load_claims(claims(), documents(), extractor_version=version)
+        report.partitions += len(group)
+        report.documents += counted["documents"]
+        report.claims_read += counted["claims"]
+    return report
