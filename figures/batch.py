@@ -1,15 +1,15 @@
-"""Corpus-scale extraction: stream documents in fixed partitions, extract them on all cores
+"""Corpus-scale extraction: stream the inputs in fixed partitions, extract them on all cores
 (or on a Dask cluster) and write one claims file and one documents file per partition.
 
-The document stream (:func:`figures.ingest.iter_documents`) is cut into partitions of
-``partition_size`` items (documents and per-file errors alike), so the same inputs and
-size always give the same partitions and ids. A partition is finished when its marker
-``part-NNNNNN.done.json`` exists, names this run's fingerprint and the data files it
-lists have the recorded sizes; the marker is written last, and every file is written to
-a temporary name and renamed, so a killed run leaves either a whole partition or none.
-A rerun reads the stream again (reading is ~50x cheaper than extracting) but only
-extracts the partitions that are not finished. ``manifest.json`` is rebuilt from the
-markers at the end.
+The input stream is cut into partitions of ``partition_size`` entries: a file holding
+one article (read by the worker that extracts it), or one document or read error of an
+export or archive (split out by the reader, since one such file holds many articles).
+The same inputs and size always give the same partitions and ids. A partition is
+finished when its marker ``part-NNNNNN.done.json`` exists, names this run's fingerprint
+and the files it lists have the recorded sizes; the marker is written last, and every
+file is written to a temporary name and renamed, so a killed run leaves whole partitions
+or none. A rerun walks the inputs again but only extracts unfinished partitions;
+``manifest.json`` is rebuilt from the markers at the end.
 
 Memory stays bounded: the reader holds at most ``in_flight`` partitions waiting for a
 worker, and nothing else grows with the corpus except the manifest's partition list.
@@ -83,21 +83,27 @@ class BatchOptions:
         self.workers = self.workers or os.cpu_count() or 1
 
 
+Entry = Document | str | dict  # a document read here, a file for the worker to read, or a read error
+
+
 @dataclass
 class Partition:
-    """A slice of the document stream: its documents and the per-file errors met in it."""
+    """A slice of the input stream, in order. Single-article files travel as paths and are read
+    by the worker (so the reader stays light and no text crosses a scheduler); exports and
+    archives hold many articles per file, so the reader splits them into documents here."""
 
     index: int
-    documents: list[Document] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
     bytes_read: int = 0  # input bytes of the files fully read when this partition closed
 
     @property
     def items(self) -> int:
-        return len(self.documents) + len(self.errors)
+        return len(self.entries)
 
 
 # ---------------------------------------------------------------- partitioning
+
+_READ_HERE = (".csv", ".jsonl", ".json", ".ndjson", ".zip")  # many articles per file
 
 
 def fingerprint(paths: Sequence[str | Path], fmt: str, partition_size: int) -> str:
@@ -109,47 +115,51 @@ def fingerprint(paths: Sequence[str | Path], fmt: str, partition_size: int) -> s
 
 def input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     """The files iter_documents reads, in its order (folders walked the same way)."""
-    from figures.ingest import _walk
+    from figures.ingest import walk_files
 
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from _walk(path)
+            yield from walk_files(path)
         else:
             yield path
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def total_input_bytes(paths: Iterable[str | Path]) -> int:
     """Size of every input file, for the progress estimate (one cheap walk, nothing kept)."""
-    total = 0
-    for path in input_files(paths):
-        try:
-            total += path.stat().st_size
-        except OSError:
-            continue
-    return total
+    return sum(_size(path) for path in input_files(paths))
+
+
+def _error(error: DocumentError) -> dict[str, str]:
+    return {"file": error.source, "message": error.problem}
 
 
 def iter_partitions(paths: Sequence[str | Path], size: int) -> Iterator[Partition]:
-    """The document stream cut into partitions of `size` items, lazily; per-file errors count as items."""
+    """The input cut into partitions of `size` entries, lazily and always the same way for the
+    same inputs: a file to read, or one document (or error) of an export or archive."""
     from figures.ingest import iter_documents
 
     current = Partition(0)
     done_bytes = 0
     for path in input_files(paths):
-        for item in iter_documents([path]):
-            if isinstance(item, DocumentError):
-                current.errors.append({"file": item.source, "message": item.problem})
-            else:
-                current.documents.append(item)
+        if path.suffix.lower() in _READ_HERE or not path.is_file():
+            items: Iterable[Entry] = (_error(i) if isinstance(i, DocumentError) else i for i in iter_documents([path]))
+        else:
+            items = (str(path),)
+        for entry in items:
+            current.entries.append(entry)
             if current.items >= size:
                 current.bytes_read = done_bytes
                 yield current
                 current = Partition(current.index + 1)
-        try:
-            done_bytes += path.stat().st_size
-        except OSError:
-            pass
+        done_bytes += _size(path)
     if current.items:
         current.bytes_read = done_bytes
         yield current
@@ -162,17 +172,34 @@ def partition_name(index: int) -> str:
     return f"part-{index:06d}"
 
 
-def extract_partition(partition: Partition) -> tuple[list[Claim], list[dict[str, str]]]:
+def read_partition(partition: Partition) -> tuple[list[Document], list[dict[str, str]]]:
+    """The partition's documents in input order, reading the files it names, and its read errors."""
+    from figures.ingest import iter_documents
+
+    documents: list[Document] = []
+    errors: list[dict[str, str]] = []
+    for entry in partition.entries:
+        items: Iterable[Any] = iter_documents([entry]) if isinstance(entry, str) else (entry,)
+        for item in items:
+            if isinstance(item, DocumentError):
+                errors.append(_error(item))
+            elif isinstance(item, dict):
+                errors.append(item)
+            else:
+                documents.append(item)
+    return documents, errors
+
+
+def extract_documents(documents: list[Document], errors: list[dict[str, str]]) -> list[Claim]:
     """Claims of every document; an extractor failure on one document is an error, not a crash."""
     claims: list[Claim] = []
-    errors = list(partition.errors)
-    for document in partition.documents:
+    for document in documents:
         try:
             claims.extend(extract_claims(document))
         except Exception as exc:  # noqa: BLE001 - one bad document must not kill the run
             errors.append({"file": document.source or document.id,
                            "message": f"extraction failed on {document.id}: {type(exc).__name__}: {exc}"})
-    return claims, errors
+    return claims
 
 
 def _claim_record(claim: Claim) -> dict[str, Any]:
@@ -204,6 +231,25 @@ def _encode(records: list[dict[str, Any]], schema: pa.Schema, fmt: str) -> bytes
     return text.getvalue().encode("utf-8")
 
 
+def extract_partition(partition: Partition, fmt: str) -> dict[str, Any]:
+    """Read, extract and encode one partition where it runs: its marker fields plus the files' bytes.
+
+    Only bytes come back, so a Dask worker returns a few hundred KB and the client just writes them.
+    """
+    documents, errors = read_partition(partition)
+    claims = extract_documents(documents, errors)
+    files = {"claims": f"{partition_name(partition.index)}.{fmt}",
+             "documents": f"documents-{partition.index:06d}.{fmt}"}
+    data = {files["claims"]: _encode([_claim_record(c) for c in claims], CLAIM_SCHEMA, fmt),
+            files["documents"]: _encode([_document_record(d) for d in documents], DOCUMENT_SCHEMA, fmt)}
+    return {
+        "partition": partition.index, "extractor_version": EXTRACTOR_VERSION, "documents": len(documents),
+        "claims": len(claims), "errors": errors, "files": files,
+        "first": documents[0].id if documents else None, "last": documents[-1].id if documents else None,
+        "data": data,
+    }
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary name, flush to disk, rename: readers see the whole file or none."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -214,32 +260,20 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def write_partition(out: Path, partition: Partition, claims: list[Claim], errors: list[dict[str, str]],
-                    fmt: str, run_fingerprint: str) -> dict[str, Any]:
-    """The partition's claims and documents files, then its marker (last, so it means 'done')."""
-    name = partition_name(partition.index)
-    files = {"claims": f"{name}.{fmt}", "documents": f"documents-{partition.index:06d}.{fmt}"}
-    sizes = {}
-    for role, records, schema in (("claims", [_claim_record(c) for c in claims], CLAIM_SCHEMA),
-                                  ("documents", [_document_record(d) for d in partition.documents],
-                                   DOCUMENT_SCHEMA)):
-        data = _encode(records, schema, fmt)
-        _write_atomic(out / files[role], data)
-        sizes[files[role]] = len(data)
-    marker = {
-        "partition": partition.index, "fingerprint": run_fingerprint, "extractor_version": EXTRACTOR_VERSION,
-        "documents": len(partition.documents), "claims": len(claims), "errors": errors, "files": files,
-        "sizes": sizes, "first": partition.documents[0].id if partition.documents else None,
-        "last": partition.documents[-1].id if partition.documents else None,
-    }
-    _write_atomic(out / f"{name}.done.json", json.dumps(marker, ensure_ascii=False, indent=1).encode("utf-8"))
+def save_partition(out: Path, extracted: dict[str, Any], run_fingerprint: str) -> dict[str, Any]:
+    """The partition's files, then its marker (last, so that it means 'done'); returns the marker."""
+    data = extracted.pop("data")
+    for name, content in data.items():
+        _write_atomic(out / name, content)
+    marker = {**extracted, "fingerprint": run_fingerprint, "sizes": {name: len(c) for name, c in data.items()}}
+    _write_atomic(out / f"{partition_name(marker['partition'])}.done.json",
+                  json.dumps(marker, ensure_ascii=False, indent=1).encode("utf-8"))
     return marker
 
 
 def run_partition(partition: Partition, out: Path, fmt: str, run_fingerprint: str) -> dict[str, Any]:
     """Extract and write one partition where it runs (a local worker process)."""
-    claims, errors = extract_partition(partition)
-    return write_partition(out, partition, claims, errors, fmt, run_fingerprint)
+    return save_partition(out, extract_partition(partition, fmt), run_fingerprint)
 
 
 def finished_marker(out: Path, index: int, run_fingerprint: str) -> dict[str, Any] | None:
@@ -317,15 +351,23 @@ def _run_pool(partitions: Iterable[Partition], options: BatchOptions, run_finger
         for partition in partitions:
             pending[pool.submit(run_partition, partition, options.out, options.format, run_fingerprint)] = partition
             while len(pending) >= limit:
-                _collect(pending, done, FIRST_COMPLETED)
+                _collect(pending, done)
         while pending:
-            _collect(pending, done, FIRST_COMPLETED)
+            _collect(pending, done)
 
 
-def _collect(pending: dict[Future, Partition], done: Done, when: str) -> None:
-    finished, _ = wait(list(pending), return_when=when)
+def _collect(pending: dict[Future, Partition], done: Done) -> None:
+    """Wait for at least one partition, and report every one that has finished."""
+    finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
     for future in finished:
         done(future.result(), pending.pop(future))
+
+
+# distributed keeps its last `low-level-log-length` (default 1000) messages under 1 MB per
+# connection for debugging; a message can carry a partition of documents, so that log alone
+# would grow to ~1 GB: a short one keeps the client and a local scheduler flat. The workers'
+# sampling profiler (every 10 ms) costs ~10% CPU on long extraction tasks.
+DASK_CONFIG = {"distributed.admin.low-level-log-length": 20, "distributed.worker.profile.enabled": False}
 
 
 @contextmanager
@@ -333,22 +375,25 @@ def dask_client(options: BatchOptions) -> Iterator[Any]:
     """A client on the named scheduler, or on a LocalCluster of one single-threaded process per worker."""
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
 
-    if options.scheduler:
-        with Client(options.scheduler) as client:
+    with dask.config.set(DASK_CONFIG):
+        if options.scheduler:
+            with Client(options.scheduler) as client:
+                yield client
+            return
+        with LocalCluster(n_workers=options.workers, threads_per_worker=1, processes=True,
+                          dashboard_address=None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
             yield client
-        return
-    with LocalCluster(n_workers=options.workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        yield client
 
 
 def _run_dask(partitions: Iterable[Partition], options: BatchOptions, run_fingerprint: str, done: Done) -> None:
-    """Workers extract, the client writes: the output folder need not be shared with the workers.
+    """Workers read, extract and encode; the client writes the bytes they return, so the output
+    folder need not be shared with the workers (the inputs must be readable by them).
 
-    Partitions go out as they are read, at most `in_flight` at a time, so the scheduler
-    never holds more than a few partitions' documents.
+    Partitions go out as they are read, at most `in_flight` at a time: mostly lists of
+    paths, and for exports and archives the documents the reader split out of them.
     """
     from distributed import as_completed
 
@@ -360,12 +405,12 @@ def _run_dask(partitions: Iterable[Partition], options: BatchOptions, run_finger
 
         def finish(future: Any) -> None:
             partition = owners.pop(future.key)
-            claims, errors = future.result()
+            extracted = future.result()
             future.release()
-            done(write_partition(options.out, partition, claims, errors, options.format, run_fingerprint), partition)
+            done(save_partition(options.out, extracted, run_fingerprint), partition)
 
         for partition in partitions:
-            future = client.submit(extract_partition, partition, pure=False)
+            future = client.submit(extract_partition, partition, options.format, pure=False)
             owners[future.key] = partition
             running.add(future)
             while running.count() >= limit:
@@ -380,8 +425,8 @@ def _run_dask(partitions: Iterable[Partition], options: BatchOptions, run_finger
 class Progress:
     """tqdm on stderr (documents, rate, ETA) when stderr is a terminal; silent otherwise.
 
-    The total is an estimate, refined as files are read: documents read so far scaled
-    by the input bytes still to read.
+    It counts partition entries (an article file, or an article of an export). The total
+    is an estimate, refined as files are read: entries so far scaled by the input bytes.
     """
 
     def __init__(self, paths: Sequence[str | Path], enabled: bool | None, stream: IO[str] | None = None):
@@ -474,12 +519,12 @@ def run_batch(paths: Sequence[str | Path], options: BatchOptions) -> dict[str, A
     return manifest
 
 
-_OUTPUT_NAME = re.compile(r"^(part|documents)-\d{6}\.(parquet|jsonl|csv|done\.json)$")
+_OUTPUT_NAME = re.compile(r"^\.?(part|documents)-\d{6}\.(parquet|jsonl|csv|done\.json)(\.\d+\.tmp)?$")
 
 
 def remove_stale(out: Path, manifest: dict[str, Any]) -> list[str]:
-    """Delete partition files an earlier run left (other size, format or inputs), so that
-    ``DIR/part-*.parquet`` is exactly this run's claims; returns the names removed."""
+    """Delete partition files an earlier run left (other size, format or inputs) and temporary
+    files of killed runs, so that ``DIR/part-*.parquet`` is exactly this run's claims."""
     keep = {f"{partition_name(p['partition'])}.done.json" for p in manifest["partitions"]}
     keep.update(name for p in manifest["partitions"] for name in p["files"].values())
     removed = []

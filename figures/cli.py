@@ -40,11 +40,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from figures.store import Store, format_file_report
 
+    if bool(args.claims) == bool(args.paths):
+        print("error: name files or folders to ingest, or --claims DIR (not both)", file=sys.stderr)
+        return 2
     if args.claims:
         return _ingest_claims(args)
-    if not args.paths:
-        print("error: name files or folders to ingest, or --claims DIR", file=sys.stderr)
-        return 2
     limits = {
         f"{role}_column": getattr(args, f"{role}_column")
         for role in ("text", "title", "url", "date", "outlet")
@@ -67,7 +67,11 @@ def _ingest_claims(args: argparse.Namespace) -> int:
     from figures.store import Store
 
     with Store(args.db) as store:
-        report = load_claims_folder(store, args.claims)
+        try:
+            report = load_claims_folder(store, args.claims)
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"error: cannot load {args.claims}: {exc}", file=sys.stderr)
+            return 1
     print(f"{report.partitions} partitions, {report.documents} documents, {report.claims_read} claims read, "
           f"{report.claims_inserted} new claims stored")
     return 0 if report.partitions else 1
@@ -126,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="with --out: local processes, or a Dask cluster")
     extract.add_argument("--scheduler", help="with --engine dask: scheduler address (default: a local cluster)")
     extract.add_argument("--workers", type=int, default=0, help="with --out: processes (0: all cores; 1: this one)")
-    extract.add_argument("--partition-size", type=int, default=500, help="with --out: documents per partition")
+    extract.add_argument("--partition-size", type=int, default=500,
+                         help="with --out: files (or rows of an export) per partition")
     extract.set_defaults(func=cmd_extract)
 
     evaluate = sub.add_parser("evaluate", help="score the extractor on a gold file (claims-spec.md)")

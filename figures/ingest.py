@@ -120,7 +120,7 @@ def iter_documents(
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for file in _walk(path):
+            for file in walk_files(path):
                 yield from _iter_file(file, opts)
         elif path.exists():
             yield from _iter_file(path, opts)
@@ -166,7 +166,7 @@ def documents_from_bytes(
 # ---------------------------------------------------------------- walking
 
 
-def _walk(folder: Path) -> Iterator[Path]:
+def walk_files(folder: Path) -> Iterator[Path]:
     """Supported files under a folder, sorted, without following symlinked folders or hidden entries."""
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))

@@ -90,13 +90,19 @@ def test_claims_schema_follows_the_claim_fields():
     assert CLAIM_SCHEMA.names == CSV_FIELDS
 
 
+def _entry(entry) -> str:
+    return entry if isinstance(entry, str) else getattr(entry, "id", None) or entry["file"]
+
+
 def test_partitions_are_deterministic(corpus: Path):
-    first = [(p.index, [d.id for d in p.documents], len(p.errors)) for p in iter_partitions([corpus], 7)]
-    second = [(p.index, [d.id for d in p.documents], len(p.errors)) for p in iter_partitions([corpus], 7)]
+    first = [(p.index, [_entry(e) for e in p.entries]) for p in iter_partitions([corpus], 7)]
+    second = [(p.index, [_entry(e) for e in p.entries]) for p in iter_partitions([corpus], 7)]
     assert first == second
-    assert [index for index, _, _ in first] == list(range(len(first)))
-    assert all(len(ids) + errors == 7 for _, ids, errors in first[:-1])
-    assert sum(len(ids) for _, ids, _ in first) == 60 + 3 + 1
+    assert [index for index, _ in first] == list(range(len(first)))
+    assert all(len(entries) == 7 for _, entries in first[:-1])
+    entries = [entry for _, chunk in first for entry in chunk]
+    assert len(entries) == 60 + 1 + 3 + 1 + 1  # .txt paths, bundle.zip's article, export rows, broken, empty
+    assert "export.jsonl#2" in entries and str(corpus / "00000.txt") in entries
 
 
 def test_single_process_output_matches_the_stream_extractor(corpus: Path, single_run: tuple[Path, dict]):
@@ -210,6 +216,7 @@ def test_killed_run_resumes_without_duplicates_or_gaps(tmp_path: Path):
     assert resumed == claim_rows(reference)
     assert len(resumed) == len(set(resumed))
     assert json.loads((out / "manifest.json").read_text())["claims"] == len(resumed)
+    assert not list(out.glob(".*.tmp"))
 
 
 def test_dask_matches_single_process(corpus: Path, single_run: tuple[Path, dict], tmp_path: Path):
@@ -274,3 +281,34 @@ def test_load_groups_never_mix_two_documents_with_one_id(tmp_path: Path):
 def test_parquet_without_out_is_refused():
     result = cli("extract", "--format", "parquet", str(ROOT / "README.md"))
     assert result.returncode == 2 and "--out" in result.stderr
+
+
+def test_progress_bar_shows_rate_and_an_estimated_total(corpus: Path):
+    from figures.batch import Partition, Progress
+
+    stream = io.StringIO()
+    progress = Progress([corpus], True, stream)
+    total = progress.total_bytes
+    progress.read(Partition(0, bytes_read=total // 2), 30)
+    assert progress.bar.total == 60
+    progress.advance(30)
+    progress.close()
+    assert "doc" in stream.getvalue() and "30/30" in stream.getvalue()
+    quiet = io.StringIO()
+    Progress([corpus], None, quiet).close()  # not a terminal: no bar at all
+    assert quiet.getvalue() == ""
+
+
+def test_ingest_claims_argument_checks(tmp_path: Path, capsys: pytest.CaptureFixture):
+    from figures.cli import main
+
+    database = str(tmp_path / "db.sqlite")
+    assert main(["ingest", "--db", database]) == 2
+    assert "--claims DIR" in capsys.readouterr().err
+    folder = tmp_path / "article"
+    folder.mkdir()
+    (folder / "one.txt").write_text(article(1, random.Random(2)), encoding="utf-8")
+    out = tmp_path / "jsonl"
+    run_batch([folder], BatchOptions(out=out, format="jsonl", workers=1, progress=False))
+    assert main(["ingest", "--claims", str(out), "--db", database]) == 1
+    assert "does not hold Parquet output" in capsys.readouterr().err
