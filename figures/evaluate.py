@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from figures.model import METRICS, Claim
+from figures.model import METRICS
 
 STOP_WORDS = frozenset(
     "the a an of in on at for to and or by from with 's s his her its their this that these those".split()

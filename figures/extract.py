@@ -19,7 +19,7 @@ from typing import IO
 
 from figures.dates import find_date_phrases
 from figures.dates import resolve as resolve_date
-from figures.attribution import DocumentContext, Frame, Speaker, find_frames, place_country, quote_spans
+from figures.attribution import DocumentContext, Frame, Speaker, find_frames, quote_spans
 from figures.lexicon import (
     claim_gate_pattern,
     cue_index,
@@ -302,7 +302,8 @@ def _period(clause: str) -> str | None:
     return None
 
 
-def _location(clause: str, sentence: str) -> str | None:  # noqa: D103
+def _location(clause: str, sentence: str) -> str | None:
+    """The place a figure is about: one named after in/near/at..., else any known place."""
     for text in (clause, sentence):
         match = located_place_pattern().search(text)
         if match:

@@ -133,7 +133,6 @@ def _qualifier_after(text: str, end: int) -> str | None:
     return None
 
 
-_RANGE_GLUE = re.compile(r"\s*(?:-|–|—|‑|to|-to-|and|or)\s*$", re.IGNORECASE)
 _BETWEEN = re.compile(r"\b(?:between|from)\s+$", re.IGNORECASE)
 
 
@@ -247,11 +246,6 @@ _BEFORE_EXCLUDE = [
     (re.compile(r"[+#]\s?$"), "label"),
     (re.compile(r"\d[:.]$"), "time"),
 ]
-_YEAR_CONTEXT = re.compile(
-    r"\b(?:in|since|of|by|from|until|till|to|year|summer|winter|spring|autumn|fall|early|late|mid|end|"
-    r"before|after|during|between|and|the)\s$",
-    re.I,
-)
 _AGE = re.compile(r"[A-Z][\w'’.-]+,\s$")
 
 

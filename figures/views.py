@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
