@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -33,7 +34,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from figures.bench import run_benchmark
 
-    run_benchmark(size_mb=args.size_mb, workers=args.workers, out=sys.stdout)
+    run_benchmark(size_mb=args.size_mb, workers=args.workers, out=sys.stdout, real=args.real)
     return 0
 
 
@@ -143,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure extraction speed and memory")
     bench.add_argument("--size-mb", type=float, default=20.0, help="size of the generated corpus")
     bench.add_argument("--workers", type=int, default=0, help="processes for the parallel run (0: all cores)")
+    bench.add_argument("--real", type=Path, default=None,
+                       help="also time real articles from this file or folder (default: the Guardian export "
+                            "in ../shared, when present)")
     bench.set_defaults(func=cmd_bench)
 
     db_help = "database URL (default: FIGURES_DATABASE_URL, else data/figures.db)"

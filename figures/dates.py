@@ -105,5 +105,15 @@ def parse_phrase(phrase: str, published: dt.date | None) -> dt.date | None:
     return parsed.date() if parsed else None
 
 
+# Every DATE_PHRASE match holds a digit or one of these words: a cheap test before the regex.
+_DATE_WORDS = frozenset(("yesterday", "today", "tonight", "morning", "afternoon", "evening", "night", "overnight",
+                         "day") + WEEKDAYS)
+_DIGIT = re.compile(r"\d")
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+
+
 def find_date_phrases(text: str) -> list[re.Match[str]]:
+    """Date phrases in a short text: '1 March', 'Sept. 24, 2023', '2022-03-01', 'on Sunday', 'yesterday'."""
+    if not _DIGIT.search(text) and _DATE_WORDS.isdisjoint(_NOT_LETTERS.split(text.lower())):
+        return []
     return list(DATE_PHRASE.finditer(text))

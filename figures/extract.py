@@ -7,6 +7,7 @@ Sentences without a digit or a number word are skipped before any regex work
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import json
@@ -31,10 +32,11 @@ from figures.lexicon import (
     place_pattern,
     subject_index,
     subject_pattern,
+    trie_body,
 )
 from figures.model import Claim, Document
-from figures.numbers import GATE_WORDS, NumberMention, exclusion, find_numbers
-from figures.lexicon import re_findall, re_fullmatch, re_match, re_search, re_sub
+from figures.numbers import NumberMention, exclusion, find_numbers, has_number_words
+from figures.lexicon import re_fullmatch, re_match, re_search, re_sub
 
 EXTRACTOR_VERSION = "1.0.0"
 
@@ -44,7 +46,12 @@ _ABBREVIATIONS = {
     "vs", "etc", "i.e", "e.g", "maj", "adm", "cpl", "pvt", "jr", "sr", "approx", "est", "fig", "inc", "ltd",
     "co", "corp", "mt", "ft", "a.m", "p.m",
 }
-_BOUNDARY = re.compile(r"[.!?…]+[\"”’')\]]*(?:\s+(?=[\"“‘'(\[]?[A-Z0-9])|(?=[A-Z][a-z]))|\n+|[a-z](?=[A-Z][a-z]{2,}\s)")
+_SENTENCE_END = r"[.!?…]+[\"”’')\]]*(?:\s+(?=[\"“‘'(\[]?[A-Z0-9])|(?=[A-Z][a-z]))|\n+"
+_BOUNDARY = re.compile(_SENTENCE_END)
+# a heading glued to the next sentence by scraping ('...deadIsrael said'); tried only in
+# paragraphs where a lower-case letter touches an upper-case one
+_BOUNDARY_OR_GLUED = re.compile(_SENTENCE_END + r"|[a-z](?=[A-Z][a-z]{2,}\s)")
+_CASE_CHANGE = re.compile(r"[a-z][A-Z]")
 _PERIOD = [
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+(?:24\s+hours|day)|a\s+day\b|per\s+day|each\s+day|every\s+day|"
                 r"daily|overnight|since\s+midnight|since\s+last\s+night|in\s+(?:a\s+single|one)\s+day|"
@@ -60,7 +67,7 @@ _TOTAL = re.compile(r"\b(?:total|tally|toll|number|figure)\b(?:\s+\w+){0,3}\s+(?
 _MILITARY_FALLBACK_WINDOW = 40
 
 
-@dataclass
+@dataclass(slots=True)
 class Sentence:
     start: int
     end: int
@@ -68,13 +75,13 @@ class Sentence:
     paragraph: int
 
 
-def split_sentences(text: str) -> list[Sentence]:
-    """Sentences with their offsets; paragraph breaks always end a sentence. Also splits
-    where scraping glued a heading to the next sentence ('...deadIsrael said')."""
+def split_sentences(text: str, offset: int = 0, paragraph: int = 0) -> list[Sentence]:
+    """Sentences with their offsets (plus `offset`); paragraph breaks always end a sentence.
+    Also splits where scraping glued a heading to the next sentence ('...deadIsrael said')."""
     sentences: list[Sentence] = []
     start = 0
-    paragraph = 0
-    for match in _BOUNDARY.finditer(text):
+    boundary = _BOUNDARY_OR_GLUED if _CASE_CHANGE.search(text) else _BOUNDARY
+    for match in boundary.finditer(text):
         found = match.group(0)
         cut, resume = match.start() + len(found.rstrip()), match.end()
         glued = not found[-1].isspace()
@@ -83,25 +90,30 @@ def split_sentences(text: str) -> list[Sentence]:
             if not (len(head) >= 3 and head.isalpha() and head.islower()):
                 continue
         if found[0] == ".":
-            before = text[start : match.start()].rsplit(None, 1)
+            window_start = max(start, match.start() - 40)
+            before = text[window_start : match.start()].rsplit(None, 1)
+            if window_start > start and len(before) < 2:
+                before = text[start : match.start()].rsplit(None, 1)
             last = before[-1].lower().rstrip(".") if before else ""
             if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()) or re_fullmatch(r"(?:[a-z]\.)+[a-z]", last):
                 continue
-        piece = text[start:cut]
-        if piece.strip():
-            offset = start + len(piece) - len(piece.lstrip())
-            sentences.append(Sentence(offset, offset + len(piece.strip()), piece.strip(), paragraph))
+        _add_sentence(sentences, text, start, cut, offset, paragraph)
         if "\n" in found:
             paragraph += 1
         start = resume
-    piece = text[start:]
-    if piece.strip():
-        offset = start + len(piece) - len(piece.lstrip())
-        sentences.append(Sentence(offset, offset + len(piece.strip()), piece.strip(), paragraph))
+    _add_sentence(sentences, text, start, len(text), offset, paragraph)
     return sentences
 
 
-@dataclass
+def _add_sentence(sentences: list[Sentence], text: str, start: int, end: int, offset: int, paragraph: int) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if stripped:
+        begin = offset + start + len(piece) - len(piece.lstrip())
+        sentences.append(Sentence(begin, begin + len(stripped), stripped, paragraph))
+
+
+@dataclass(slots=True)
 class Reading:
     metric: str
     item: str | None
@@ -127,9 +139,22 @@ def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
     return len(window) - match.end(), match.group(0).lower()
 
 
+@lru_cache(maxsize=None)
+def _subject_after_regex() -> re.Pattern[str]:
+    """A subject noun within three words after a number ('5,840 Russian soldiers')."""
+    return re.compile(r"[\s“”\"'‘’(]*(?:more\s+|other\s+|further\s+|additional\s+|of\s+)?((?:[\w’'-]+\s+){0,3}?)("
+                      + subject_pattern().pattern + ")", re.I)
+
+
+@lru_cache(maxsize=None)
+def _item_after_regex() -> re.Pattern[str]:
+    """A cue within three words after a number ('40 Russian tanks')."""
+    return re.compile(r"[\s“”\"'‘’(]*(?:[\w’'-]+\s+){0,3}?(" + cue_pattern().pattern + ")", re.I)
+
+
 def _subject(sentence: str, mention: NumberMention, after_window: str) -> tuple[str, int]:
     """(subject, offset of its noun after the number or -1)."""
-    match = re_match(r"[\s“”\"'‘’(]*(?:more\s+|other\s+|further\s+|additional\s+|of\s+)?((?:[\w’'-]+\s+){0,3}?)(" + subject_pattern().pattern + ")", after_window, re.I)
+    match = _subject_after_regex().match(after_window)
     if match and not all(_adjective_like(w) for w in match.group(1).split()):
         match = None
     if match:
@@ -160,8 +185,25 @@ def _adjective_like(word: str) -> bool:
             or any(part in nationalities() for part in lowered.split("-")) or lowered.endswith("-year-old"))
 
 
+@lru_cache(maxsize=None)
+def _nationality_regex() -> re.Pattern[str]:
+    """Nationality words and word parts, to jump straight to the words worth checking."""
+    words = sorted(w for w in nationalities() if re.fullmatch(r"[\w’'-]+", w))
+    return re.compile(r"(?<![\w’'])(?:" + trie_body(words) + r")(?![\w’'])")
+
+
+_WORD_CHARS = re.compile(r"[\w’'-]*")
+
+
 def _country_word(text: str) -> str | None:
-    for word in reversed(re_findall(r"[\w’'-]+", text.lower())):
+    """The country of the last nationality word in a text ('Russian-backed' -> Russia)."""
+    lowered = text.lower()
+    candidates = list(_nationality_regex().finditer(lowered))
+    for match in reversed(candidates):
+        begin = match.start()
+        while begin > 0 and _WORD_CHARS.fullmatch(lowered[begin - 1]):
+            begin -= 1
+        word = lowered[begin : _WORD_CHARS.match(lowered, match.end()).end()]
         for part in (word, *word.split("-")):
             country = nationalities().get(part)
             if country:
@@ -235,9 +277,7 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
     if mention.kind == "words" and mention.value == 1 and not _one_is_count(before, after):
         return None
 
-    item_match = re_match(
-        r"[\s“”\"'‘’(]*(?:[\w’'-]+\s+){0,3}?(" + cue_pattern().pattern + ")", after, re.I
-    )
+    item_match = _item_after_regex().match(after)
     item_cue = None
     if item_match:
         cue = cue_index().get(re_sub(r"\s+", " ", item_match.group(1).lower()))
@@ -250,10 +290,12 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
             item_cue = cue_index()[back_item[-1].group(0).lower()]
     if item_cue is not None:
         clause = sentence[max(previous_end, mention.start - 80) : min(len(sentence), mention.end + 100)]
-        effects = [item_verbs()[m.group(0).lower()] for m in item_verb_pattern().finditer(clause)
-                   if m.group(0).lower() in item_verbs()]
-        effects += [item_verbs()[re_sub(r"\s+", " ", m.group(0).lower())] for m in item_verb_pattern().finditer(clause)
-                    if m.group(0).lower() not in item_verbs() and re_sub(r"\s+", " ", m.group(0).lower()) in item_verbs()]
+        effects = []
+        for verb in item_verb_pattern().finditer(clause):
+            phrase = verb.group(0).lower()
+            effect = item_verbs().get(phrase) or item_verbs().get(" ".join(phrase.split()))
+            if effect:
+                effects.append(effect)
         owner = (_country_word(sentence[mention.end : mention.end + item_match.end()]) if item_match else None) or \
             _country_word(sentence[max(previous_end, mention.start - 30) : mention.end + 40])
         item_subject = f"{_demonym(owner)} military" if owner else "military"
@@ -295,7 +337,18 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
     return None
 
 
+# Every _PERIOD phrase holds one of these words: a set lookup rules most clauses out cheaply.
+_PERIOD_WORDS = frozenset(
+    "hours day daily overnight midnight night week weekly month monthly january february march april may june "
+    "july august september october november december".split()
+)
+_LOWER_WORDS = re.compile(r"[^a-z]+")
+
+
 def _period(clause: str) -> str | None:
+    """'day', 'week' or 'month' when the figure counts one period ('in the past 24 hours')."""
+    if _PERIOD_WORDS.isdisjoint(_LOWER_WORDS.split(clause.lower())):
+        return None
     for pattern, period in _PERIOD:
         if pattern.search(clause):
             return period
@@ -304,6 +357,8 @@ def _period(clause: str) -> str | None:
 
 def _location(clause: str, sentence: str) -> str | None:
     """The place a figure is about: one named after in/near/at..., else any known place."""
+    if not place_pattern().search(sentence):
+        return None
     for text in (clause, sentence):
         match = located_place_pattern().search(text)
         if match:
@@ -325,16 +380,32 @@ def _choose_frame(frames: list[Frame], position: int, in_quote: tuple[int, int] 
 
 
 _DIGIT = re.compile(r"\d")
-_TOKENS = re.compile(r"[^a-z]+")
 _PARAGRAPH = re.compile(r"[^\n]+")
 _WINDOW = 6  # sentences looked back for the antecedent of "he", "the ministry", ...
 
 
-def _has_number(text: str) -> bool:
+def _lower_same_length(text: str) -> str:
+    """text.lower() with the same offsets: the rare characters that lower-case to two ('İ')
+    are replaced by the first of the two."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    for char in {c for c in set(text) if len(c.lower()) != 1}:
+        text = text.replace(char, char.lower()[0])
+    return text.lower()
+
+
+def _any_between(positions: list[int], start: int, end: int) -> bool:
+    """Whether a sorted list of positions holds one in [start, end)."""
+    index = bisect.bisect_left(positions, start)
+    return index < len(positions) and positions[index] < end
+
+
+def _has_number(text: str, lowered: str) -> bool:
     """Cheap gate: a digit, or a number word (set lookup on the lower-cased tokens)."""
     if _DIGIT.search(text):
         return True
-    return not GATE_WORDS.isdisjoint(_TOKENS.split(text.lower()))
+    return has_number_words(lowered, lowered=True)
 
 
 class _Run:
@@ -353,10 +424,7 @@ class _Run:
     def sentences(self, paragraph: int) -> list[Sentence]:
         if paragraph not in self._sentences:
             start, end = self.paragraphs[paragraph]
-            found = split_sentences(self.text[start:end])
-            self._sentences[paragraph] = [
-                Sentence(start + s.start, start + s.end, s.text, paragraph) for s in found
-            ]
+            self._sentences[paragraph] = split_sentences(self.text[start:end], start, paragraph)
         return self._sentences[paragraph]
 
     def quotes(self, paragraph: int) -> list[tuple[int, int]]:
@@ -406,13 +474,24 @@ class _Run:
 
     def run(self) -> list[Claim]:
         claims: list[Claim] = []
+        # cue words found in one pass over the document; a paragraph or sentence is read
+        # only when a cue word starts inside it and it holds a number
         gate = claim_gate_pattern()
-        lower = self.text.lower()
+        lower = _lower_same_length(self.text)
+        # a gate match starts at the character before its cue; in `spaced`, one character
+        # longer, that is the cue's own offset in the text (and a cue can open the text)
+        spaced = " " + lower
+        cues = [match.start() for match in gate.finditer(spaced)]
+        if not cues:
+            return claims
         for paragraph, (start, end) in enumerate(self.paragraphs):
-            if not gate.search(lower, start, end) or not _has_number(self.text[start:end]):
+            if not _any_between(cues, start, end) or not _has_number(self.text[start:end], lower[start:end]):
                 continue
             for index, sentence in enumerate(self.sentences(paragraph)):
-                if not gate.search(lower, sentence.start, sentence.end) or not _has_number(sentence.text):
+                has_cue = _any_between(cues, sentence.start, sentence.end) or (
+                    # a heading glued to the next sentence ('...deadIsrael'): the cue ends the sentence
+                    self.text[sentence.end : sentence.end + 1].isalpha() and gate.search(spaced, sentence.start, sentence.end + 1))
+                if not has_cue or not _has_number(sentence.text, lower[sentence.start : sentence.end]):
                     continue
                 claims.extend(self._sentence_claims(paragraph, index, sentence))
         return claims
@@ -508,13 +587,16 @@ class _Run:
 
 
 _PRONOUN_NAMES = ("he", "she", "it", "they", "we", "i")
+_AS_OF_WORDS = frozenset(("as", "by", "up", "through"))  # a word every 'as of' phrase holds
 
 
 def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
                 published: dt.date | None) -> tuple[dt.date | None, str]:
     """The day a figure was stated: 'as of DATE', the statement's own date, a leading
     'On Sunday', else the publication date; unknown without one."""
-    as_of = re_search(r"\b(?:as\s+of|as\s+at|by|up\s+to|through)\s+", sentence, re.I)
+    as_of = None
+    if not _AS_OF_WORDS.isdisjoint(_LOWER_WORDS.split(sentence.lower())):
+        as_of = re_search(r"\b(?:as\s+of|as\s+at|by|up\s+to|through)\s+", sentence, re.I)
     if as_of:
         for found in find_date_phrases(sentence[as_of.end() : as_of.end() + 25]):
             if found.start() == 0:

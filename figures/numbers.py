@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from collections.abc import Iterator
 from functools import lru_cache
 
 from text_to_num import text2num
 
-from figures.lexicon import _trie_body, qualifiers, vague_quantities
+from figures.lexicon import qualifiers, trie_body, vague_quantities
 from figures.lexicon import re_fullmatch, re_match, re_search, re_split, re_sub
 
 SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
@@ -32,7 +33,7 @@ _DIGITS = (
     r"(?P<frac>\.\d+)?(?!\.\d)"
     r"(?P<scale>\s?(?:million|billion|thousand)\b|(?:m|mn|mln|bn|k)\b)?"
 )
-_WORD = _trie_body(sorted(UNITS + list(WORD_SCALES)))
+_WORD = trie_body(sorted(UNITS + list(WORD_SCALES)))
 _WORDS = (
     rf"(?P<words>(?:\b(?:an?|half\s+an?)\s+(?:dozen|hundred|thousand|million)\b"
     rf"|\b(?:{_WORD})\b(?:(?:[\s-]+|\s+and\s+)\b(?:{_WORD})\b)*)(?:\s+(?:million|billion)\b)?)"
@@ -41,7 +42,7 @@ _WORDS = (
 
 @lru_cache(maxsize=None)
 def _vague_pattern() -> str:
-    return r"(?P<vague>\b" + _trie_body(sorted(vague_quantities())) + r"\b)"
+    return r"(?P<vague>\b" + trie_body(sorted(vague_quantities())) + r"\b)"
 
 
 @lru_cache(maxsize=None)
@@ -49,11 +50,29 @@ def number_regex() -> re.Pattern[str]:
     return re.compile(f"{_DIGITS}|{_WORDS}|{_vague_pattern()}", re.IGNORECASE)
 
 
-# Quick gate: a sentence without a digit or one of these words holds no figure.
-GATE_WORDS = NUMBER_WORDS | {"dozens", "hundreds", "thousands", "millions", "scores", "several", "handful"}
+@lru_cache(maxsize=None)
+def _digits_regex() -> re.Pattern[str]:
+    """The digit part alone, led by a lookahead so the regex engine skips quickly to digits."""
+    return re.compile(r"(?=\d)" + _DIGITS, re.IGNORECASE)
 
 
-@dataclass
+@lru_cache(maxsize=None)
+def gate_words() -> frozenset[str]:
+    """Lower-case words without which (and without a digit) a text holds no number."""
+    # a vague phrase can only occur where its longest word does ('a handful of' -> 'handful')
+    vague_words = {max(re_split(r"[^a-z]+", phrase), key=len) for phrase in vague_quantities()}
+    return NUMBER_WORDS | vague_words
+
+
+_TOKENS = re.compile(r"[^a-z]+")
+
+
+def has_number_words(text: str, lowered: bool = False) -> bool:
+    """Whether a text holds a number word or a vague quantity ('twelve', 'dozens')."""
+    return not gate_words().isdisjoint(_TOKENS.split(text if lowered else text.lower()))
+
+
+@dataclass(slots=True)
 class NumberMention:
     start: int  # offsets of the number itself (for a range: first number to last)
     end: int
@@ -71,7 +90,7 @@ class NumberMention:
 
 def parse_digits(number: str, fraction: str | None = None, scale: str | None = None) -> float:
     """'5,840' -> 5840; '300 000' -> 300000; ('1', '.2', 'million') -> 1200000."""
-    cleaned = re_sub(r"[,\s\u00a0\u202f\u2009]", "", number)
+    cleaned = number if number.isdigit() else re_sub(r"[,\s\u00a0\u202f\u2009]", "", number)
     value = float(cleaned + (fraction or ""))
     if scale:
         value *= SCALES[scale.strip().lower()]
@@ -110,7 +129,7 @@ def _reversed_qualifiers() -> tuple[re.Pattern[str], dict[str, str]]:
     """Qualifier phrases reversed, as one trie regex: matching the reversed text just before a
     number finds the longest phrase ending there in one step."""
     table = {phrase[::-1]: qualifier for phrase, qualifier in qualifiers()["before"]}
-    return re.compile(r"\s+(" + _trie_body(sorted(table)) + r")(?![a-z0-9])"), table
+    return re.compile(r"\s+(" + trie_body(sorted(table)) + r")(?![a-z0-9])"), table
 
 
 def _qualifier_before(text: str, start: int) -> tuple[str, int] | None:
@@ -122,24 +141,64 @@ def _qualifier_before(text: str, start: int) -> tuple[str, int] | None:
     return table[match.group(1)], start - match.end()
 
 
-def _qualifier_after(text: str, end: int) -> str | None:
-    window = text[end : end + 12].lower()
+@lru_cache(maxsize=None)
+def _after_qualifiers() -> tuple[re.Pattern[str], list[str]]:
+    """Qualifier phrases that follow a number ('or more', '+'), longest first, as one regex
+    whose group number names the qualifier."""
+    branches, names = [], []
     for phrase, qualifier in qualifiers()["after"]:
         if phrase[0].isalnum():
-            if re_match(rf"\s+{re.escape(phrase)}\b", window):
-                return qualifier
-        elif window.startswith(phrase) and (len(window) == len(phrase) or not window[len(phrase)].isdigit()):
-            return qualifier
-    return None
+            branches.append(rf"(\s+{re.escape(phrase)}\b)")
+        else:
+            branches.append(rf"({re.escape(phrase)}(?!\d))")
+        names.append(qualifier)
+    return re.compile("|".join(branches)), names
+
+
+def _qualifier_after(text: str, end: int) -> str | None:
+    pattern, names = _after_qualifiers()
+    match = pattern.match(text[end : end + 12].lower())
+    return names[match.lastindex - 1] if match else None
 
 
 _BETWEEN = re.compile(r"\b(?:between|from)\s+$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=None)
+def _starting_words() -> frozenset[str]:
+    """Words a number in words or a vague quantity can begin with ('a dozen', 'tens of thousands')."""
+    firsts = {re_split(r"[^a-z]+", phrase)[0] for phrase in vague_quantities()}
+    return NUMBER_WORDS | firsts | {"a", "an", "half"}
+
+
+_RUNS = re.compile(r"\d+|[a-z]+")
+
+
+def _number_matches(text: str) -> Iterator[re.Match[str]]:
+    """What number_regex().finditer(text) finds, tried only where a digit run or a starting
+    word begins: the full regex is slow to try at every position of a long sentence."""
+    pattern = number_regex()
+    starters = _starting_words()
+    lowered = text.lower()
+    if len(lowered) != len(text):
+        yield from pattern.finditer(text)
+        return
+    end = 0
+    for run in _RUNS.finditer(lowered):
+        begin = run.start()
+        if begin < end or not (lowered[begin].isdigit() or run.group() in starters):
+            continue
+        match = pattern.match(text, begin)
+        if match:
+            yield match
+            end = match.end()
+
+
 def _raw_mentions(text: str) -> list[tuple[int, int, float, str, bool]]:
     """(start, end, value, kind, has_scale) for every number-like span."""
     found = []
-    for match in number_regex().finditer(text):
+    matches = _number_matches(text) if has_number_words(text) else _digits_regex().finditer(text)
+    for match in matches:
         if match.group("num"):
             value = parse_digits(match.group("num"), match.group("frac"), match.group("scale"))
             found.append((match.start(), match.end(), value, "digits", bool(match.group("scale"))))
@@ -233,20 +292,52 @@ _AFTER_EXCLUDE = [
     (re.compile(r"-(?!strong|plus|odd|to-)[a-z]", re.I), "compound"),
     (re.compile(r"\s?/\s?\d"), "fraction"),
 ]
+_LABEL_WORDS = (
+    "no number nr article resolution page route highway flight room vol chapter section paragraph covid level "
+    "category phase grade block unit apartment apt street model version platform gate terminal brigade battalion "
+    "regiment division squad verse day week year season episode part stage round class group code"
+).split()
+_MONEY_WORDS = ["usd", "eur", "gbp", "uah", "rs"]
+_AGE_WORDS = ["aged", "age", "ages"]
+_MONTH_WORDS = ("jan january feb february mar march apr april may jun june jul july aug august sep sept september "
+                "oct october nov november dec december").split()
 _BEFORE_EXCLUDE = [
     (re.compile(r"[$£€¥₴]\s?$|\b(?:us\$|usd|eur|gbp|uah|rs\.?)\s?$", re.I), "money"),
     (re.compile(rf"\b{MONTHS}\.?\s$", re.I), "date"),
-    (re.compile(r"\b(?:no\.?|number|nr\.?|article|resolution|page|route|highway|flight|room|vol\.?|chapter|"
-                r"section|paragraph|covid|level|category|phase|grade|block|unit|apartment|apt\.?|street|"
-                r"model|version|platform|gate|terminal|brigade|battalion|regiment|division|squad|"
-                r"verse|day|week|year|the year|season|episode|part|stage|round|class|group|code|"
-                r"\+)\s?$", re.I), "label"),
+    # a trie of the label words: a flat alternation of fifty words is slow to try at each position
+    (re.compile(r"\b(?:" + trie_body(sorted(_LABEL_WORDS + ["no.", "nr.", "vol.", "apt.", "the year"]))
+                + r"|\+)\s?$", re.I), "label"),
     (re.compile(r"[A-Za-z]-\s?$"), "model name"),
     (re.compile(r"\b(?:aged|age|ages)\s$", re.I), "age"),
     (re.compile(r"[+#]\s?$"), "label"),
     (re.compile(r"\d[:.]$"), "time"),
 ]
+# What the rules above can end with (before at most one space): one of these words or symbols.
+_BEFORE_END_WORDS = frozenset(_LABEL_WORDS + _MONEY_WORDS + _AGE_WORDS + _MONTH_WORDS)
+_BEFORE_END_SYMBOLS = frozenset("$£€¥₴+#-:.")
+_ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _before_may_exclude(before: str) -> bool:
+    """Cheap test on the last word before a number: can any rule of _BEFORE_EXCLUDE match?
+    Trying those regexes at every position of the window costs far more."""
+    core = before[:-1] if before[-1:].isspace() else before
+    if not core:
+        return False
+    if core[-1] in _BEFORE_END_SYMBOLS:
+        return True
+    return core[len(core.rstrip(_ASCII_LETTERS)) :].lower() in _BEFORE_END_WORDS
+
+
 _AGE = re.compile(r"[A-Z][\w'’.-]+,\s$")
+
+
+def _any_of(rules: list[tuple[re.Pattern[str], str]]) -> re.Pattern[str]:
+    """All the rules' patterns as one regex: one call tells whether any rule can apply."""
+    return re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in rules), re.IGNORECASE)
+
+
+_ANY_AFTER = _any_of(_AFTER_EXCLUDE)
 
 
 def exclusion(text: str, mention: NumberMention) -> str | None:
@@ -255,14 +346,16 @@ def exclusion(text: str, mention: NumberMention) -> str | None:
         return None
     after = text[mention.end : mention.end + 40]
     before = text[max(0, mention.start - 30) : mention.start]
-    for pattern, reason in _AFTER_EXCLUDE:
-        if pattern.match(after):
-            if reason == "ordinal" and mention.kind != "digits":
-                continue
-            return reason
-    for pattern, reason in _BEFORE_EXCLUDE:
-        if pattern.search(before):
-            return reason
+    if _ANY_AFTER.match(after):
+        for pattern, reason in _AFTER_EXCLUDE:
+            if pattern.match(after):
+                if reason == "ordinal" and mention.kind != "digits":
+                    continue
+                return reason
+    if _before_may_exclude(before):
+        for pattern, reason in _BEFORE_EXCLUDE:
+            if pattern.search(before):
+                return reason
     span = text[mention.start : mention.end]
     if (
         mention.kind == "digits"
@@ -275,7 +368,7 @@ def exclusion(text: str, mention: NumberMention) -> str | None:
         return "year range"
     if _AGE.search(before) and re_match(r"\s?(?:,|\)|;|\.(?:\s|$)|$|\s(?:who|said|told|from|and|was|is|has)\b)", after):
         return "age"
-    if re_match(r"\s*\((?:\d{1,3})\)", after) is None and re_search(r"\(\s?$", before) and re_match(r"\s?\)", after) and mention.value < 120:
+    if "(" in before[-2:] and re_match(r"\s*\((?:\d{1,3})\)", after) is None and re_search(r"\(\s?$", before) and re_match(r"\s?\)", after) and mention.value < 120:
         if re_search(r"[A-Z][a-z]+\s\($", before):
             return "age"
     if mention.kind == "words" and span.lower() == "one":

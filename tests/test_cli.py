@@ -117,3 +117,18 @@ def test_scores_on_the_shared_gold_meet_the_targets():
     dev = evaluate_files(SHARED / "gold" / "dev.jsonl", SHARED / "corpus" / "dev")
     assert seeds.f1 >= 0.95 and seeds.strict_f1 >= 0.90, (seeds.f1, seeds.strict_f1)
     assert dev.f1 >= 0.90 and dev.strict_f1 >= 0.75, (dev.f1, dev.strict_f1)
+
+
+def test_bench_reports_generated_and_real_throughput(tmp_path):
+    from figures.bench import run_benchmark
+
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "a.txt").write_text("title: Dispatch\npublished: 2023-05-02\n\nOfficials said 40 soldiers were killed on Monday.\n")
+    out = io.StringIO()
+    result = run_benchmark(size_mb=0.05, workers=2, out=out, real=real)
+    text = out.getvalue()
+    assert result["articles"] > 10 and result["claims"] > 0
+    assert "single process:" in text and "2 processes:" in text and "MB/s" in text
+    assert result["real"]["articles"] == 1 and result["real"]["claims"] == 1
+    assert "real articles (real): 1 articles" in text
