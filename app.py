@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from figures import charts, views
@@ -45,44 +47,42 @@ def get_store(url: str | None) -> Store:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading claims…")
-def base_frame(url: str | None, token: str):
-    """All claims (corrections applied) for one data version. cache_resource, not
-    cache_data: the frame can hold a million rows, and cache_data would pickle a copy
-    on every hit. Nothing mutates it; the key is the store's state token."""
-    return views.prepare_frame(views.load_claims_frame(get_store(url)))
+def claims_frame(url: str | None, token: str) -> pd.DataFrame:
+    """The light frame of one data version (views.load_frame: ids, figures, dates and facet
+    columns; no quotes, titles or urls), shared read-only by every session. cache_resource,
+    not cache_data: cache_data would pickle and copy its million rows on every hit. Keyed
+    on the store's state token, never on a frame; nothing mutates it."""
+    return views.load_frame(get_store(url))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def facets(url: str | None, token: str) -> dict:
-    frame = base_frame(url, token)
+    frame = claims_frame(url, token)
     return {"options": views.facet_options(frame), "span": views.date_span(frame),
             "documents": get_store(url).count_documents(), "claims": len(frame)}
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def quote_index(url: str | None, token: str) -> views.QuoteIndex:
+    """The quotes of one data version, loading in the background from the first page on
+    (views.QuoteIndex); shared by every session like the light frame."""
+    return views.QuoteIndex(get_store(url))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def matching_ids(url: str | None, token: str, text: str) -> np.ndarray | None:
+    """Ids of the claims whose quote holds ``text``, per data version and text: searched in
+    memory once the quote index has loaded, in SQL before."""
+    return quote_index(url, token).search(text) if text else None
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def view_model(url: str | None, token: str, key: tuple, series: tuple, colour_by: str, log_scale: bool) -> dict:
-    """Everything the page draws for one filter state, small enough to pickle:
-    counts, chart points (a few thousand at most), competing-figures tables and the
-    newest rows of the claims table. Keyed on the state token and the filters."""
+    """Everything the page draws for one filter state (views.view_model), small enough to pickle.
+    Keyed on the state token and the filters."""
     filters = views.ViewFilters.from_data_key(key)
-    frame = views.apply_filters(base_frame(url, token), filters)
-    counts = views.series_counts(frame)
-    shown = views.chart_series(frame, series)
-    panels = []
-    for name in shown:
-        rows = views.rows_of_series(frame, name)
-        table, spread = views.competing_figures(rows)
-        points = charts.chart_points(rows, colour_by)
-        names = sorted(set(points["colour_key"].astype(str)))
-        running = points["kind"] == "running total"
-        kinds = (["running total"] if running.any() else []) + ([charts.PER_PERIOD] if (~running).any() else [])
-        specs = [(kind, charts.timeline_spec(points, kind=kind, colour_by=colour_by, log_scale=log_scale,
-                                             title=f"{name} ({kind})", colour_names=names,
-                                             height=360 if kind == "running total" else 220))
-                 for kind in kinds]
-        panels.append({"series": name, "points": points, "specs": specs, "table": table, "spread": spread})
-    return {"count": len(frame), "series_options": [str(s) for s in counts.index],
-            "panels": panels, "table": views.table_view(frame)}
+    return views.view_model(get_store(url), claims_frame(url, token), filters, series, colour_by, log_scale,
+                            matching_ids(url, token, filters.text.strip()))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -250,14 +250,15 @@ def show_pick(event, points) -> None:
                          "url": st.column_config.LinkColumn("Source", display_text="open source")})
 
 
-def draw_claims(model: dict, filters: views.ViewFilters, base) -> None:
+def draw_claims(model: dict, filters: views.ViewFilters, store: Store, frame: pd.DataFrame,
+                matching: np.ndarray | None) -> None:
     table = model["table"]
     shown = min(len(table), model["count"])
     st.text(f"{model['count']:,} claims match ({views.filter_summary(filters)}); "
             f"the table shows the newest {shown:,}, the CSV holds all of them.")
     st.download_button(
         "Download these claims as CSV",
-        data=lambda b=base, f=filters: views.csv_bytes(views.apply_filters(b, f)),
+        data=lambda: views.filtered_csv(store, frame, filters, matching),
         file_name="figures-claims.csv", mime="text/csv", key="csv", on_click="ignore",
     )
     st.dataframe(table, hide_index=True, key="claims_table", column_config={
@@ -298,7 +299,7 @@ def draw_intake(store) -> None:
             st.rerun()
 
 
-def draw_curation(store, model: dict, base) -> None:
+def draw_curation(store: Store, model: dict) -> None:
     st.text("Pick a claim (click a row, or type its id), then confirm, reject or correct it. "
             "Every change is stored as a correction with your name and the time.")
     table = model["table"]
@@ -314,7 +315,7 @@ def draw_curation(store, model: dict, base) -> None:
     user = views.clean_user(st.text_input("Your name (recorded with the correction)", key="curate_user"))
     if not raw_id.strip():
         return
-    claim_id, row = views.find_claim(base, raw_id)
+    claim_id, row = views.find_claim(store, raw_id)
     if row is None:
         st.error(views.md_escape(f"No claim with id {raw_id.strip()[:40]} in the current data."))
         return
@@ -367,24 +368,24 @@ def main() -> None:
     show_flash()
 
     model = view_model(url, token, filters.data_key(), filters.series, filters.colour_by, filters.log_scale)
-    base = base_frame(url, token)
     names = ["Timeline", "Claims"] + (["Add articles", "Curate"] if editor else []) + ["Corrections log"]
     tabs = dict(zip(names, st.tabs(names)))
     with tabs["Timeline"]:
         draw_timeline(model, filters)
     with tabs["Claims"]:
-        draw_claims(model, filters, base)
+        draw_claims(model, filters, store, claims_frame(url, token), matching_ids(url, token, filters.text.strip()))
     if editor:
         with tabs["Add articles"]:
             draw_intake(store)
         with tabs["Curate"]:
-            draw_curation(store, model, base)
+            draw_curation(store, model)
     with tabs["Corrections log"]:
         log = corrections(url, token)
         if log is None or len(log) == 0:
             st.text("No corrections yet.")
         else:
             st.dataframe(log, hide_index=True, key="corrections")
+    quote_index(url, token)  # once the page is drawn, the quotes start loading for searches
 
 
 main()

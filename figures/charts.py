@@ -1,10 +1,15 @@
-"""Altair timeline builders: plain DataFrame in, Chart out. No Streamlit here.
+"""Altair timeline builders: plain DataFrame in, Vega-Lite spec (or Altair chart) out. No Streamlit here.
 
 The input is a claims frame as the store returns it (columns ``claim_id``,
 ``value``, ``low``, ``high``, ``qualifier``, ``metric``, ``item``, ``subject``,
 ``claimant``, ``side``, ``date``, ``period``, ``quote``, ``stated``, ``outlet``,
 ``url``, ...). Every builder first reduces the rows to a few thousand points
 (:func:`chart_points`), so a chart never carries a large table to the browser.
+
+The chart itself is built with Altair once per display option (:func:`_template`) and
+filled with each view's data as plain Vega-Lite (:func:`timeline_spec`): building and
+validating a layered Altair chart costs a few hundred ms, filling the template costs
+nothing. Altair is imported on the first chart, not when this module is imported.
 """
 
 from __future__ import annotations
@@ -12,13 +17,17 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
+import numpy as np
 import pandas as pd
 
-# Charts never carry more points than this; above it, points are thinned by week, then month.
+if TYPE_CHECKING:
+    import altair as alt
+
+# Charts never carry more points than this; above it, points are thinned by week, then month, ...
 MAX_POINTS = 2000
 PER_PERIOD = "per period"  # every per-period kind together, in their own chart
 
@@ -66,6 +75,7 @@ PERIOD_LABELS = {None: "running total", "day": "per day", "week": "per week", "m
 # What the browser gets per point (the rest of a claim stays on the server).
 PLOT_COLUMNS = ["claim_id", "date", "value", "low", "high", "qualifier", "claimant", "side", "colour_key",
                 "series", "kind", "stated", "outlet", "url", "quote", "label", "n_claims"]
+LABEL_COLUMNS = ["date", "value", "label", "colour_key", "series", "kind"]
 POINT_COLUMNS = [
     "claim_id", "date", "value", "low", "high", "qualifier", "claimant", "side", "colour_key",
     "series", "kind", "period", "stated", "outlet", "url", "quote", "label", "n_claims",
@@ -81,6 +91,8 @@ def colour_for(name: str, by: str = "claimant") -> str:
 
 
 def colour_scale(names: Iterable[str], by: str = "claimant") -> alt.Scale:
+    import altair as alt
+
     domain = sorted({str(n) for n in names})
     return alt.Scale(domain=domain, range=[colour_for(n, by) for n in domain])
 
@@ -124,77 +136,170 @@ def _present(x) -> bool:
     return x is not None and not pd.isna(x)
 
 
-def _clean(df: pd.DataFrame, colour_by: str) -> pd.DataFrame:
-    out = pd.DataFrame(index=df.index)
-    out["claim_id"] = df["claim_id"] if "claim_id" in df else range(len(df))
-    out["date"] = pd.to_datetime(df["date"], errors="coerce")
-    out["value"] = pd.to_numeric(df["value"], errors="coerce")
-    out["low"] = pd.to_numeric(df["low"], errors="coerce") if "low" in df else float("nan")
-    out["high"] = pd.to_numeric(df["high"], errors="coerce") if "high" in df else float("nan")
-    out["qualifier"] = (df["qualifier"] if "qualifier" in df else "exact")
-    out["qualifier"] = out["qualifier"].fillna("exact").astype(object)
-    claimant = df["claimant"].astype(object) if "claimant" in df else pd.Series(None, index=df.index, dtype=object)
-    out["claimant"] = claimant.where(claimant.notna() & (claimant.astype(str) != ""), UNATTRIBUTED)
-    side = df["side"].astype(object) if "side" in df else pd.Series(None, index=df.index, dtype=object)
-    out["side"] = side.where(side.notna() & (side.astype(str) != ""), UNKNOWN_SIDE)
-    out["colour_key"] = out["side"] if colour_by == "side" else out["claimant"]
-    out["series"] = series_labels(df)
-    period = df["period"].astype(object) if "period" in df else pd.Series(None, index=df.index, dtype=object)
-    period = period.where(period.notna() & (period.astype(str) != ""), None)
-    out["period"] = period
-    out["kind"] = period.map(lambda p: PERIOD_LABELS.get(p, f"per {p}")) if len(period) else period
-    for col in ("stated", "outlet", "url", "quote"):
-        out[col] = df[col].astype(object) if col in df else None
-    return out.dropna(subset=["date", "value"])
+def text_list(df: pd.DataFrame, col: str, default: str | None = None) -> list[str | None]:
+    """A column as plain Python text, ``default`` where it is missing or empty."""
+    if col not in df:
+        return [default] * len(df)
+    values = df[col]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        names = [str(c) or default for c in values.cat.categories] + [default]  # code -1: the last
+        return [names[code] for code in values.cat.codes.to_numpy()]
+    array = values.to_numpy(dtype=object)
+    return [default if missing else (v if isinstance(v, str) else str(v)) or default
+            for v, missing in zip(array, pd.isna(array))]
+
+
+def safe_urls(urls: Iterable[object]) -> list[str | None]:
+    """Only http(s) links; anything else (javascript:, 'unknown', missing) becomes None."""
+    return [u if isinstance(u, str) and u.startswith(("http://", "https://")) else None for u in urls]
+
+
+def frame_of(columns: dict[str, Any], index: Any = None) -> pd.DataFrame:
+    """A DataFrame of numpy columns; text stays in object columns (no conversion of every
+    value to pandas' Arrow-backed strings, which costs more than the rest on small frames)."""
+    def text(values: Any) -> bool:
+        return isinstance(values, list) or getattr(values, "dtype", None) == np.dtype(object)
+
+    return pd.DataFrame({name: pd.Series(values, index=index, dtype=object) if text(values) else values
+                         for name, values in columns.items()}, index=index)
+
+
+def number_array(df: pd.DataFrame, col: str) -> np.ndarray:
+    """A column as float64 (NaN where missing or not a number; all NaN when absent)."""
+    if col not in df:
+        return np.full(len(df), np.nan)
+    return pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
+
+
+def key_codes(values: pd.Series) -> np.ndarray:
+    """Group codes of a key column; missing and empty values share the code -1."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+        empty = [i for i, c in enumerate(values.cat.categories) if str(c) == ""]
+        return np.where(np.isin(codes, empty), -1, codes) if empty else codes
+    text = values.astype(object).where(values.notna() & (values.astype(str) != ""), None)
+    return pd.factorize(text, use_na_sentinel=True)[0].astype(np.int64)
+
+
+def _combine(keys: list[np.ndarray], size: int) -> np.ndarray:
+    """One non-negative integer per distinct combination of key codes, below 2**40."""
+    group = np.zeros(size, dtype=np.int64)
+    span = 1
+    for key in keys:
+        width = int(key.max(initial=-1)) + 2
+        if span * width >= 2**40:
+            group = pd.factorize(group)[0].astype(np.int64)
+            span = int(group.max(initial=0)) + 1
+        group = group * width + key + 1
+        span *= width
+    return group
+
+
+def segment_best(starts: np.ndarray, primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    """For sorted arrays cut into segments at ``starts``, the position of each segment's row
+    with the highest ``primary``, then the highest ``secondary``; of equal rows the last.
+    Three passes of numpy's reduceat: no sort."""
+    counts = np.diff(np.r_[starts, len(primary)])
+    top = np.maximum.reduceat(primary, starts)
+    candidate = primary == np.repeat(top, counts)
+    second = np.where(candidate, secondary, secondary.min())
+    candidate &= second == np.repeat(np.maximum.reduceat(second, starts), counts)
+    return np.maximum.reduceat(np.where(candidate, np.arange(len(primary)), -1), starts)
+
+
+def select_points(df: pd.DataFrame, colour_by: str = "claimant", max_points: int = MAX_POINTS) -> pd.Series:
+    """Which claims a chart draws: ``n_claims`` (claims folded into each point) indexed by
+    the labels of the kept rows of ``df`` (whose index must be unique).
+
+    One point per series, colour group, kind and day: the highest figure (ties: the latest).
+    When that is more than ``max_points``, days widen to weeks, months, quarters, then
+    years. The latest claim of each colour group and kind (ties: the highest) is always
+    drawn, taken out of its bucket if it was not that bucket's highest, so the labelled
+    latest figures are exact whatever the thinning. One sort and a few passes over numpy
+    arrays, so a hundred thousand rows cost milliseconds.
+    """
+    if df is None or len(df) == 0:
+        return pd.Series(dtype="int64", name="n_claims")
+    date = pd.to_datetime(df["date"], errors="coerce").to_numpy(dtype="datetime64[ns]")
+    value = pd.to_numeric(df["value"], errors="coerce").to_numpy(dtype=np.float64)
+    valid = ~np.isnat(date) & ~np.isnan(value)
+    if not valid.any():
+        return pd.Series(dtype="int64", name="n_claims")
+    colour_col = "side" if colour_by == "side" else "claimant"
+    keys = [key_codes(df[col])[valid] for col in ("metric", "item", "subject", colour_col, "period") if col in df]
+    labels = df.index.to_numpy()[valid]
+    group = _combine(keys, len(labels))
+    days = date[valid].astype("datetime64[D]").astype(np.int64)
+    # Group, then day (rows of a day in their order): each group's rows are contiguous and
+    # in time order, and so are its buckets at every width (weeks and months follow days).
+    order = np.argsort(group * (int(days.max() - days.min()) + 1) + (days - days.min()), kind="stable")
+    group, days, value = group[order], days[order], value[valid][order]
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    group_start = np.r_[True, group[1:] != group[:-1]]
+    latest = segment_best(np.flatnonzero(group_start), days, value)
+    widths = {"D": days, "W": (days + 3) // 7, "M": months, "Q": months // 3, "Y": months // 12}
+    for width, bucket in widths.items():
+        bucket_start = group_start | np.r_[True, bucket[1:] != bucket[:-1]]
+        if int(bucket_start.sum()) + len(latest) <= max_points or width == "Y":
+            break
+    starts = np.flatnonzero(bucket_start)
+    n_claims = np.diff(np.r_[starts, len(order)])
+    best = segment_best(starts, value, days)
+    extra = latest[~np.isin(latest, best)]
+    if len(extra):
+        n_claims[np.searchsorted(starts, extra, side="right") - 1] -= 1
+    kept = order[np.concatenate([best, extra])]
+    n_claims = np.concatenate([n_claims, np.ones(len(extra), dtype=n_claims.dtype)])
+    ordered = np.argsort(kept, kind="stable")
+    return pd.Series(n_claims[ordered].astype(np.int64), index=labels[kept[ordered]], name="n_claims")
+
+
+def points_frame(rows: pd.DataFrame, n_claims: pd.Series | None = None, colour_by: str = "claimant") -> pd.DataFrame:
+    """Chart points (POINT_COLUMNS) from the rows :func:`select_points` kept, with their
+    ``n_claims`` (1 where not given); ``label`` is the figure as a short text, ``quote``
+    shortened for tooltips. Built from plain lists: a few thousand rows, where pandas'
+    per-call overhead would cost more than the work."""
+    if rows is None or len(rows) == 0:
+        return pd.DataFrame(columns=POINT_COLUMNS)
+    date = pd.to_datetime(rows["date"], errors="coerce").to_numpy(dtype="datetime64[ns]")
+    value = number_array(rows, "value")
+    valid = ~np.isnat(date) & ~np.isnan(value)
+    if not valid.all():
+        rows, date, value = rows[valid], date[valid], value[valid]
+    low, high = number_array(rows, "low"), number_array(rows, "high")
+    qualifier = text_list(rows, "qualifier", "exact")
+    claimant = text_list(rows, "claimant", UNATTRIBUTED)
+    side = text_list(rows, "side", UNKNOWN_SIDE)
+    colour_key = side if colour_by == "side" else claimant
+    series = text_list(rows, "series") if "series" in rows else series_labels(rows).tolist()
+    period = text_list(rows, "period")
+    kind = [PERIOD_LABELS.get(p, f"per {p}") for p in period]
+    label = [format_figure(v, q, lo, hi) for v, q, lo, hi in zip(value, qualifier, low, high)]
+    stated = [text or figure for text, figure in zip(text_list(rows, "stated"), label)]
+    quote = [_short(q) for q in text_list(rows, "quote")]
+    claim_id = rows["claim_id"].to_numpy() if "claim_id" in rows else np.arange(len(rows))
+    counts = (np.ones(len(rows), dtype=np.int64) if n_claims is None
+              else n_claims.reindex(rows.index).fillna(1).to_numpy(dtype=np.int64))
+    stamp = date.astype(np.int64)
+    order = sorted(range(len(rows)), key=lambda i: (series[i], colour_key[i], kind[i], stamp[i], claim_id[i]))
+    columns = {
+        "claim_id": claim_id, "date": date, "value": value, "low": low, "high": high, "qualifier": qualifier,
+        "claimant": claimant, "side": side, "colour_key": colour_key, "series": series, "kind": kind,
+        "period": period, "stated": stated, "outlet": text_list(rows, "outlet"),
+        "url": safe_urls(text_list(rows, "url")),
+        "quote": quote, "label": label, "n_claims": counts,
+    }
+    return frame_of({name: np.asarray(values, dtype=object if isinstance(values, list) else None)[order]
+                     for name, values in columns.items()})
 
 
 def chart_points(df: pd.DataFrame, colour_by: str = "claimant", max_points: int = MAX_POINTS) -> pd.DataFrame:
-    """Reduce claims to chart points: one per series, colour group, kind and day (the highest).
-
-    When that is still more than ``max_points``, the days are widened to weeks, then
-    to months, quarters and years, keeping the highest figure per bucket. ``n_claims``
-    counts the claims folded into each point; ``label`` is the figure as a short text.
-    The reduction runs on the raw key columns first, so the costly cleaning and
-    labelling only touch the few thousand rows that are kept.
-    """
+    """Reduce claims to at most ``max_points`` chart points (:func:`select_points`), then
+    clean and label only those (:func:`points_frame`)."""
     if df is None or len(df) == 0:
         return pd.DataFrame(columns=POINT_COLUMNS)
-    colour_col = "side" if colour_by == "side" else "claimant"
-    slim = pd.DataFrame({
-        "_date": pd.to_datetime(df["date"], errors="coerce"),
-        "_value": pd.to_numeric(df["value"], errors="coerce"),
-    }, index=df.index)
-    keys = []
-    for col in ("metric", "item", "subject", colour_col, "period"):
-        if col in df:
-            slim["_k_" + col] = df[col].fillna("")
-            keys.append("_k_" + col)
-    slim = slim.dropna(subset=["_date", "_value"])
-    if slim.empty:
-        return pd.DataFrame(columns=POINT_COLUMNS)
-    slim = slim.sort_values(["_value", "_date"], ascending=[False, False])
-    for freq in ("D", "W", "M", "Q", "Y"):
-        if freq == "D":
-            bucket = slim["_date"].dt.normalize()
-        else:
-            bucket = slim["_date"].dt.to_period(freq).dt.start_time
-        grouped = slim.assign(_bucket=bucket)
-        top = grouped.drop_duplicates(keys + ["_bucket"], keep="first")
-        if len(top) <= max_points or freq == "Y":
-            break
-    if len(top) < len(grouped):
-        counts = grouped.groupby(keys + ["_bucket"], sort=False, dropna=False).size().rename("n_claims")
-        n_claims = top.join(counts, on=keys + ["_bucket"])["n_claims"]
-    else:
-        n_claims = pd.Series(1, index=top.index)
-    out = _clean(df.loc[top.index], colour_by)
-    out["n_claims"] = n_claims.reindex(out.index).fillna(1).astype(int)
-    out["label"] = [format_figure(v, q, lo, hi) for v, q, lo, hi in
-                    zip(out["value"], out["qualifier"], out["low"], out["high"])]
-    out["stated"] = out["stated"].where(out["stated"].notna() & (out["stated"].astype(str) != ""), out["label"])
-    out["quote"] = [_short(q) for q in out["quote"]]
-    out = out.sort_values(["series", "colour_key", "kind", "date"]).reset_index(drop=True)
-    return out[POINT_COLUMNS]
+    n_claims = select_points(df, colour_by, max_points)
+    return points_frame(df.loc[n_claims.index], n_claims, colour_by)
 
 
 def _short(text, limit: int = 280) -> str:
@@ -204,46 +309,65 @@ def _short(text, limit: int = 280) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _latest_rows(date: np.ndarray, value: np.ndarray, keys: list[tuple]) -> np.ndarray:
+    """Positions of the latest row per key (ties: the highest value), in position order."""
+    last: dict[tuple, int] = {}
+    for i in np.lexsort((value, date)):
+        last[keys[i]] = int(i)
+    return np.array(sorted(last.values()), dtype=np.int64)
+
+
 def latest_points(points: pd.DataFrame) -> pd.DataFrame:
     """The latest point of each colour group and kind (ties: the highest value)."""
     if points.empty:
         return points
-    ordered = points.sort_values(["date", "value"])
-    return ordered.drop_duplicates(["series", "colour_key", "kind"], keep="last").reset_index(drop=True)
+    date = pd.to_datetime(points["date"]).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    keys = list(zip(*(points[c].to_numpy(dtype=object) for c in ("series", "colour_key", "kind") if c in points)))
+    rows = _latest_rows(date, points["value"].to_numpy(dtype=np.float64), keys or [()] * len(points))
+    return points.iloc[rows].reset_index(drop=True)
 
 
-def _plot_data(points: pd.DataFrame, kind: str, log_scale: bool) -> tuple[list[dict], list[dict]]:
-    """Records for the points layer and for the labels (latest per colour group)."""
-    if "kind" not in points:
-        data = points
-    elif kind == PER_PERIOD:
-        data = points[points["kind"] != "running total"]
-    else:
-        data = points[points["kind"] == kind]
-    data = data[[c for c in PLOT_COLUMNS if c in data.columns]]
+def _plot_data(points: pd.DataFrame, kind: str, log_scale: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The points layer and the labels (latest per colour group) as plot-ready frames: ISO
+    date text, links only for http(s) urls, nothing the browser does not need. Built from
+    numpy columns: a frame per chart, not a pandas operation per column."""
+    columns = {c: points[c].to_numpy() for c in PLOT_COLUMNS if c in points.columns}
+    rows = np.arange(len(points))
+    if "kind" in columns:
+        kinds = columns["kind"].astype(object)
+        rows = rows[kinds != "running total"] if kind == PER_PERIOD else rows[kinds == kind]
+    value = columns["value"].astype(np.float64)
     if log_scale:
-        data = data[data["value"] > 0]
-        data = data.assign(low=data["low"].where(data["low"] > 0))
-    latest = latest_points(data) if len(data) else data
-    latest = latest[[c for c in ("date", "value", "label", "colour_key", "series", "kind") if c in latest.columns]]
+        rows = rows[value[rows] > 0]
+        if "low" in columns:
+            low = columns["low"].astype(np.float64)
+            columns["low"] = np.where(low > 0, low, np.nan)
+    date = pd.to_datetime(columns["date"]).to_numpy(dtype="datetime64[D]")
+    columns["date"] = np.datetime_as_string(date, unit="D").astype(object)
+    if "url" in columns:
+        columns["url"] = np.array(safe_urls(columns["url"]), dtype=object)
+    data = frame_of({name: values[rows] for name, values in columns.items()})
+    keys = list(zip(*(columns[c][rows] for c in ("series", "colour_key", "kind") if c in columns))) or [()] * len(rows)
+    latest = rows[_latest_rows(date[rows].astype(np.int64), value[rows], keys)] if len(rows) else rows
+    labels = frame_of({name: columns[name][latest] for name in LABEL_COLUMNS if name in columns})
+    return data, labels
 
-    def records(frame: pd.DataFrame) -> list[dict]:
-        if frame.empty:
-            return []
-        out = frame.assign(date=pd.to_datetime(frame["date"]).dt.strftime("%Y-%m-%d"))
-        if "url" in out:
-            url = out["url"].astype(object)
-            out["url"] = url.where(url.astype(str).str.match(r"^https?://", na=False), None)
-        out = out.astype(object).where(out.notna(), None)
-        return out.to_dict(orient="records")
 
-    return records(data), records(latest)
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """JSON-ready rows (None for missing values)."""
+    if frame.empty:
+        return []
+    return json.loads(frame.to_json(orient="records", double_precision=15, force_ascii=False))
 
 
 @lru_cache(maxsize=32)
 def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> str:
     """The chart without data, built with Altair once per display option (building and
-    validating an Altair chart costs a few hundred ms; filling a template costs none)."""
+    validating an Altair chart costs a few hundred ms; filling a template costs none; the
+    tests validate every display option against the Vega-Lite schema).
+    Altair is imported here, on the first chart, not when the module is imported."""
+    import altair as alt
+
     colour_title = "Side" if colour_by == "side" else "Claimant"
     colour = alt.Color("colour_key:N", title=colour_title, scale=alt.Scale(domain=["-"], range=["#000000"]),
                        legend=alt.Legend(orient="right", labelLimit=240, symbolLimit=40))
@@ -295,7 +419,7 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
         # never in place of the dashboard.
         usermeta={"embedOptions": {"loader": {"target": "_blank"}}},
     )
-    return json.dumps(chart.to_dict())
+    return json.dumps(chart.to_dict(validate=False))  # tests validate every option against the schema
 
 
 def timeline_spec(
@@ -307,18 +431,24 @@ def timeline_spec(
     kind: str = "running total",
     colour_names: Iterable[str] | None = None,
     height: int = 360,
+    frames: bool = False,
 ) -> dict:
-    """The Vega-Lite spec (a dict) of one timeline; see :func:`timeline_chart`."""
+    """The Vega-Lite spec (a dict) of one timeline; see :func:`timeline_chart`.
+
+    Its two datasets are lists of records (JSON-ready), or with ``frames=True`` DataFrames:
+    Streamlit ships those as Arrow, without building a dict per point.
+    """
     spec = json.loads(_template(colour_by, log_scale, kind == "running total", height))
     rows, latest = _plot_data(points, kind, log_scale)
     names = sorted({str(n) for n in colour_names} if colour_names is not None
-                   else {str(r["colour_key"]) for r in rows})
+                   else {str(n) for n in rows.get("colour_key", ())})
     scale = {"domain": names, "range": [colour_for(n, colour_by) for n in names]}
     for layer in spec["layer"]:
         colour = layer.get("encoding", {}).get("color")
         if colour and "scale" in colour:
             colour["scale"] = dict(scale)
-    spec["datasets"] = {"points": rows, "latest": latest}
+    spec["datasets"] = {"points": rows, "latest": latest} if frames else {"points": _records(rows),
+                                                                         "latest": _records(latest)}
     spec["title"] = title or ""
     return spec
 
@@ -346,6 +476,8 @@ def timeline_chart(
     """
     spec = timeline_spec(points, colour_by=colour_by, log_scale=log_scale, title=title, kind=kind,
                          colour_names=colour_names, height=height)
+    import altair as alt
+
     chart = alt.LayerChart.from_dict(spec, validate=False)
     if width != "container":
         chart = chart.properties(width=width)
@@ -358,6 +490,9 @@ def chart_image(chart: alt.TopLevelMixin, fmt: str = "png", scale: float = 2.0) 
 
     spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
     spec = dict(spec)
+    if isinstance(spec.get("datasets"), dict):
+        spec["datasets"] = {name: _records(data) if isinstance(data, pd.DataFrame) else data
+                            for name, data in spec["datasets"].items()}
     if spec.get("width") == "container":
         spec["width"] = 900
     spec_json = json.dumps(spec)

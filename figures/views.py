@@ -3,6 +3,12 @@ form, filtering and summaries of a claims frame, article intake and curation.
 
 app.py only draws widgets and calls these functions, so tests reach every rule
 here without a browser.
+
+The dashboard keeps one light frame per data version in memory (:func:`load_frame`:
+ids, figures, dates and the facet columns as categoricals; no quotes, titles or urls).
+Filters, counts, chart thinning and the competing-figures tables run on it; quotes,
+titles, urls and status are read from the store only for the rows a page shows
+(:func:`view_model`), and a search in quotes runs in SQL (Store.claim_ids_matching).
 """
 
 from __future__ import annotations
@@ -11,13 +17,16 @@ import datetime as dt
 import hashlib
 import hmac
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
-from figures.charts import UNATTRIBUTED, series_labels
+from figures import charts
+from figures.charts import UNATTRIBUTED, UNKNOWN_SIDE, format_figure, series_label
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "data" / "demo"
@@ -48,6 +57,12 @@ TABLE_COLUMNS = [
 ]
 DERIVED_COLUMNS = ("series", "status")
 TABLE_LIMIT = 1000
+# What every view needs in memory per claim (Store.light_claims_frame reads just these).
+FRAME_COLUMNS = ("claim_id", "value", "low", "high", "qualifier", "metric", "item", "subject", "claimant",
+                 "side", "date", "period", "outlet")
+CATEGORY_COLUMNS = ("qualifier", "metric", "item", "subject", "claimant", "side", "period", "outlet")
+# Read from the store only for the rows a page shows.
+DETAIL_COLUMNS = ("quote", "stated", "location", "title", "url", "published", "confirmed", "corrected")
 
 
 # ---------------------------------------------------------------- settings
@@ -208,71 +223,179 @@ def filters_to_query(filters: ViewFilters) -> dict[str, list[str] | str]:
 # ---------------------------------------------------------------- frames
 
 
+def load_frame(store: Any) -> pd.DataFrame:
+    """The claims every view starts from: the store's light frame (no quotes, titles or
+    urls), prepared once per data version."""
+    return prepare_frame(store.light_claims_frame())
+
+
+def _relabel(values: pd.Series, label: str) -> pd.Categorical:
+    """A categorical with missing and empty values shown as ``label`` (codes remapped, so a
+    million rows cost a lookup each, not a string comparison)."""
+    categories = [str(c) for c in values.cat.categories]
+    names = sorted({c for c in categories if c} | {label})
+    index = {name: i for i, name in enumerate(names)}
+    mapping = np.array([index[c or label] for c in categories] + [index[label]], dtype=np.int32)
+    return pd.Categorical.from_codes(mapping[values.cat.codes.to_numpy()], names)
+
+
+def _series_column(df: pd.DataFrame) -> pd.Categorical:
+    """'deaths — Russian military' per row, labelled once per metric/item/subject combination."""
+    combined = np.zeros(len(df), dtype=np.int64)
+    for col in ("metric", "item", "subject"):
+        code = df[col].cat.codes.to_numpy().astype(np.int64)
+        combined = combined * (int(code.max(initial=-1)) + 2) + code + 1
+    codes, uniques = pd.factorize(combined)
+    example = np.zeros(len(uniques), dtype=np.int64)
+    example[codes] = np.arange(len(codes))
+
+    def text(col: str, row: int) -> str | None:
+        value = df[col].iloc[row]
+        return None if pd.isna(value) or str(value) == "" else str(value)
+
+    labels = [series_label(text("metric", row), text("item", row), text("subject", row)) for row in example]
+    names = sorted(set(labels))
+    index = {name: i for i, name in enumerate(names)}
+    mapping = np.array([index[label] for label in labels], dtype=np.int32)
+    return pd.Categorical.from_codes(mapping[codes], names)
+
+
 def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add what every view needs once per data version: datetime dates, series labels,
-    display claimant/side, and a status column. Done once and cached, never per rerun."""
+    """Add what every view needs once per data version: datetime dates, numbers, text
+    columns as categoricals, display claimant/side and series labels. Works on a light
+    frame (Store.light_claims_frame) and on a full one (Store.claims_frame: its quotes,
+    titles and status flags are kept). Done once and cached, never per rerun."""
     df = frame.copy() if frame is not None else pd.DataFrame()
-    for col in ("claim_id", "value", "low", "high", "qualifier", "metric", "item", "subject",
-                "claimant", "side", "date", "period", "quote", "stated", "title", "outlet", "url",
-                "published", "confirmed", "rejected", "corrected", "location", "doc_id", "date_basis"):
+    for col in FRAME_COLUMNS:
         if col not in df:
-            df[col] = pd.Series(dtype=object)
+            df[col] = pd.Series(None, index=df.index, dtype=object)
     df["date"] = pd.to_datetime(df["date"], errors="coerce")
-    df["published"] = pd.to_datetime(df["published"], errors="coerce")
+    if "published" in df:
+        df["published"] = pd.to_datetime(df["published"], errors="coerce")
     for col in NUMERIC_FIELDS:
         df[col] = pd.to_numeric(df[col], errors="coerce")
-    df["series"] = series_labels(df).astype("category") if len(df) else pd.Series(dtype="category")
-    claimant = df["claimant"]
-    df["claimant"] = claimant.where(claimant.notna() & (claimant.astype(str) != ""), UNATTRIBUTED)
-    side = df["side"]
-    df["side"] = side.where(side.notna() & (side.astype(str) != ""), "unknown")
-    for col in ("metric", "subject", "claimant", "side", "outlet", "qualifier"):
-        df[col] = df[col].astype("category")
-    status = pd.Series("", index=df.index, dtype=object)
-    if len(df):
-        status = status.mask(df["corrected"].fillna(False).astype(bool), "corrected")
-        status = status.mask(df["confirmed"].fillna(False).astype(bool), "confirmed")
-        status = status.mask(df["rejected"].fillna(False).astype(bool), "rejected")
-    df["status"] = status
+    for col in CATEGORY_COLUMNS:
+        if not isinstance(df[col].dtype, pd.CategoricalDtype):
+            df[col] = df[col].astype(object).where(df[col].notna(), None).astype("category")
+    df["claimant"] = _relabel(df["claimant"], UNATTRIBUTED)
+    df["side"] = _relabel(df["side"], UNKNOWN_SIDE)
+    df["series"] = _series_column(df)
+    if {"confirmed", "corrected", "rejected"} & set(df.columns):
+        df["status"] = claim_status(df)
     return df
 
 
-def apply_filters(frame: pd.DataFrame, filters: ViewFilters) -> pd.DataFrame:
-    """Rows of a prepared frame that pass every filter (all filters combine with AND)."""
-    mask = pd.Series(True, index=frame.index)
+def claim_status(frame: pd.DataFrame) -> pd.Series:
+    """'rejected', 'confirmed', 'corrected' or '' per claim, from the store's flags."""
+    status = pd.Series("", index=frame.index, dtype=object)
+    for flag in ("corrected", "confirmed", "rejected"):
+        if flag in frame:
+            status = status.mask(frame[flag].fillna(False).astype(bool), flag)
+    return status
+
+
+def _ids_in(ids: pd.Series, wanted: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` are in ``wanted``: a lookup table for ids up to a few ten million."""
+    values = ids.to_numpy(dtype=np.int64)
+    wanted = np.asarray(wanted, dtype=np.int64)
+    if not len(values) or not len(wanted):
+        return np.zeros(len(values), dtype=bool)
+    top = int(max(values.max(), wanted.max()))
+    if top > 50_000_000 or values.min() < 0 or wanted.min() < 0:
+        return np.isin(values, wanted)
+    lookup = np.zeros(top + 1, dtype=bool)
+    lookup[wanted] = True
+    return lookup[values]
+
+
+class QuoteIndex:
+    """The quotes of one data version in memory (Arrow), so that a search in quotes does not
+    scan the database: a million quotes are searched in about 0.2 s, against 0.6 s in SQLite.
+
+    The quotes load in a background thread (the first page does not need them; at a million
+    claims they take a few seconds and about 130 MB); until they are in, or if loading
+    failed, searches run in SQL (Store.claim_ids_matching), with the same results."""
+
+    def __init__(self, store: Any, background: bool = True):
+        self._store = store
+        self._ids: np.ndarray | None = None
+        self._quotes: Any = None
+        self._loaded = threading.Event()
+        if background:
+            threading.Thread(target=self._load, name="figures-quote-index", daemon=True).start()
+        else:
+            self._load()
+
+    def _load(self) -> None:
+        try:
+            self._ids, self._quotes = self._store.quote_texts()
+        except Exception:  # the index is only a shortcut: searches keep going to SQL
+            self._ids = self._quotes = None
+        finally:
+            self._loaded.set()
+
+    @property
+    def ready(self) -> bool:
+        return self._loaded.is_set() and self._ids is not None
+
+    def search(self, text: str) -> np.ndarray:
+        """Ids of the claims not rejected whose quote holds ``text``, ignoring case."""
+        needle = (text or "").strip()
+        if not needle:
+            return np.array([], dtype=np.int64)
+        if not self.ready:
+            return self._store.claim_ids_matching(needle)
+        import pyarrow.compute as pc
+
+        found = pc.match_substring(self._quotes, needle, ignore_case=True).fill_null(False)
+        return self._ids[found.to_numpy(zero_copy_only=False)]
+
+
+def apply_filters(frame: pd.DataFrame, filters: ViewFilters, matching: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows of a prepared frame that pass every filter (all filters combine with AND).
+
+    The search in quotes keeps the claims whose id is in ``matching`` (the store's search,
+    Store.claim_ids_matching); without it the frame's own ``quote`` column is searched.
+    """
+    mask = np.ones(len(frame), dtype=bool)
     for attr, col in (("metrics", "metric"), ("subjects", "subject"), ("claimants", "claimant"),
                       ("sides", "side"), ("outlets", "outlet")):
         chosen = getattr(filters, attr)
         if chosen:
-            mask &= frame[col].isin(chosen)
+            mask &= frame[col].isin(chosen).to_numpy()
     if filters.date_from:
-        mask &= frame["date"] >= pd.Timestamp(filters.date_from)
+        mask &= (frame["date"] >= pd.Timestamp(filters.date_from)).to_numpy()
     if filters.date_to:
-        mask &= frame["date"] < pd.Timestamp(filters.date_to) + pd.Timedelta(days=1)
+        mask &= (frame["date"] < pd.Timestamp(filters.date_to) + pd.Timedelta(days=1)).to_numpy()
     text = filters.text.strip()
-    if text:
-        mask &= frame["quote"].astype("string").str.contains(text, case=False, regex=False, na=False)
-    return frame[mask]
+    if text and matching is not None:
+        mask &= _ids_in(frame["claim_id"], matching)
+    elif text:
+        if "quote" not in frame:
+            raise ValueError("this frame holds no quotes: pass the ids the store's search matched")
+        mask &= frame["quote"].astype("string").str.contains(text, case=False, regex=False, na=False).to_numpy()
+    return frame if mask.all() else frame[mask]
 
 
 def facet_options(frame: pd.DataFrame) -> dict[str, list[str]]:
-    """Sorted values of every filterable column, plus the date span."""
+    """Sorted values of every filterable column that occur in the frame."""
     out: dict[str, list[str]] = {}
     for col in FACETS:
-        values = frame[col].dropna()
+        values = frame[col]
         if isinstance(values.dtype, pd.CategoricalDtype):
-            present = values.cat.remove_unused_categories().cat.categories
+            used = np.bincount(values.cat.codes.to_numpy() + 1, minlength=len(values.cat.categories) + 1)[1:] > 0
+            present = values.cat.categories[used]
         else:
-            present = values.unique()
+            present = values.dropna().unique()
         out[col] = sorted(str(v) for v in present if str(v))
     return out
 
 
 def date_span(frame: pd.DataFrame) -> tuple[dt.date | None, dt.date | None]:
-    dates = frame["date"].dropna()
-    if dates.empty:
+    low, high = frame["date"].min(), frame["date"].max()
+    if pd.isna(low):
         return None, None
-    return dates.min().date(), dates.max().date()
+    return low.date(), high.date()
 
 
 def series_counts(frame: pd.DataFrame) -> pd.Series:
@@ -283,9 +406,7 @@ def series_counts(frame: pd.DataFrame) -> pd.Series:
     return counts[counts > 0]
 
 
-def chart_series(frame: pd.DataFrame, chosen: Sequence[str] = (), default_count: int = 3) -> list[str]:
-    """Which series to chart: the chosen ones that have data, else the largest few."""
-    counts = series_counts(frame)
+def _pick_series(counts: pd.Series, chosen: Sequence[str], default_count: int) -> list[str]:
     if chosen:
         present = [s for s in chosen if s in counts.index]
         if present:
@@ -293,37 +414,62 @@ def chart_series(frame: pd.DataFrame, chosen: Sequence[str] = (), default_count:
     return [str(s) for s in counts.index[:default_count]]
 
 
+def chart_series(frame: pd.DataFrame, chosen: Sequence[str] = (), default_count: int = 3) -> list[str]:
+    """Which series to chart: the chosen ones that have data, else the largest few."""
+    return _pick_series(series_counts(frame), chosen, default_count)
+
+
 def rows_of_series(frame: pd.DataFrame, series: str) -> pd.DataFrame:
     return frame[frame["series"] == series]
+
+
+def latest_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each claimant's latest running total (period empty; ties on the date: the highest
+    figure, then the highest claim id), in frame order."""
+    date = frame["date"].to_numpy(dtype="datetime64[ns]")
+    value = frame["value"].to_numpy(dtype=np.float64)
+    rows = np.flatnonzero((charts.key_codes(frame["period"]) < 0) & ~np.isnat(date) & ~np.isnan(value))
+    if not len(rows):
+        return frame.iloc[rows]
+    rows = rows[np.argsort(frame["claim_id"].to_numpy()[rows], kind="stable")]
+    claimant = charts.key_codes(frame["claimant"])[rows]
+    by_claimant = np.argsort(claimant, kind="stable")
+    rows, claimant = rows[by_claimant], claimant[by_claimant]
+    starts = np.flatnonzero(np.r_[True, claimant[1:] != claimant[:-1]])
+    best = charts.segment_best(starts, date[rows].astype(np.int64), value[rows])
+    return frame.iloc[np.sort(rows[best])]
 
 
 def competing_figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Each claimant's latest running total (period empty) in a series, and the spread.
 
     Returns (table, spread) where spread has highest/lowest claimant and value,
-    difference and ratio; empty when fewer than one figure.
+    difference and ratio; empty when fewer than one figure. The url column is empty
+    when the frame holds no urls (a light frame without its details). Built from plain
+    lists: one row per claimant.
     """
-    totals = frame[frame["period"].isna() | (frame["period"].astype(str) == "")]
-    totals = totals.dropna(subset=["date", "value"])
     columns = ["claimant", "side", "figure", "value", "qualifier", "date", "outlet", "url"]
-    if totals.empty:
+    latest = latest_totals(frame)
+    if latest.empty:
         return pd.DataFrame(columns=columns), {}
-    latest = (totals.sort_values(["date", "value"])
-              .drop_duplicates(["claimant"], keep="last")
-              .sort_values("value", ascending=False))
-    from figures.charts import format_figure
-
+    value = latest["value"].to_numpy(dtype=np.float64)
+    claimant = charts.text_list(latest, "claimant", UNATTRIBUTED)
+    order = sorted(range(len(latest)), key=lambda i: (-value[i], claimant[i]))
+    qualifier = charts.text_list(latest, "qualifier", "exact")
+    low, high = charts.number_array(latest, "low"), charts.number_array(latest, "high")
+    dates = pd.to_datetime(latest["date"]).dt.date.to_numpy(dtype=object)
+    outlet, side = charts.text_list(latest, "outlet"), charts.text_list(latest, "side")
+    url = charts.safe_urls(charts.text_list(latest, "url"))
     table = pd.DataFrame({
-        "claimant": latest["claimant"].astype(str).values,
-        "side": latest["side"].astype(str).values,
-        "figure": [format_figure(v, q, lo, hi) for v, q, lo, hi in
-                   zip(latest["value"], latest["qualifier"].astype(object), latest["low"], latest["high"])],
-        "value": latest["value"].values,
-        "qualifier": latest["qualifier"].astype(str).values,
-        "date": latest["date"].dt.date.values,
-        "outlet": latest["outlet"].astype(object).values,
-        "url": latest["url"].astype(object).values,
-    })
+        "claimant": [claimant[i] for i in order],
+        "side": [side[i] for i in order],
+        "figure": [format_figure(value[i], qualifier[i], low[i], high[i]) for i in order],
+        "value": value[order],
+        "qualifier": [qualifier[i] for i in order],
+        "date": dates[order],
+        "outlet": np.array([outlet[i] for i in order], dtype=object),
+        "url": np.array([url[i] for i in order], dtype=object),
+    }, columns=columns)
     top, bottom = table.iloc[0], table.iloc[-1]
     spread = {
         "highest_claimant": top["claimant"], "highest": float(top["value"]),
@@ -335,17 +481,89 @@ def competing_figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]
     return table, spread
 
 
+def newest_rows(frame: pd.DataFrame, limit: int = TABLE_LIMIT) -> pd.DataFrame:
+    """The ``limit`` newest claims (by date, then id; undated last), newest first. A partial
+    sort (argpartition), so a million rows cost a few milliseconds, not a full sort."""
+    if len(frame) == 0:
+        return frame
+    days = frame["date"].to_numpy(dtype="datetime64[D]")
+    known = ~np.isnat(days)
+    day = np.where(known, days.astype(np.int64) + 2**22, 0)  # 0 sorts undated claims last
+    key = (day << 40) + frame["claim_id"].to_numpy(dtype=np.int64)
+    if len(key) > limit:
+        top = np.argpartition(-key, limit - 1)[:limit]
+    else:
+        top = np.arange(len(key))
+    return frame.iloc[top[np.argsort(-key[top], kind="stable")]]
+
+
 def table_view(frame: pd.DataFrame, limit: int = TABLE_LIMIT) -> pd.DataFrame:
-    """The newest ``limit`` claims with the columns the claims table shows."""
-    newest = frame.sort_values("date", ascending=False, na_position="last").head(limit)
-    out = newest.reindex(columns=TABLE_COLUMNS).copy()
-    for col in ("date", "published"):
-        out[col] = pd.to_datetime(out[col], errors="coerce").dt.date
-    for col in ("claimant", "side", "metric", "subject", "outlet", "qualifier"):
-        out[col] = out[col].astype(object)
-    url = out["url"].astype(object)
-    out["url"] = url.where(url.astype(str).str.match(r"^https?://", na=False), None)
-    return out.reset_index(drop=True)
+    """The newest ``limit`` claims with the columns the claims table shows (plain values:
+    dates, text, links only for http(s) urls)."""
+    newest = newest_rows(frame, limit)
+    out: dict[str, Any] = {}
+    for col in TABLE_COLUMNS:
+        if col in ("date", "published"):
+            dates = pd.to_datetime(newest[col], errors="coerce") if col in newest else [None] * len(newest)
+            out[col] = np.array([None if pd.isna(d) else d.date() for d in dates], dtype=object)
+        elif col in ("value", "low", "high", "claim_id"):
+            out[col] = newest[col].to_numpy() if col in newest else np.full(len(newest), np.nan)
+        elif col == "status":
+            out[col] = (newest["status"] if "status" in newest else claim_status(newest)).to_numpy(dtype=object)
+        elif col == "url":
+            out[col] = np.array(charts.safe_urls(charts.text_list(newest, "url")), dtype=object)
+        else:
+            out[col] = np.array(charts.text_list(newest, col), dtype=object)
+    return pd.DataFrame(out, columns=TABLE_COLUMNS)
+
+
+def claim_details(store: Any, ids: Iterable[int]) -> pd.DataFrame:
+    """Quotes, titles, urls and status flags (DETAIL_COLUMNS) of these claims, by claim id."""
+    return store.claims_by_ids(ids, include_rejected=True, columns=DETAIL_COLUMNS).set_index("claim_id")
+
+
+def with_details(rows: pd.DataFrame, details: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a light frame with their DETAIL_COLUMNS added (missing where the store had none)."""
+    extra = details[[c for c in details.columns if c not in rows.columns]]
+    found = extra.reindex(rows["claim_id"].to_numpy())
+    return pd.concat([rows, found.set_axis(rows.index)], axis=1)
+
+
+def view_model(store: Any, frame: pd.DataFrame, filters: ViewFilters, series: Sequence[str] = (),
+               colour_by: str = "claimant", log_scale: bool = False,
+               matching: np.ndarray | None = None) -> dict[str, Any]:
+    """Everything the page draws for one filter state, small enough to cache and pickle:
+    the count, series options, per charted series its points (a few thousand at most),
+    Vega-Lite specs and competing-figures table, and the newest rows of the claims table.
+
+    Filtering, counting and thinning run on the light frame; the details of the rows
+    that are drawn (table rows, chart points, latest figures) come in one store read.
+    """
+    rows = apply_filters(frame, filters, matching)
+    counts = series_counts(rows)
+    picked = []
+    for name in _pick_series(counts, series, 3):
+        part = rows_of_series(rows, name)
+        n_claims = charts.select_points(part, colour_by)
+        picked.append((name, part.loc[n_claims.index], n_claims, latest_totals(part)))
+    newest = newest_rows(rows, TABLE_LIMIT)
+    ids = np.concatenate([newest["claim_id"].to_numpy()]
+                         + [f["claim_id"].to_numpy() for _, kept, _, latest in picked for f in (kept, latest)])
+    details = claim_details(store, np.unique(ids))
+    panels = []
+    for name, kept, n_claims, latest in picked:
+        points = charts.points_frame(with_details(kept, details), n_claims, colour_by)
+        table, spread = competing_figures(with_details(latest, details))
+        names = sorted(set(points["colour_key"].astype(str)))
+        running = points["kind"] == "running total"
+        kinds = (["running total"] if running.any() else []) + ([charts.PER_PERIOD] if (~running).any() else [])
+        specs = [(kind, charts.timeline_spec(points, kind=kind, colour_by=colour_by, log_scale=log_scale,
+                                             title=f"{name} ({kind})", colour_names=names,
+                                             height=360 if kind == "running total" else 220, frames=True))
+                 for kind in kinds]
+        panels.append({"series": name, "points": points, "specs": specs, "table": table, "spread": spread})
+    return {"count": len(rows), "series_options": [str(s) for s in counts.index], "panels": panels,
+            "table": table_view(with_details(newest, details), TABLE_LIMIT)}
 
 
 def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -365,6 +583,23 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     from figures.export import safe_csv_bytes
 
     return safe_csv_bytes(export_frame(frame))
+
+
+def filtered_claims(store: Any, frame: pd.DataFrame, filters: ViewFilters,
+                    matching: np.ndarray | None = None) -> pd.DataFrame:
+    """Every claim passing the filters with all the store's columns, oldest first (as the
+    store exports them). Most of the store wanted: one full read; else by id."""
+    ids = apply_filters(frame, filters, matching)["claim_id"].to_numpy()
+    if len(ids) > len(frame) // 2:
+        full = store.claims_frame()
+        return full[_ids_in(full["claim_id"], ids)].reset_index(drop=True)
+    picked = store.claims_by_ids(ids)
+    return picked.sort_values(["date", "claim_id"], na_position="first", kind="stable").reset_index(drop=True)
+
+
+def filtered_csv(store: Any, frame: pd.DataFrame, filters: ViewFilters, matching: np.ndarray | None = None) -> bytes:
+    """The CSV download: exactly the filtered claims, corrections applied, formulas neutralised."""
+    return csv_bytes(filtered_claims(store, frame, filters, matching))
 
 
 def filter_summary(filters: ViewFilters) -> str:
@@ -563,26 +798,16 @@ def clean_user(name: str | None) -> str:
     return name or "anonymous"
 
 
-def find_claim(frame: pd.DataFrame, raw_id: str) -> tuple[Any, dict | None]:
-    """The claim with this id in a prepared frame, as (typed id, row dict) or (raw, None)."""
+def find_claim(store: Any, raw_id: str) -> tuple[Any, dict | None]:
+    """The claim (not rejected) with this id, as (id, row dict with corrections applied), or
+    (raw text, None) when there is none."""
     raw = (raw_id or "").strip()
-    if not raw or "claim_id" not in frame:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) >= 2**63:
         return raw, None
-    ids = frame["claim_id"]
-    candidates: list[Any] = [raw]
-    try:
-        candidates.insert(0, int(raw))
-    except ValueError:
-        pass
-    for candidate in candidates:
-        try:
-            hit = frame[ids == candidate]
-        except (TypeError, ValueError):
-            continue
-        if len(hit):
-            row = hit.iloc[0].to_dict()
-            return row.get("claim_id", candidate), row
-    return raw, None
+    row = store.get_claim(int(raw))
+    if row is None or row.get("rejected"):
+        return raw, None
+    return row["claim_id"], dict(row)
 
 
 _MD_SPECIAL = set("\\`*_{}[]()#+-.!|<>~$:&=")
@@ -605,8 +830,3 @@ def plain(value: Any) -> str:
     except (TypeError, ValueError):
         pass
     return str(value)
-
-
-def load_claims_frame(store: Any) -> pd.DataFrame:
-    """All claims not rejected, corrections applied (the store reads them off the cursor)."""
-    return store.claims_frame()

@@ -278,6 +278,51 @@ def test_csv_download_holds_exactly_the_filtered_rows(seeded_url, monkeypatch):
     assert png.startswith(b"\x89PNG") and b"<svg" in svg[:500]
 
 
+def test_the_table_shows_the_newest_rows_with_their_quotes_and_the_csv_all(seeded_url, monkeypatch):
+    """Quotes, titles and urls are read from the store for the rows shown; the CSV still holds
+    every filtered claim, however few rows the table shows."""
+    monkeypatch.setattr(views, "TABLE_LIMIT", 4)
+    downloads = capture_downloads(monkeypatch)
+    at = run_app()
+    with Store(seeded_url) as store:
+        stored = store.claims_frame().set_index("claim_id")
+    table = claims_table(at)
+    assert len(table) == 4
+    assert list(table["date"]) == sorted(stored["date"].dt.date, reverse=True)[:4]
+    for row in table.itertuples():
+        assert row.quote == stored.loc[row.claim_id, "quote"] and row.title == stored.loc[row.claim_id, "title"]
+        assert row.outlet == stored.loc[row.claim_id, "outlet"]
+    points = pd.concat(chart_frames(at))
+    for row in points.itertuples():
+        assert row.quote == " ".join(stored.loc[row.claim_id, "quote"].split())
+    csv = pd.read_csv(io.BytesIO(downloads["figures-claims.csv"]()), encoding="utf-8-sig")
+    assert sorted(csv["claim_id"]) == sorted(stored.index)
+
+    at.text_input(key="f_text").set_value("SAID").run()  # searched in SQL, case ignored
+    said = sorted(i for i, quote in stored["quote"].items() if "said" in quote.lower())
+    newest = stored.loc[said].reset_index().sort_values(["date", "claim_id"], ascending=False)["claim_id"]
+    assert claims_table(at)["claim_id"].tolist() == newest.tolist()[:4]
+    csv = pd.read_csv(io.BytesIO(downloads["figures-claims.csv"]()), encoding="utf-8-sig")
+    assert sorted(csv["claim_id"]) == said and len(said) > 4
+    assert any(f"{len(said):,} claims match" in t.value for t in at.text)
+
+
+def test_view_model_without_the_app(seeded_url):
+    """views.view_model on the light frame: the rows drawn carry their store details."""
+    with Store(seeded_url) as store:
+        frame = views.load_frame(store)
+        assert "quote" not in frame.columns
+        model = views.view_model(store, frame, views.ViewFilters(sides=("Ukraine",)))
+        stored = store.claims_frame().set_index("claim_id")
+    assert model["count"] == 4
+    assert set(model["table"]["quote"]) == set(stored.loc[stored["side"] == "Ukraine", "quote"])
+    tanks = next(p for p in model["panels"] if p["series"] == "equipment: tanks — Russian military")
+    assert tanks["table"]["value"].tolist() == [3616.0] and tanks["table"]["url"].tolist() == [None]
+    deaths = next(p for p in model["panels"] if p["series"] == "deaths — Russian military")
+    assert deaths["table"]["url"].tolist() == ["https://example.org/two"]
+    assert set(deaths["points"]["outlet"]) == {"Demo Wire", "Sample Times"}
+
+
 def test_csv_neutralises_formula_cells(empty_url, monkeypatch):
     with Store(empty_url) as store:
         store.bulk_load_claims([claim("d1", 0, 10, "=HYPERLINK(\"http://x\")", "unknown", "2022-03-01")], DOCS[:1])

@@ -234,3 +234,67 @@ def test_per_period_chart_holds_every_period_kind_and_no_totals(sample):
     assert sorted(r["value"] for r in spec["datasets"]["points"]) == [40, 355]
     assert {r["kind"] for r in spec["datasets"]["points"]} == {"per day", "per month"}
     assert spec["layer"][0]["mark"].get("strokeDash")  # dashed, not a step line
+
+
+def test_capped_chart_keeps_each_claimants_latest_figure():
+    """Thinned to weeks or months, a chart still draws (and labels) every claimant's exact
+    latest figure, even when a higher figure earlier in the same bucket would have won."""
+    n = 20_000
+    rng = np.random.default_rng(3)
+    big = claims([{}] * 1).loc[[0] * n].reset_index(drop=True)
+    big["claim_id"] = range(1, n + 1)
+    big["claimant"] = [f"claimant {i % 9}" for i in range(n)]
+    big["date"] = pd.Timestamp("2022-01-03") + pd.to_timedelta(rng.integers(0, 900, n), unit="D")
+    big["value"] = rng.integers(1_000, 10_000, n).astype(float)
+    last_day = big.groupby("claimant")["date"].transform("max")
+    big.loc[big["date"] == last_day, "value"] = 5.0  # each latest figure is the lowest of its bucket
+    frame = views.prepare_frame(big)
+    for limit in (300, 60):
+        points = charts.chart_points(frame, max_points=limit)
+        assert 0 < len(points) <= limit
+        assert points["n_claims"].sum() == n
+        spec = charts.timeline_spec(points)
+        labelled = {row["colour_key"]: (row["date"], row["value"]) for row in spec["datasets"]["latest"]}
+        table, _ = views.competing_figures(frame)
+        expected = {row.claimant: (row.date.isoformat(), row.value) for row in table.itertuples()}
+        assert labelled == expected and set(v for _, v in expected.values()) == {5.0}
+
+
+def test_select_points_ties_and_missing_values():
+    frame = claims([
+        {"value": 10, "date": "2022-03-01"}, {"value": 10, "date": "2022-03-01"},  # a tie: the later row
+        {"value": 7, "date": None}, {"value": None, "date": "2022-03-02"},  # not drawable
+        {"value": 3, "date": "2022-03-01", "claimant": ""},  # an empty claimant is the outlet's own voice
+    ])
+    kept = charts.select_points(frame)
+    assert kept.to_dict() == {1: 2, 4: 1}
+    points = charts.points_frame(frame.loc[kept.index], kept)
+    assert points["claimant"].tolist() == ["(outlet's own voice)", "Ukraine's General Staff"]
+    assert charts.select_points(frame.iloc[:0]).empty
+
+
+def test_spec_is_valid_vega_lite_and_images_render():
+    """Every display option gives a spec that Altair's schema accepts, with data as records or frames."""
+    import altair as alt
+
+    points = charts.chart_points(claims([{"value": 5, "date": "2022-03-01", "period": "day"},
+                                         {"value": 9, "low": 8, "high": 10, "qualifier": "range",
+                                          "date": "2022-03-02"}]))
+    for colour_by in ("claimant", "side"):
+        for log_scale in (False, True):
+            for kind in ("running total", charts.PER_PERIOD):
+                spec = charts.timeline_spec(points, colour_by=colour_by, log_scale=log_scale, kind=kind)
+                alt.LayerChart.from_dict(spec, validate=True)
+    framed = charts.timeline_spec(points, frames=True)
+    assert isinstance(framed["datasets"]["points"], pd.DataFrame)
+    assert charts.chart_image(framed, "svg").startswith(b"<svg")
+
+
+def test_newest_rows_by_date_then_id_undated_last():
+    frame = views.prepare_frame(claims([
+        {"date": "2022-03-01"}, {"date": None}, {"date": "2022-05-01"}, {"date": "2022-03-01"},
+        {"date": "2021-12-31"},
+    ]))
+    assert views.newest_rows(frame, 10)["claim_id"].tolist() == [3, 4, 1, 5, 2]
+    assert views.newest_rows(frame, 2)["claim_id"].tolist() == [3, 4]
+    assert views.table_view(frame, 3)["claim_id"].tolist() == [3, 4, 1]

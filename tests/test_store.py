@@ -8,6 +8,7 @@ import multiprocessing
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import create_engine, insert, select
 
@@ -359,6 +360,118 @@ def test_bulk_load_claims(store: Store) -> None:
                           for i, c in enumerate(claims)])
     assert store.bulk_load_claims(table) == 3
     assert store.count_claims() == 7
+
+
+# ---------------------------------------------------------------- reads for the dashboard
+
+LIGHT_COMPARED = ("value", "low", "high", "date", "qualifier", "metric", "item", "subject", "claimant", "side",
+                  "period", "outlet")
+
+
+def _dashboard_claims(store: Store) -> dict[str, int]:
+    """Claims with awkward text (quotes, backslashes, Cyrillic, a newline), ranges, gaps and a
+    correction and a rejection; returns claim ids by quote."""
+    documents = [_doc(1, "first", dt.date(2022, 3, 1), outlet='The "Daily" \\ Wire'),
+                 _doc(2, "second", dt.date(2022, 4, 1), outlet="Київ Пост")]
+    rows = [
+        {"doc": "doc1.txt", "quote": "Officials said 12 soldiers were KILLED.", "start": 0, "end": 2, "value": 12.0,
+         "metric": "deaths", "subject": "soldiers", "claimant": 'Mr "Quote" O\'Brien\\', "side": "media",
+         "date": "2022-03-01", "date_basis": "published", "qualifier": "exact"},
+        {"doc": "doc1.txt", "quote": "Between 2,000 and 4,000 civilians were wounded (100%_sure).", "start": 10,
+         "end": 15, "value": 3000.0, "low": 2000.0, "high": 4000.0, "metric": "injuries", "subject": "civilians",
+         "claimant": None, "side": "unknown", "date": None, "date_basis": "unknown", "qualifier": "range",
+         "period": "month"},
+        {"doc": "doc2.txt", "quote": "Генштаб: 1,351 військових загинули, КИЇВ.", "start": 0, "end": 5,
+         "value": 1351.25, "metric": "deaths", "subject": "Russian military", "claimant": "Генштаб\nЗСУ",
+         "side": "Ukraine", "date": "2022-04-01", "date_basis": "stated", "qualifier": "approx", "item": "tanks"},
+        {"doc": "doc2.txt", "quote": "A rejected figure of 99 killed.", "start": 20, "end": 22, "value": 99.0,
+         "metric": "deaths", "subject": "soldiers", "side": "media", "date": "2022-04-02",
+         "date_basis": "stated", "qualifier": "exact"},
+    ]
+    assert store.bulk_load_claims(rows, documents) == 4
+    ids = {row["quote"]: int(store.claims_frame(ClaimFilter(text=row["quote"][:12])).claim_id.iloc[0])
+           for row in rows}
+    store.add_correction(ids[rows[0]["quote"]], "edit", "value", "15", user="ana")
+    store.add_correction(ids[rows[3]["quote"]], "reject", user="ana")
+    return ids
+
+
+def test_light_claims_frame_matches_claims_frame(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    import figures.store as store_module
+
+    assert store.light_claims_frame().empty
+    ids = _dashboard_claims(store)
+    full = store.claims_frame().set_index("claim_id").sort_index()
+    for chunk in (500_000, 2):  # one part, then a part of two ids each (read on two connections)
+        monkeypatch.setattr(store_module, "_JSON_CHUNK", chunk)
+        light = store.light_claims_frame().set_index("claim_id").sort_index()
+        assert list(light.index) == list(full.index) and len(light) == 3  # the rejected claim is left out
+        assert "quote" not in light.columns and "url" not in light.columns
+        for column in LIGHT_COMPARED:
+            expected = full[column].astype(object).where(full[column].notna(), None).tolist()
+            got = light[column].astype(object).where(light[column].notna(), None).tolist()
+            assert got == expected, column
+        assert light.loc[ids["Officials said 12 soldiers were KILLED."], "value"] == 15.0  # corrected
+        assert isinstance(light["claimant"].dtype, pd.CategoricalDtype)
+
+
+def test_claims_by_ids_in_the_order_given(store: Store) -> None:
+    ids = _dashboard_claims(store)
+    killed, wounded, kyiv, rejected = ids.values()
+    frame = store.claims_by_ids([kyiv, 10_000, killed, wounded, kyiv])
+    assert list(frame.claim_id) == [kyiv, killed, wounded]
+    assert list(frame.columns) == list(store.claims_frame().columns)
+    assert frame.set_index("claim_id").loc[killed, "value"] == 15.0
+    assert store.claims_by_ids([rejected]).empty
+    assert list(store.claims_by_ids([rejected], include_rejected=True).claim_id) == [rejected]
+    slim = store.claims_by_ids([wounded, killed], columns=["quote", "url", "confirmed"])
+    assert list(slim.columns) == ["claim_id", "quote", "url", "confirmed"]
+    assert slim.quote.tolist() == ["Between 2,000 and 4,000 civilians were wounded (100%_sure).",
+                                   "Officials said 12 soldiers were KILLED."]
+    assert store.claims_by_ids([]).empty and "quote" in store.claims_by_ids([]).columns
+
+
+def test_claim_ids_matching_searches_quotes_in_sql(store: Store) -> None:
+    ids = _dashboard_claims(store)
+    killed, wounded, kyiv, rejected = ids.values()
+
+    def found(text: str) -> list[int]:
+        return sorted(store.claim_ids_matching(text).tolist())
+
+    assert found("killed") == [killed]  # case ignored; the rejected claim's quote is not searched
+    assert found("  Were ") == sorted([killed, wounded])
+    assert found("100%_") == [wounded] and found("%") == [wounded] and found("_s") == [wounded]
+    assert found("київ") == [kyiv] and found("ГЕНШТАБ") == [kyiv]  # non-ASCII letters ignore case too
+    assert found("nothing like this") == [] and found("") == []
+    for text in ("killed", "Were", "%"):  # as the store's own text filter (ASCII: SQLite folds no other case)
+        assert found(text) == sorted(store.claims_frame(ClaimFilter(text=text)).claim_id.tolist())
+
+
+def test_quote_index_in_memory_finds_what_sql_finds(store: Store) -> None:
+    from figures.views import QuoteIndex
+
+    _dashboard_claims(store)
+    index = QuoteIndex(store, background=False)
+    assert index.ready
+    for text in ("killed", "  Were ", "100%_", "%", "_s", "київ", "ГЕНШТАБ", "nothing like this", ""):
+        assert sorted(index.search(text).tolist()) == sorted(store.claim_ids_matching(text).tolist()), text
+
+
+def test_quote_index_falls_back_to_sql_until_loaded(store: Store) -> None:
+    from figures.views import QuoteIndex
+
+    killed = _dashboard_claims(store)["Officials said 12 soldiers were KILLED."]
+
+    class Failing:
+        def quote_texts(self):
+            raise RuntimeError("the database went away")
+
+        def claim_ids_matching(self, text):
+            return store.claim_ids_matching(text)
+
+    index = QuoteIndex(Failing(), background=False)
+    assert not index.ready
+    assert index.search("killed").tolist() == [killed]
 
 
 # ---------------------------------------------------------------- schema upgrades
