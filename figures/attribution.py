@@ -24,6 +24,7 @@ from figures.lexicon import (
     compiled_claimants,
     end_only_verbs,
     located_place_pattern,
+    lower_same_length,
     nationalities,
     np_words,
     phrase_pattern,
@@ -107,7 +108,8 @@ class Frame:
 
 @lru_cache(maxsize=None)
 def _verb_regex() -> re.Pattern[str]:
-    return phrase_pattern(reporting_verbs())
+    """Reporting verbs, for lower-cased text (lower_same_length)."""
+    return phrase_pattern(reporting_verbs(), flags=0)
 
 
 _ACCORDING = re.compile(r"\baccording\s+to\s+", re.IGNORECASE)
@@ -299,13 +301,14 @@ def _frame_date(sentence: str, frame: Frame, published: dt.date | None) -> tuple
 def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
     """Every reporting construction in one sentence, in order."""
     frames: list[Frame] = []
-    according = _ACCORDING.finditer(sentence) if "according" in sentence.lower() else ()
+    lowered = lower_same_length(sentence)
+    according = _ACCORDING.finditer(sentence) if "according" in lowered else ()
     for match in according:
         phrase = _phrase_after(sentence[match.end() :])
         if phrase:
             end = match.end() + len(phrase)
             frames.append(Frame(match.start(), end, match.start(), match.end(), phrase, True, according=True))
-    for match in _verb_regex().finditer(sentence):
+    for match in _verb_regex().finditer(lowered):
         verb = match.group(0).lower()
         if verb in end_only_verbs() and not re_match(r"\s*(?:[.,:;!?”\"’]|$)", sentence[match.end() :]):
             continue

@@ -28,6 +28,7 @@ from figures.lexicon import (
     item_verb_pattern,
     item_verbs,
     located_place_pattern,
+    lower_same_length,
     nationalities,
     place_pattern,
     subject_index,
@@ -384,28 +385,18 @@ _PARAGRAPH = re.compile(r"[^\n]+")
 _WINDOW = 6  # sentences looked back for the antecedent of "he", "the ministry", ...
 
 
-def _lower_same_length(text: str) -> str:
-    """text.lower() with the same offsets: the rare characters that lower-case to two ('İ')
-    are replaced by the first of the two."""
-    lower = text.lower()
-    if len(lower) == len(text):
-        return lower
-    for char in {c for c in set(text) if len(c.lower()) != 1}:
-        text = text.replace(char, char.lower()[0])
-    return text.lower()
-
-
 def _any_between(positions: list[int], start: int, end: int) -> bool:
     """Whether a sorted list of positions holds one in [start, end)."""
     index = bisect.bisect_left(positions, start)
     return index < len(positions) and positions[index] < end
 
 
-def _has_number(text: str, lowered: str) -> bool:
-    """Cheap gate: a digit, or a number word (set lookup on the lower-cased tokens)."""
-    if _DIGIT.search(text):
+def _has_number(text: str, lower: str, start: int, end: int) -> bool:
+    """Cheap gate on text[start:end]: a digit, or a number word (a set lookup on the words of
+    `lower`, the lower-cased text)."""
+    if _DIGIT.search(text, start, end):
         return True
-    return has_number_words(lowered, lowered=True)
+    return has_number_words(lower[start:end], lowered=True)
 
 
 class _Run:
@@ -477,7 +468,7 @@ class _Run:
         # cue words found in one pass over the document; a paragraph or sentence is read
         # only when a cue word starts inside it and it holds a number
         gate = claim_gate_pattern()
-        lower = _lower_same_length(self.text)
+        lower = lower_same_length(self.text)
         # a gate match starts at the character before its cue; in `spaced`, one character
         # longer, that is the cue's own offset in the text (and a cue can open the text)
         spaced = " " + lower
@@ -485,13 +476,13 @@ class _Run:
         if not cues:
             return claims
         for paragraph, (start, end) in enumerate(self.paragraphs):
-            if not _any_between(cues, start, end) or not _has_number(self.text[start:end], lower[start:end]):
+            if not _any_between(cues, start, end) or not _has_number(self.text, lower, start, end):
                 continue
             for index, sentence in enumerate(self.sentences(paragraph)):
                 has_cue = _any_between(cues, sentence.start, sentence.end) or (
                     # a heading glued to the next sentence ('...deadIsrael'): the cue ends the sentence
                     self.text[sentence.end : sentence.end + 1].isalpha() and gate.search(spaced, sentence.start, sentence.end + 1))
-                if not has_cue or not _has_number(sentence.text, lower[sentence.start : sentence.end]):
+                if not has_cue or not _has_number(self.text, lower, sentence.start, sentence.end):
                     continue
                 claims.extend(self._sentence_claims(paragraph, index, sentence))
         return claims

@@ -228,6 +228,18 @@ def claim_gate_pattern() -> re.Pattern[str]:
     return re.compile("[^a-z0-9]" + trie_pattern(words).pattern.removeprefix("(?<![a-z0-9])"))
 
 
+def lower_same_length(text: str) -> str:
+    """text.lower() with the same offsets, so that a case-sensitive regex on it finds what a
+    case-insensitive one finds in the text, about twice as fast: the rare characters that
+    lower-case to two ('İ') are replaced by the first of the two."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    for char in {c for c in set(text) if len(c.lower()) != 1}:
+        text = text.replace(char, char.lower()[0])
+    return text.lower()
+
+
 @lru_cache(maxsize=None)
 def rx(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """re.compile with a cheap cache lookup: the re module's own cache costs microseconds a call,

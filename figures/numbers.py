@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from text_to_num import text2num
 
-from figures.lexicon import qualifiers, trie_body, vague_quantities
+from figures.lexicon import lower_same_length, qualifiers, trie_body, vague_quantities
 from figures.lexicon import re_fullmatch, re_match, re_search, re_split, re_sub
 
 SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
@@ -47,13 +47,14 @@ def _vague_pattern() -> str:
 
 @lru_cache(maxsize=None)
 def number_regex() -> re.Pattern[str]:
-    return re.compile(f"{_DIGITS}|{_WORDS}|{_vague_pattern()}", re.IGNORECASE)
+    """Digits, number words and vague quantities, for lower-cased text (lower_same_length)."""
+    return re.compile(f"{_DIGITS}|{_WORDS}|{_vague_pattern()}")
 
 
 @lru_cache(maxsize=None)
 def _digits_regex() -> re.Pattern[str]:
     """The digit part alone, led by a lookahead so the regex engine skips quickly to digits."""
-    return re.compile(r"(?=\d)" + _DIGITS, re.IGNORECASE)
+    return re.compile(r"(?=\d)" + _DIGITS)
 
 
 @lru_cache(maxsize=None)
@@ -175,20 +176,17 @@ _RUNS = re.compile(r"\d+|[a-z]+")
 
 
 def _number_matches(text: str) -> Iterator[re.Match[str]]:
-    """What number_regex().finditer(text) finds, tried only where a digit run or a starting
+    """What number_regex().finditer(lowered text) finds, tried only where a digit run or a starting
     word begins: the full regex is slow to try at every position of a long sentence."""
     pattern = number_regex()
     starters = _starting_words()
-    lowered = text.lower()
-    if len(lowered) != len(text):
-        yield from pattern.finditer(text)
-        return
+    lowered = lower_same_length(text)
     end = 0
     for run in _RUNS.finditer(lowered):
         begin = run.start()
         if begin < end or not (lowered[begin].isdigit() or run.group() in starters):
             continue
-        match = pattern.match(text, begin)
+        match = pattern.match(lowered, begin)
         if match:
             yield match
             end = match.end()
@@ -197,7 +195,7 @@ def _number_matches(text: str) -> Iterator[re.Match[str]]:
 def _raw_mentions(text: str) -> list[tuple[int, int, float, str, bool]]:
     """(start, end, value, kind, has_scale) for every number-like span."""
     found = []
-    matches = _number_matches(text) if has_number_words(text) else _digits_regex().finditer(text)
+    matches = _number_matches(text) if has_number_words(text) else _digits_regex().finditer(lower_same_length(text))
     for match in matches:
         if match.group("num"):
             value = parse_digits(match.group("num"), match.group("frac"), match.group("scale"))
