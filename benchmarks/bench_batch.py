@@ -3,7 +3,7 @@
     python benchmarks/bench_batch.py [--articles 10000 100000] [--engines single local dask] [--keep DIR]
 
 Each corpus is written by figures.bench.build_corpus (dispatches made of our own
-sentences, ~1.75 KB each, one .txt file per article). Each run is a fresh process
+sentences in the dense mix, ~1.75 KB each, one .txt file per article). Each run is a fresh process
 running ``figures.batch.run_batch`` into an empty output folder, and reports articles
 per second, the peak RSS of the main process and the largest peak RSS among its worker
 processes (getrusage), and the load average before it started. Comparing the 10k and
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ARTICLE_BYTES = 1_750  # average size of a generated dispatch
+ARTICLE_BYTES = 1_750  # average size of a generated dispatch (the dense mix)
 ENGINES = {"single": ("local", 1), "local": ("local", 0), "dask": ("dask", 0)}
 
 
@@ -37,7 +37,7 @@ def corpus_for(base: Path, articles: int) -> Path:
     done = folder / ".built"
     if not done.exists():
         shutil.rmtree(folder, ignore_errors=True)
-        files, size = build_corpus(folder, articles * ARTICLE_BYTES / 1e6)
+        files, size = build_corpus(folder, articles * ARTICLE_BYTES / 1e6, dense=True)
         done.write_text(json.dumps({"files": files, "bytes": size}))
     return folder
 
