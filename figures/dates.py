@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
-from figures.lexicon import re_search, re_sub
+from figures.lexicon import lower_same_length, re_search, re_sub
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MONTHS = {
@@ -112,8 +112,15 @@ _DIGIT = re.compile(r"\d")
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 
 
+# DATE_PHRASE for lower-cased text (lower_same_length): a case-insensitive regex runs about
+# twice as slow
+_LOWER_DATE_PHRASE = re.compile(DATE_PHRASE.pattern)
+
+
 def find_date_phrases(text: str) -> list[re.Match[str]]:
-    """Date phrases in a short text: '1 March', 'Sept. 24, 2023', '2022-03-01', 'on Sunday', 'yesterday'."""
-    if not _DIGIT.search(text) and _DATE_WORDS.isdisjoint(_NOT_LETTERS.split(text.lower())):
+    """Date phrases in a short text: '1 March', 'Sept. 24, 2023', '2022-03-01', 'on Sunday', 'yesterday'.
+    The matches are on the lower-cased text, at the same offsets."""
+    lowered = lower_same_length(text)
+    if not _DIGIT.search(text) and _DATE_WORDS.isdisjoint(_NOT_LETTERS.split(lowered)):
         return []
-    return list(DATE_PHRASE.finditer(text))
+    return list(_LOWER_DATE_PHRASE.finditer(lowered))

@@ -23,10 +23,12 @@ from figures.dates import resolve as resolve_date
 from figures.attribution import DocumentContext, Frame, Speaker, find_frames, quote_spans
 from figures.lexicon import (
     claim_gate_pattern,
+    claim_gate_words,
     cue_index,
     cue_pattern,
     item_verb_pattern,
     item_verbs,
+    literal_trie,
     located_place_pattern,
     lower_same_length,
     nationalities,
@@ -36,7 +38,7 @@ from figures.lexicon import (
     trie_body,
 )
 from figures.model import Claim, Document
-from figures.numbers import NumberMention, exclusion, find_numbers, has_number_words
+from figures.numbers import NumberMention, digit_number_word_regex, exclusion, find_numbers, gate_words, has_number_words
 from figures.lexicon import re_fullmatch, re_match, re_search, re_sub
 
 EXTRACTOR_VERSION = "1.0.0"
@@ -47,25 +49,28 @@ _ABBREVIATIONS = {
     "vs", "etc", "i.e", "e.g", "maj", "adm", "cpl", "pvt", "jr", "sr", "approx", "est", "fig", "inc", "ltd",
     "co", "corp", "mt", "ft", "a.m", "p.m",
 }
-_SENTENCE_END = r"[.!?…]+[\"”’')\]]*(?:\s+(?=[\"“‘'(\[]?[A-Z0-9])|(?=[A-Z][a-z]))|\n+"
-_BOUNDARY = re.compile(_SENTENCE_END)
-# a heading glued to the next sentence by scraping ('...deadIsrael said'); tried only in
-# paragraphs where a lower-case letter touches an upper-case one
-_BOUNDARY_OR_GLUED = re.compile(_SENTENCE_END + r"|[a-z](?=[A-Z][a-z]{2,}\s)")
-_CASE_CHANGE = re.compile(r"[a-z][A-Z]")
+# The end of a sentence: a run of [.!?…] with closing quotes or brackets, before a space and a
+# capital or digit or right before a capitalised word; or line breaks. Led by one character
+# class (the lookbehinds pick the branch), so the regex engine skips quickly between candidates.
+_SENTENCE_END = (r"[.!?…\n](?:(?<=[.!?…])[.!?…]*[\"”’')\]]*(?:\s+(?=[\"“‘'(\[]?[A-Z0-9])|(?=[A-Z][a-z]))"
+                 r"|(?<=\n)\n*)")
+# ... or a heading glued to the next sentence by scraping ('...deadIsrael said'): the match is
+# the capital that opens the sentence
+_BOUNDARY = re.compile(_SENTENCE_END + r"|[A-Z](?<=[a-z][A-Z])(?=[a-z]{2,}\s)")
 _PERIOD = [
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+(?:24\s+hours|day)|a\s+day\b|per\s+day|each\s+day|every\s+day|"
                 r"daily|overnight|since\s+midnight|since\s+last\s+night|in\s+(?:a\s+single|one)\s+day|"
-                r"over\s+the\s+past\s+day|in\s+24\s+hours|on\s+a\s+single\s+day)", re.I), "day"),
-    (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+week|a\s+week\b|per\s+week|each\s+week|every\s+week|weekly)", re.I), "week"),
+                r"over\s+the\s+past\s+day|in\s+24\s+hours|on\s+a\s+single\s+day)"), "day"),
+    (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+week|a\s+week\b|per\s+week|each\s+week|every\s+week|weekly)"), "week"),
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+month|over\s+the\s+(?:past|last)\s+month|a\s+month\b|per\s+month|"
                 r"each\s+month|every\s+month|monthly|(?:in|during)\s+(?:the\s+month\s+of\s+)?(?:january|february|march|april|"
-                r"may|june|july|august|september|october|november|december)(?:\s+alone)?(?!\s+\d))", re.I), "month"),
-]
+                r"may|june|july|august|september|october|november|december)(?:\s+alone)?(?!\s+\d))"), "month"),
+]  # for lower-cased text (lower_same_length): case-insensitive regexes run about twice as slow
 _LIST_GLUE = re.compile(r"^[\s,]*(?:[\w’'-]+[,–—]?\s+[–—]?\s*){0,3}?(?:including|of\s+whom|among\s+them)?[\s,]*(?:and\s+)?$", re.I)
 _INCLUDING = re.compile(r"\b(?:including|among\s+them|of\s+whom|of\s+them)\b[^.;]*$", re.I)
 _TOTAL = re.compile(r"\b(?:total|tally|toll|number|figure)\b(?:\s+\w+){0,3}\s+(?:to|of|at|was|is|stands\s+at|reached|rose\s+to|now)\s*$", re.I)
 _MILITARY_FALLBACK_WINDOW = 40
+_CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
 @dataclass(slots=True)
@@ -81,13 +86,21 @@ def split_sentences(text: str, offset: int = 0, paragraph: int = 0) -> list[Sent
     Also splits where scraping glued a heading to the next sentence ('...deadIsrael said')."""
     sentences: list[Sentence] = []
     start = 0
-    boundary = _BOUNDARY_OR_GLUED if _CASE_CHANGE.search(text) else _BOUNDARY
-    for match in boundary.finditer(text):
+    for match in _BOUNDARY.finditer(text):
         found = match.group(0)
+        if found[0] in _CAPITALS:
+            # a glued heading: cut before the capital, after at least three lower-case letters
+            cut = resume = match.start()
+            head = text[max(0, cut - 4) : cut]
+            if not (len(head) >= 3 and head.isalpha() and head.islower()):
+                continue
+            _add_sentence(sentences, text, start, cut, offset, paragraph)
+            start = resume
+            continue
         cut, resume = match.start() + len(found.rstrip()), match.end()
-        glued = not found[-1].isspace()
-        if glued:
-            head = text[max(0, match.start() - 3) : match.start() + (1 if found[0].isalpha() else 0)]
+        if not found[-1].isspace():
+            # '...dead.Israel said': a sentence end touching a capitalised word
+            head = text[max(0, match.start() - 3) : match.start()]
             if not (len(head) >= 3 and head.isalpha() and head.islower()):
                 continue
         if found[0] == ".":
@@ -96,7 +109,8 @@ def split_sentences(text: str, offset: int = 0, paragraph: int = 0) -> list[Sent
             if window_start > start and len(before) < 2:
                 before = text[start : match.start()].rsplit(None, 1)
             last = before[-1].lower().rstrip(".") if before else ""
-            if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()) or re_fullmatch(r"(?:[a-z]\.)+[a-z]", last):
+            if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()) or (
+                    "." in last and re_fullmatch(r"(?:[a-z]\.)+[a-z]", last)):
                 continue
         _add_sentence(sentences, text, start, cut, offset, paragraph)
         if "\n" in found:
@@ -121,53 +135,70 @@ class Reading:
     subject: str
 
 
+@lru_cache(maxsize=None)
+def _lower_cue_pattern() -> re.Pattern[str]:
+    """cue_pattern() for lower-cased text (lower_same_length): a case-insensitive regex runs
+    about twice as slow."""
+    return re.compile(cue_pattern().pattern)
+
+
+@lru_cache(maxsize=None)
+def _lower_item_verb_pattern() -> re.Pattern[str]:
+    """item_verb_pattern() for lower-cased text (lower_same_length)."""
+    return re.compile(item_verb_pattern().pattern)
+
+
 def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
-    """(distance, phrase) of the cue nearest to the number in a window of text."""
-    found = list(cue_pattern().finditer(window))
+    """(distance, phrase) of the cue nearest to the number in a window of lower-cased text."""
+    found = list(_lower_cue_pattern().finditer(window))
     if not found:
         return None
     if forward:
         best = None
         for match in found:
             lead = window[: match.start()]
-            relative = re_search(r"\b(?:who|which|that)\s+(?:\w+\s+){0,2}$", lead, re.I)
+            relative = re_search(r"\b(?:who|which|that)\s+(?:\w+\s+){0,2}$", lead)
             if relative and best is None:
-                best = (match.start() + 100, match.group(0).lower())
+                best = (match.start() + 100, match.group(0))
                 continue
-            return match.start(), match.group(0).lower()
+            return match.start(), match.group(0)
         return best
     match = found[-1]
-    return len(window) - match.end(), match.group(0).lower()
+    return len(window) - match.end(), match.group(0)
 
 
 @lru_cache(maxsize=None)
 def _subject_after_regex() -> re.Pattern[str]:
-    """A subject noun within three words after a number ('5,840 Russian soldiers')."""
+    """A subject noun within three words after a number ('5,840 Russian soldiers'), for
+    lower-cased text."""
     return re.compile(r"[\s“”\"'‘’(]*(?:more\s+|other\s+|further\s+|additional\s+|of\s+)?((?:[\w’'-]+\s+){0,3}?)("
-                      + subject_pattern().pattern + ")", re.I)
+                      + subject_pattern().pattern + ")")
 
 
 @lru_cache(maxsize=None)
 def _item_after_regex() -> re.Pattern[str]:
-    """A cue within three words after a number ('40 Russian tanks')."""
-    return re.compile(r"[\s“”\"'‘’(]*(?:[\w’'-]+\s+){0,3}?(" + cue_pattern().pattern + ")", re.I)
+    """A cue within three words after a number ('40 Russian tanks'), for lower-cased text."""
+    return re.compile(r"[\s“”\"'‘’(]*(?:[\w’'-]+\s+){0,3}?(" + cue_pattern().pattern + ")")
 
 
-def _subject(sentence: str, mention: NumberMention, after_window: str) -> tuple[str, int]:
-    """(subject, offset of its noun after the number or -1)."""
-    match = _subject_after_regex().match(after_window)
-    if match and not all(_adjective_like(w) for w in match.group(1).split()):
+def _subject(sentence: str, mention: NumberMention, after_window: str, lower_window: str) -> tuple[str, int]:
+    """(subject, offset of its noun after the number or -1); `lower_window` is `after_window`
+    lower-cased (lower_same_length)."""
+    match = _subject_after_regex().match(lower_window)
+    # the words in front of the noun as written: capitals mark names
+    modifiers = after_window[match.start(1) : match.end(1)] if match else ""
+    if match and not all(_adjective_like(w) for w in modifiers.split()):
         match = None
     if match:
-        noun = match.group(2).lower()
+        noun = match.group(2)
         subject, mode = subject_index().get(noun, ("people", "plain"))
         if mode == "military":
-            country = _country_word(match.group(1)) or _country_word(sentence[max(0, mention.start - 40) : mention.start])
+            country = _country_word(modifiers) or _country_word(sentence[max(0, mention.start - 40) : mention.start])
             if subject == "militants":
                 return ("Hamas fighters" if country == "Hamas" else "militants"), match.end()
             return (f"{_demonym(country)} military" if country else "military"), match.end()
         if subject in ("people", "civilians"):
-            country = _country_word(match.group(1))
+            country = _country_word(modifiers)
             if country and subject == "people":
                 return _demonym_plural(country), match.end()
         return subject, match.end()
@@ -264,11 +295,17 @@ def _one_is_count(before: str, after: str) -> bool:
 
 
 def classify(sentence: str, mention: NumberMention, previous_end: int, next_start: int,
-             previous_reading: Reading | None) -> Reading | None:
-    """What a number counts: metric, item and subject, from the cue words around it."""
+             previous_reading: Reading | None, lowered: str | None = None) -> Reading | None:
+    """What a number counts: metric, item and subject, from the cue words around it.
+    `lowered` is the sentence lower-cased (lower_same_length), when the caller has it."""
+    if lowered is None:
+        lowered = lower_same_length(sentence)
     after = sentence[mention.end : next_start]
     before = sentence[previous_end : mention.stated_start]
-    subject, noun_end = _subject(sentence, mention, sentence[mention.end : mention.end + 80])
+    lower_after = lowered[mention.end : next_start]
+    lower_before = lowered[previous_end : mention.stated_start]
+    subject, noun_end = _subject(sentence, mention, sentence[mention.end : mention.end + 80],
+                                 lowered[mention.end : mention.end + 80])
     if not _counts_something(after):
         return None
     if mention.kind == "vague" and noun_end < 0 and not re_match(r"\s+more\b", after):
@@ -278,22 +315,22 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
     if mention.kind == "words" and mention.value == 1 and not _one_is_count(before, after):
         return None
 
-    item_match = _item_after_regex().match(after)
+    item_match = _item_after_regex().match(lower_after)
     item_cue = None
     if item_match:
-        cue = cue_index().get(re_sub(r"\s+", " ", item_match.group(1).lower()))
+        cue = cue_index().get(re_sub(r"\s+", " ", item_match.group(1)))
         if cue and cue.role == "item":
             item_cue = cue
     if item_cue is None and noun_end < 0:
-        back_item = [m for m in cue_pattern().finditer(before[-60:])
-                     if (c := cue_index().get(m.group(0).lower())) and c.role == "item"]
-        if back_item and re_search(r"\b(?:loss|losses|lost|destroyed)\b", before[-60:], re.I):
-            item_cue = cue_index()[back_item[-1].group(0).lower()]
+        back_item = [m for m in _lower_cue_pattern().finditer(lower_before[-60:])
+                     if (c := cue_index().get(m.group(0))) and c.role == "item"]
+        if back_item and re_search(r"\b(?:loss|losses|lost|destroyed)\b", lower_before[-60:]):
+            item_cue = cue_index()[back_item[-1].group(0)]
     if item_cue is not None:
-        clause = sentence[max(previous_end, mention.start - 80) : min(len(sentence), mention.end + 100)]
+        clause = lowered[max(previous_end, mention.start - 80) : min(len(sentence), mention.end + 100)]
         effects = []
-        for verb in item_verb_pattern().finditer(clause):
-            phrase = verb.group(0).lower()
+        for verb in _lower_item_verb_pattern().finditer(clause):
+            phrase = verb.group(0)
             effect = item_verbs().get(phrase) or item_verbs().get(" ".join(phrase.split()))
             if effect:
                 effects.append(effect)
@@ -313,8 +350,8 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
     if previous_reading and (_INCLUDING.search(before) or _TOTAL.search(before)):
         return Reading(previous_reading.metric, previous_reading.item, subject if noun_end >= 0 else previous_reading.subject)
 
-    forward = _nearest_cue(after[:120], forward=True)
-    backward = _nearest_cue(before[-90:], forward=False)
+    forward = _nearest_cue(lower_after[:120], forward=True)
+    backward = _nearest_cue(lower_before[-90:], forward=False)
     candidates = []
     if forward:
         distance, phrase = forward
@@ -348,10 +385,11 @@ _LOWER_WORDS = re.compile(r"[^a-z]+")
 
 def _period(clause: str) -> str | None:
     """'day', 'week' or 'month' when the figure counts one period ('in the past 24 hours')."""
-    if _PERIOD_WORDS.isdisjoint(_LOWER_WORDS.split(clause.lower())):
+    lowered = lower_same_length(clause)
+    if _PERIOD_WORDS.isdisjoint(_LOWER_WORDS.split(lowered)):
         return None
     for pattern, period in _PERIOD:
-        if pattern.search(clause):
+        if pattern.search(lowered):
             return period
     return None
 
@@ -391,12 +429,44 @@ def _any_between(positions: list[int], start: int, end: int) -> bool:
     return index < len(positions) and positions[index] < end
 
 
-def _has_number(text: str, lower: str, start: int, end: int) -> bool:
-    """Cheap gate on text[start:end]: a digit, or a number word (a set lookup on the words of
-    `lower`, the lower-cased text)."""
+def _has_number(text: str, start: int, end: int) -> bool:
+    """Cheap gate on text[start:end]: a digit, or a number word (a set lookup on its words)."""
     if _DIGIT.search(text, start, end):
         return True
-    return has_number_words(lower[start:end], lowered=True)
+    return has_number_words(lower_same_length(text[start:end]), lowered=True)
+
+
+# The characters that are not ASCII but lower-case to an ASCII letter ('İ' -> 'i̇', Kelvin sign
+# -> 'k'): a document holding one is scanned as lower-cased text, not as ASCII bytes
+_ASCII_LOWERING = ("\u0130", "\u212a")
+
+
+@dataclass(slots=True)
+class _Scanners:
+    """The regexes of the document scan, for str or for bytes (ASCII, '?' for any other
+    character: the words scanned for are ASCII, so they match there exactly as in the
+    lower-cased text, and a bytes regex runs faster)."""
+    words: re.Pattern  # claim gate words and number gate words (see _scanners)
+    number_words: frozenset  # the number gate words, as str or bytes
+    gate: re.Pattern  # claim_gate_pattern()
+    glued_number_word: re.Pattern  # digit_number_word_regex()
+
+
+@lru_cache(maxsize=None)
+def _scanners(binary: bool) -> _Scanners | None:
+    """Claim gate words and number gate words as one trie after a character that is neither a
+    letter nor a digit (see claim_gate_pattern): one pass over a document finds both, about as
+    fast as a pass for the cue words alone. The two sets share no word. None for bytes when
+    some word is not ASCII."""
+    numbers = gate_words()
+    patterns = ["[^a-z0-9]" + literal_trie(sorted(set(claim_gate_words()) | numbers)) + "(?![a-z])",
+                claim_gate_pattern().pattern, digit_number_word_regex().pattern]
+    if not binary:
+        return _Scanners(re.compile(patterns[0]), numbers, re.compile(patterns[1]), re.compile(patterns[2]))
+    if not all(p.isascii() for p in patterns):
+        return None
+    return _Scanners(re.compile(patterns[0].encode()), frozenset(w.encode() for w in numbers),
+                     re.compile(patterns[1].encode()), re.compile(patterns[2].encode()))
 
 
 class _Run:
@@ -465,31 +535,68 @@ class _Run:
 
     def run(self) -> list[Claim]:
         claims: list[Claim] = []
-        # cue words found in one pass over the document; a paragraph or sentence is read
-        # only when a cue word starts inside it and it holds a number
-        gate = claim_gate_pattern()
-        lower = lower_same_length(self.text)
-        # a gate match starts at the character before its cue; in `spaced`, one character
-        # longer, that is the cue's own offset in the text (and a cue can open the text)
-        spaced = " " + lower
-        cues = [match.start() for match in gate.finditer(spaced)]
+        text = self.text
+        # the lower-cased text, as ASCII bytes where that finds the same words (_Scanners)
+        scanners = _scanners(True)
+        lower: str | bytes
+        if scanners is not None and not any(char in text for char in _ASCII_LOWERING):
+            lower = text.encode("ascii", "replace").lower()
+            spaced: str | bytes = b" " + lower
+            # find_numbers lower-cases a sentence itself: what the scan below tells about its
+            # number words holds for it only where lower-casing keeps every offset ('İ' does not)
+            simple = True
+        else:
+            scanners = _scanners(False)
+            lower = text.lower()
+            simple = len(lower) == len(text)
+            if not simple:
+                lower = lower_same_length(text)
+            spaced = " " + lower
+        # cue words and number words found in one pass over the document; a paragraph or
+        # sentence is read only when a cue word starts inside it and it holds a number.
+        # A match starts at the character before its word; in `spaced`, one character
+        # longer, that is the word's own offset in the text (and a word can open the text)
+        cues: list[int] = []
+        words: list[int] = []
+        number_words = scanners.number_words
+        for match in scanners.words.finditer(spaced):
+            (words if match.group()[1:] in number_words else cues).append(match.start())
         if not cues:
             return claims
+        glued_number_word = scanners.glued_number_word
         for paragraph, (start, end) in enumerate(self.paragraphs):
-            if not _any_between(cues, start, end) or not _has_number(self.text, lower, start, end):
+            # a paragraph without a digit has a number word only where the scan found one
+            if not _any_between(cues, start, end) or not (
+                    _DIGIT.search(text, start, end) or _any_between(words, start, end)):
                 continue
             for index, sentence in enumerate(self.sentences(paragraph)):
-                has_cue = _any_between(cues, sentence.start, sentence.end) or (
+                first, last = sentence.start, sentence.end
+                has_cue = _any_between(cues, first, last) or (
                     # a heading glued to the next sentence ('...deadIsrael'): the cue ends the sentence
-                    self.text[sentence.end : sentence.end + 1].isalpha() and gate.search(spaced, sentence.start, sentence.end + 1))
-                if not has_cue or not _has_number(self.text, lower, sentence.start, sentence.end):
+                    text[last : last + 1].isalpha() and scanners.gate.search(spaced, first, last + 1))
+                if not has_cue:
                     continue
-                claims.extend(self._sentence_claims(paragraph, index, sentence))
+                digit = _DIGIT.search(text, first, last) is not None
+                if lower[first - 1 : first].isalnum() or lower[last : last + 1].isalnum():
+                    # glued to a neighbour: a word at its edge is a word of the sentence alone
+                    if not _has_number(text, first, last):
+                        continue
+                    has_words = None
+                else:
+                    scanned = _any_between(words, first, last)
+                    if not (digit or scanned):
+                        continue
+                    has_words = (scanned or (digit and glued_number_word.search(lower, first, last) is not None)
+                                 ) if simple else None
+                claims.extend(self._sentence_claims(paragraph, index, sentence, has_words))
         return claims
 
-    def _sentence_claims(self, paragraph: int, index: int, sentence: Sentence) -> list[Claim]:
-        mentions = [m for m in find_numbers(sentence.text) if exclusion(sentence.text, m) is None]
+    def _sentence_claims(self, paragraph: int, index: int, sentence: Sentence, has_words: bool | None
+                         ) -> list[Claim]:
+        """The claims of one sentence; `has_words` tells find_numbers whether it holds number words."""
+        mentions = [m for m in find_numbers(sentence.text, has_words) if exclusion(sentence.text, m) is None]
         found: list[Claim] = []
+        lowered = lower_same_length(sentence.text)
         previous_reading: Reading | None = None
         for position, mention in enumerate(mentions):
             previous_end = mentions[position - 1].end if position else 0
@@ -500,15 +607,16 @@ class _Run:
                     continue
                 next_start = later.stated_start
                 break
-            reading = classify(sentence.text, mention, previous_end, next_start, previous_reading)
+            reading = classify(sentence.text, mention, previous_end, next_start, previous_reading, lowered)
             if reading is None:
                 continue
             previous_reading = reading
-            found.append(self._claim(paragraph, index, sentence, mention, reading))
+            found.append(self._claim(paragraph, index, sentence, mention, reading, lowered))
         return found
 
     def _claim(self, paragraph: int, index: int, sentence: Sentence, mention: NumberMention,
-               reading: Reading) -> Claim:
+               reading: Reading, lowered: str) -> Claim:
+        """The claim of one figure; `lowered` is the sentence lower-cased (lower_same_length)."""
         document = self.document
         frames = self.frames(paragraph, index)
         absolute = sentence.start + mention.start
@@ -526,7 +634,7 @@ class _Run:
             speaker, frame_date = self._quote_speaker(in_quote, paragraph, index)
         if speaker is None:
             speaker = Speaker.media()
-        claim_date, basis = _claim_date(sentence.text, frame_date, document.published)
+        claim_date, basis = _claim_date(sentence.text, frame_date, document.published, lowered)
         clause = sentence.text[max(0, mention.start - 80) : mention.end + 80]
         return Claim(
             doc=document.id,
@@ -581,15 +689,26 @@ _PRONOUN_NAMES = ("he", "she", "it", "they", "we", "i")
 _AS_OF_WORDS = frozenset(("as", "by", "up", "through"))  # a word every 'as of' phrase holds
 
 
+@lru_cache(maxsize=256)
+def _as_of_end(lowered: str) -> int | None:
+    """Where an 'as of', 'by', 'up to'... phrase ends in a lower-cased sentence; cached, as the
+    claims of one sentence all ask."""
+    if _AS_OF_WORDS.isdisjoint(_LOWER_WORDS.split(lowered)):
+        return None
+    as_of = re_search(r"\b(?:as\s+of|as\s+at|by|up\s+to|through)\s+", lowered)
+    return as_of.end() if as_of else None
+
+
 def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
-                published: dt.date | None) -> tuple[dt.date | None, str]:
+                published: dt.date | None, lowered: str | None = None) -> tuple[dt.date | None, str]:
     """The day a figure was stated: 'as of DATE', the statement's own date, a leading
-    'On Sunday', else the publication date; unknown without one."""
-    as_of = None
-    if not _AS_OF_WORDS.isdisjoint(_LOWER_WORDS.split(sentence.lower())):
-        as_of = re_search(r"\b(?:as\s+of|as\s+at|by|up\s+to|through)\s+", sentence, re.I)
-    if as_of:
-        for found in find_date_phrases(sentence[as_of.end() : as_of.end() + 25]):
+    'On Sunday', else the publication date; unknown without one. `lowered` is the sentence
+    lower-cased (lower_same_length), when the caller has it."""
+    if lowered is None:
+        lowered = lower_same_length(sentence)
+    as_of = _as_of_end(lowered)
+    if as_of is not None:
+        for found in find_date_phrases(sentence[as_of : as_of + 25]):
             if found.start() == 0:
                 resolved = resolve_date(found, published)
                 if resolved[0]:
@@ -597,9 +716,9 @@ def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
     if frame_date is not None and (frame_date[0] is not None or frame_date[1] == "unknown"):
         return frame_date
     leading = re_match(r"\s*(?:on\s+)?(yesterday|last\s+night|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
-                       sentence, re.I)
+                       lowered)
     if leading and published:
-        found = find_date_phrases(leading.group(0))
+        found = find_date_phrases(sentence[: leading.end()])
         if found:
             return resolve_date(found[0], published)
     if published:
@@ -613,7 +732,10 @@ _NAMING_HINTS = ("said", "says", "told", "according", "reported", "claimed", "ad
 
 def _may_name(text: str) -> bool:
     """Sentences without figures still introduce claimants for later back-references."""
-    return any(hint in text for hint in _NAMING_HINTS)
+    for hint in _NAMING_HINTS:  # a plain loop: any() over a generator costs more per call
+        if hint in text:
+            return True
+    return False
 
 
 def extract_claims(document: Document) -> list[Claim]:

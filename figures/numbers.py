@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from text_to_num import text2num
 
-from figures.lexicon import lower_same_length, qualifiers, trie_body, vague_quantities
+from figures.lexicon import literal_trie, lower_same_length, qualifiers, trie_body, vague_quantities
 from figures.lexicon import re_fullmatch, re_match, re_search, re_split, re_sub
 
 SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
@@ -73,6 +73,14 @@ def has_number_words(text: str, lowered: bool = False) -> bool:
     return not gate_words().isdisjoint(_TOKENS.split(text if lowered else text.lower()))
 
 
+@lru_cache(maxsize=None)
+def digit_number_word_regex() -> re.Pattern[str]:
+    """A gate word right after a digit ('5one'), for lower-cased text: the one place a gate word
+    is a word of its own (has_number_words) that a scan for words after a character other than
+    a letter or a digit misses. Led by the digit, so the regex engine skips quickly to digits."""
+    return re.compile(r"[0-9](?:" + literal_trie(sorted(gate_words())) + r")(?![a-z])")
+
+
 @dataclass(slots=True)
 class NumberMention:
     start: int  # offsets of the number itself (for a range: first number to last)
@@ -98,6 +106,7 @@ def parse_digits(number: str, fraction: str | None = None, scale: str | None = N
     return value
 
 
+@lru_cache(maxsize=4096)
 def parse_words(words: str) -> float | None:
     """'twenty-one' -> 21; 'two thousand' -> 2000; 'a dozen' -> 12; 'half a million' -> 500000."""
     text = re_sub(r"\s+", " ", words.lower().strip())
@@ -172,19 +181,30 @@ def _starting_words() -> frozenset[str]:
     return NUMBER_WORDS | firsts | {"a", "an", "half"}
 
 
-_RUNS = re.compile(r"\d+|[a-z]+")
+@lru_cache(maxsize=None)
+def _starter_regex() -> re.Pattern[str]:
+    """A starting word as a whole run of letters, for a lower-cased text with one character put
+    in front: led by a character class, so the regex engine skips quickly over letters."""
+    return re.compile(r"[^a-z](?:" + literal_trie(sorted(_starting_words())) + r")(?![a-z])")
+
+
+_DIGIT_RUN = re.compile(r"\d+")
 
 
 def _number_matches(text: str) -> Iterator[re.Match[str]]:
-    """What number_regex().finditer(lowered text) finds, tried only where a digit run or a starting
-    word begins: the full regex is slow to try at every position of a long sentence."""
+    """What number_regex().finditer(lowered text) finds, tried only where a run of digits or a
+    starting word (a whole run of letters) begins: the full regex is slow to try at every
+    position of a long sentence."""
     pattern = number_regex()
-    starters = _starting_words()
     lowered = lower_same_length(text)
+    # a match of the starter regex on " " + lowered starts at its word's offset in lowered
+    begins = [match.start() for match in _starter_regex().finditer(" " + lowered)]
+    digits = [match.start() for match in _DIGIT_RUN.finditer(lowered)]
+    if digits:
+        begins = sorted(begins + digits)
     end = 0
-    for run in _RUNS.finditer(lowered):
-        begin = run.start()
-        if begin < end or not (lowered[begin].isdigit() or run.group() in starters):
+    for begin in begins:
+        if begin < end:
             continue
         match = pattern.match(lowered, begin)
         if match:
@@ -192,10 +212,12 @@ def _number_matches(text: str) -> Iterator[re.Match[str]]:
             end = match.end()
 
 
-def _raw_mentions(text: str) -> list[tuple[int, int, float, str, bool]]:
+def _raw_mentions(text: str, number_words: bool | None) -> list[tuple[int, int, float, str, bool]]:
     """(start, end, value, kind, has_scale) for every number-like span."""
     found = []
-    matches = _number_matches(text) if has_number_words(text) else _digits_regex().finditer(lower_same_length(text))
+    if number_words is None:
+        number_words = has_number_words(text)
+    matches = _number_matches(text) if number_words else _digits_regex().finditer(lower_same_length(text))
     for match in matches:
         if match.group("num"):
             value = parse_digits(match.group("num"), match.group("frac"), match.group("scale"))
@@ -210,9 +232,10 @@ def _raw_mentions(text: str) -> list[tuple[int, int, float, str, bool]]:
     return found
 
 
-def find_numbers(text: str) -> list[NumberMention]:
-    """Every number mention in `text`, ranges merged, qualifiers attached."""
-    raw = _raw_mentions(text)
+def find_numbers(text: str, number_words: bool | None = None) -> list[NumberMention]:
+    """Every number mention in `text`, ranges merged, qualifiers attached. `number_words` is
+    has_number_words(text) when the caller knows it already (a document-wide scan)."""
+    raw = _raw_mentions(text, number_words)
     mentions: list[NumberMention] = []
     index = 0
     while index < len(raw):

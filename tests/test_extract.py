@@ -186,3 +186,35 @@ def test_header_layouts():
         "A headline", "https://example.org/a", dt.date(2022, 3, 2), "Body text.")
     bare = parse_text_document("Just a body with 3 words.", "c.txt")
     assert (bare.title, bare.published, bare.text) == (None, None, "Just a body with 3 words.")
+
+
+@pytest.mark.parametrize("noise", ["", "Kelvin \u212a scale. ", "Istanbul \u0130stanbul. ", "Caf\u00e9 “quotes”. "])
+def test_same_claims_whatever_the_characters_elsewhere(noise):
+    """The document scan runs on ASCII bytes unless a character lower-cases to an ASCII letter."""
+    body = "The governor said twelve people were killed.\nPolice said 14 soldiers were wounded, including five civilians."
+    found = claims_of(noise + body)
+    assert [(c.stated, c.metric, c.subject, c.claimant) for c in found] == [
+        (c.stated, c.metric, c.subject, c.claimant) for c in claims_of(body)]
+    assert [c.stated for c in found] == ["twelve", "14", "five"]
+
+
+def test_glued_heading_splits_sentences():
+    from figures.extract import split_sentences
+
+    texts = [s.text for s in split_sentences("Five people were killed in the raid on the villageIsrael said the raid was over.")]
+    assert texts == ["Five people were killed in the raid on the village", "Israel said the raid was over."]
+    assert [s.text for s in split_sentences("He met McDonald there. Then he left.")] == ["He met McDonald there.", "Then he left."]
+
+
+def test_tail_prefilter_keeps_every_tail_phrase():
+    """_may_end_in_tail may only rule out phrases that _TAIL_WORDS cannot match at their end."""
+    import itertools
+
+    from figures.attribution import _TAIL_WORDS, _may_end_in_tail
+
+    words = ["the ministry", "has", "had been able to", "on monday", "in a statement", "in an interview", "5 march",
+             "in 2022", "last night", "at the time", "this week", "officially", "al-assad", "u.s.", "reportedly,"]
+    for first, second in itertools.product(words, repeat=2):
+        for phrase in (f"{first} {second}", f"{first}, {second} ", f"{first}{second}"):
+            if _TAIL_WORDS.search(phrase):
+                assert _may_end_in_tail(phrase), phrase
