@@ -83,7 +83,6 @@ _TAIL_LAST_WORDS = frozenset(
     "may might did does do is are was were now already first further recently repeatedly publicly officially "
     "late early today yesterday night statement time week been to".split()
 )
-_QUOTE_CHARS = "\"“”‘’«»"
 _DIGIT = re.compile(r"\d")
 
 
@@ -119,7 +118,6 @@ def _verb_regex() -> re.Pattern[str]:
 
 
 _ACCORDING = re.compile(r"\baccording\s+to\s+", re.IGNORECASE)
-_SAID_X = re.compile(r"\b(?:said|says|added|wrote)\s+(?!that\b|on\b|in\b|it\b|he\b|she\b|they\b)", re.IGNORECASE)
 _NAME_PARTICLES = {"al", "al-", "el", "bin", "ben", "de", "van", "von", "der", "da", "abu", "ibn"}
 
 

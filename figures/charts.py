@@ -15,7 +15,6 @@ nothing. Altair is imported on the first chart, not when this module is imported
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections.abc import Iterable
 from functools import lru_cache
@@ -317,16 +316,6 @@ def _latest_rows(date: np.ndarray, value: np.ndarray, keys: list[tuple]) -> np.n
     return np.array(sorted(last.values()), dtype=np.int64)
 
 
-def latest_points(points: pd.DataFrame) -> pd.DataFrame:
-    """The latest point of each colour group and kind (ties: the highest value)."""
-    if points.empty:
-        return points
-    date = pd.to_datetime(points["date"]).to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    keys = list(zip(*(points[c].to_numpy(dtype=object) for c in ("series", "colour_key", "kind") if c in points)))
-    rows = _latest_rows(date, points["value"].to_numpy(dtype=np.float64), keys or [()] * len(points))
-    return points.iloc[rows].reset_index(drop=True)
-
-
 def _plot_data(points: pd.DataFrame, kind: str, log_scale: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The points layer and the labels (latest per colour group) as plot-ready frames: ISO
     date text, links only for http(s) urls, nothing the browser does not need. Built from
@@ -501,7 +490,3 @@ def chart_image(chart: alt.TopLevelMixin, fmt: str = "png", scale: float = 2.0) 
     if fmt == "png":
         return vlc.vegalite_to_png(spec_json, scale=scale)
     raise ValueError(f"unknown image format {fmt!r}")
-
-
-def save_bytes(chart: alt.TopLevelMixin, fmt: str) -> io.BytesIO:
-    return io.BytesIO(chart_image(chart, fmt))

@@ -28,7 +28,6 @@ from figures.lexicon import (
     cue_pattern,
     item_verb_pattern,
     item_verbs,
-    literal_trie,
     located_place_pattern,
     lower_same_length,
     nationalities,
@@ -36,6 +35,7 @@ from figures.lexicon import (
     subject_index,
     subject_pattern,
     trie_body,
+    word_scan_pattern,
 )
 from figures.model import Claim, Document
 from figures.numbers import NumberMention, digit_number_word_regex, exclusion, find_numbers, gate_words, has_number_words
@@ -459,7 +459,7 @@ def _scanners(binary: bool) -> _Scanners | None:
     fast as a pass for the cue words alone. The two sets share no word. None for bytes when
     some word is not ASCII."""
     numbers = gate_words()
-    patterns = ["[^a-z0-9]" + literal_trie(sorted(set(claim_gate_words()) | numbers)) + "(?![a-z])",
+    patterns = [word_scan_pattern(sorted(set(claim_gate_words()) | numbers)),
                 claim_gate_pattern().pattern, digit_number_word_regex().pattern]
     if not binary:
         return _Scanners(re.compile(patterns[0]), numbers, re.compile(patterns[1]), re.compile(patterns[2]))

@@ -21,9 +21,10 @@ def read_table(name: str) -> list[dict[str, str]]:
     return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(lines)]
 
 
-def trie_body(phrases: list[str]) -> str:
+def trie_body(phrases: list[str], any_space: bool = True) -> str:
     """Phrases as one trie-shaped regex: it fails early at each position, so it runs many
-    times faster than a flat alternation. A space in a phrase matches any whitespace."""
+    times faster than a flat alternation. A space in a phrase matches any whitespace, or with
+    `any_space=False` one space."""
     trie: dict = {}
     for phrase in phrases:
         node = trie
@@ -33,7 +34,7 @@ def trie_body(phrases: list[str]) -> str:
 
     def build(node: dict) -> str:
         optional = "" in node
-        branches = [(r"\s+" if char == " " else re.escape(char)) + build(child)
+        branches = [(r"\s+" if char == " " and any_space else re.escape(char)) + build(child)
                     for char, child in sorted(node.items()) if char != ""]
         if not branches:
             return ""
@@ -208,30 +209,18 @@ def place_pattern() -> re.Pattern[str]:
 
 
 def literal_trie(phrases: list[str]) -> str:
-    """The body of a regex for lower-cased text matching any phrase, built as a trie: many
-    times faster than a flat alternation because it fails early at each position. Unlike
-    trie_body, a space matches one space."""
-    trie: dict = {}
-    for phrase in phrases:
-        node = trie
-        for char in phrase.lower():
-            node = node.setdefault(char, {})
-        node[""] = True
-
-    def build(node: dict) -> str:
-        optional = "" in node
-        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char != ""]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if optional else body
-
-    return build(trie)
+    """The body of a regex for lower-cased text matching any phrase (trie_body of the
+    lower-cased phrases, a space matching one space)."""
+    return trie_body([phrase.lower() for phrase in phrases], any_space=False)
 
 
-def trie_pattern(phrases: list[str]) -> re.Pattern[str]:
-    """A regex for lower-cased text matching any phrase as whole words (see literal_trie)."""
-    return re.compile(r"(?<![a-z0-9])" + literal_trie(phrases) + r"(?![a-z])")
+def word_scan_pattern(words: list[str]) -> str:
+    """A regex for lower-cased text finding any of `words` as a whole word. It consumes the
+    character before the word (not a letter or digit) instead of looking behind for it: a
+    pattern that starts with a character class lets the regex engine skip quickly over
+    letters, about 1.4 times faster over a whole document. A match's start is thus one
+    before the word's."""
+    return "[^a-z0-9]" + literal_trie(words) + "(?![a-z])"
 
 
 @lru_cache(maxsize=None)
@@ -244,13 +233,8 @@ def claim_gate_words() -> tuple[str, ...]:
 
 @lru_cache(maxsize=None)
 def claim_gate_pattern() -> re.Pattern[str]:
-    """The claim gate words (claim_gate_words) as one regex for lower-cased text.
-
-    The pattern consumes the character before the word (not a letter or digit) instead of
-    looking behind for it: a pattern that starts with a character class lets the regex engine
-    skip quickly over letters, which makes this document-wide scan about 1.4 times faster.
-    A match's start is thus one before the word's."""
-    return re.compile("[^a-z0-9]" + literal_trie(list(claim_gate_words())) + "(?![a-z])")
+    """The claim gate words (claim_gate_words) as one regex for lower-cased text (word_scan_pattern)."""
+    return re.compile(word_scan_pattern(list(claim_gate_words())))
 
 
 def lower_same_length(text: str) -> str:
