@@ -2,10 +2,14 @@
 publication date (claims-spec.md, "Dates").
 
 Common phrases (weekdays, yesterday, last night, "1 March", "Sept. 24, 2023",
-ISO and YYYYMMDD) are resolved directly; anything else goes to dateparser with
-`languages`, `RELATIVE_BASE` and `PREFER_DATES_FROM='past'`, cached. A phrase
-without a year and without a publication date resolves to nothing: never
-today's date, never a guessed year.
+ISO and YYYYMMDD) are resolved directly; the rarer kinds go to dateparser with
+`languages`, `RELATIVE_BASE` and `PREFER_DATES_FROM='past'`, cached: a count of days
+back ("two days ago", "3 days ago", "the day before yesterday") and numeric dates
+with a four-digit year ("24/02/2022", "24.02.2022", "2022/02/24"). A phrase that
+names no single day ("a week ago", "two months ago", "a few days ago", "more than
+three days ago") resolves to (None, 'unknown'), like "last week" next to a
+reporting verb. A phrase without a year and without a publication date resolves
+to nothing: never today's date, never a guessed year (nor a guessed day/month order).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import lru_cache
+
 from figures.lexicon import lower_same_length, re_search, re_sub
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -23,6 +28,19 @@ MONTHS = {
 }
 _MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+           "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+# A count of time units back: a day when the unit is days and the count is exact; anything
+# else (weeks, months, "a few", "more than", "about") names no single day.
+_AGO = (r"(?P<agoq>(?:more\s+than|less\s+than|fewer\s+than|at\s+least|over|under|almost|nearly|about|around|"
+        r"roughly|some|approximately|just\s+over|just\s+under)\s+)?"
+        r"(?P<agon>an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,3}|"
+        r"a\s+few|a\s+couple\s+of|a\s+couple|few|several|some|many|two\s+or\s+three|\d{1,2}\s+or\s+\d{1,2})?\s*"
+        r"(?P<agou>days?|weeks?|fortnights?|months?|years?)\s+ago")
+# Numeric dates need a four-digit year, so that times ("10.30"), scores ("3-1") and
+# decimals never read as dates; the same separator twice.
+_NUMERIC = (r"(?<![\w.,/-])(?:(?P<na>\d{1,2})(?P<ns>[./-])(?P<nb>\d{1,2})(?P=ns)(?P<ny>(?:19|20)\d\d)"
+            r"|(?P<ry>(?:19|20)\d\d)(?P<rs>[./])(?P<rm>\d{1,2})(?P=rs)(?P<rd>\d{1,2}))(?!\w|[.,/-]\d)")
 
 DATE_PHRASE = re.compile(
     rf"\b(?P<dm>(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MONTH})\.?(?:,?\s+(?P<y1>(?:19|20)\d\d))?)\b"
@@ -30,6 +48,13 @@ DATE_PHRASE = re.compile(
     rf"|\b(?P<iso>(?P<y3>(?:19|20)\d\d)-(?P<m3>\d\d)-(?P<d3>\d\d))\b"
     rf"|\b(?P<rel>yesterday|today|tonight|this\s+morning|this\s+afternoon|this\s+evening|last\s+night|overnight|"
     rf"the\s+day\s+before|(?:late\s+|early\s+|on\s+)?(?:last\s+)?{_WEEKDAY}(?:\s+(?:morning|afternoon|evening|night))?)\b",
+    re.IGNORECASE,
+)
+# The rarer kinds, for dateparser: a regex of their own, run only when a cheap test finds
+# their mark ('ago', 'before yesterday', a year next to a separator): every alternative added
+# to DATE_PHRASE would slow every search with it (about 1.5x each, measured).
+RARE_DATE_PHRASE = re.compile(
+    rf"(?P<num>{_NUMERIC})|\b(?P<ago>{_AGO}|(?:the\s+)?day\s+before\s+yesterday)\b",
     re.IGNORECASE,
 )
 
@@ -65,7 +90,10 @@ def weekday_date(weekday: str, published: dt.date, updated_later: bool = False) 
 
 
 def resolve(match: re.Match[str], published: dt.date | None) -> tuple[dt.date | None, str]:
-    """(date, basis) for a DATE_PHRASE match: basis 'stated' or 'relative'."""
+    """(date, basis) for a DATE_PHRASE or RARE_DATE_PHRASE match: basis 'stated' or 'relative',
+    (None, 'unknown') when it gives no day."""
+    if match.re is _LOWER_RARE_DATE_PHRASE or match.re is RARE_DATE_PHRASE:
+        return _numeric_date(match, published) if match.group("num") else _days_ago(match, published)
     if match.group("dm"):
         year = int(match.group("y1")) if match.group("y1") else None
         return _month_day(match.group("m1"), int(match.group("d1")), year, published), "stated"
@@ -91,12 +119,60 @@ def resolve(match: re.Match[str], published: dt.date | None) -> tuple[dt.date | 
     return weekday_date(weekday, published, updated_later=updated), "relative"
 
 
+def _numeric_date(match: re.Match[str], published: dt.date | None) -> tuple[dt.date | None, str]:
+    """'24/02/2022', '24.02.2022', '2022/02/24' through dateparser, in a day/month order decided
+    here: the only valid reading; of two, day-first with dots (the European and Russian/Ukrainian
+    style), else with '/' or '-' the only one not after publication (+2 days, as for '1 March');
+    two plausible readings give no date rather than a guess."""
+    phrase = match.group("num")
+    if match.group("ry"):
+        order = "YMD"
+    else:
+        first, second, year = int(match.group("na")), int(match.group("nb")), int(match.group("ny"))
+        readings = {order: date for order, date in (("DMY", _safe_date(year, second, first)),
+                                                    ("MDY", _safe_date(year, first, second))) if date}
+        if len(set(readings.values())) > 1:
+            if match.group("ns") == ".":
+                del readings["MDY"]
+            elif published is not None:
+                latest = published + dt.timedelta(days=2)
+                readings = {order: date for order, date in readings.items() if date <= latest}
+        if len(set(readings.values())) != 1:
+            return None, "unknown"
+        order = next(iter(readings))
+    date = parse_phrase(phrase, published, order)
+    return (date, "stated") if date else (None, "unknown")
+
+
+def _days_ago(match: re.Match[str], published: dt.date | None) -> tuple[dt.date | None, str]:
+    """'two days ago', '3 days ago', 'the day before yesterday' through dateparser, against the
+    publication date; a phrase that names no single day ('a week ago', 'a few days ago', 'more
+    than three days ago') or no publication date gives (None, 'unknown')."""
+    if published is None:
+        return None, "unknown"
+    phrase = re_sub(r"\s+", " ", match.group("ago"))
+    if match.group("agou") is not None:  # 'N units ago', not 'the day before yesterday'
+        count = match.group("agon")
+        exact = count in _COUNTS or (count is not None and count.isdigit())
+        if match.group("agoq") or not exact or not match.group("agou").startswith("day"):
+            return None, "unknown"
+    else:
+        phrase = "the day before yesterday"
+    date = parse_phrase(phrase, published)
+    if date is None or date > published:
+        return None, "unknown"
+    return date, "relative"
+
+
 @lru_cache(maxsize=4096)
-def parse_phrase(phrase: str, published: dt.date | None) -> dt.date | None:
-    """dateparser on one short phrase, for what the fast path does not know; cached."""
+def parse_phrase(phrase: str, published: dt.date | None, date_order: str | None = None) -> dt.date | None:
+    """dateparser on one short phrase, for what the fast path does not know; cached.
+    `date_order` ('DMY', 'MDY', 'YMD') for numeric dates, whose order the caller decides."""
     import dateparser
 
     settings = {"PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["day", "month"]}
+    if date_order is not None:
+        settings["DATE_ORDER"] = date_order
     if published is not None:
         settings["RELATIVE_BASE"] = dt.datetime.combine(published, dt.time(12))
     elif not re_search(r"(?:19|20)\d\d", phrase):
@@ -105,22 +181,41 @@ def parse_phrase(phrase: str, published: dt.date | None) -> dt.date | None:
     return parsed.date() if parsed else None
 
 
-# Every DATE_PHRASE match holds a digit or one of these words: a cheap test before the regex.
+# Every DATE_PHRASE or RARE_DATE_PHRASE match holds a digit or one of these words: a cheap
+# test before the regexes.
 _DATE_WORDS = frozenset(("yesterday", "today", "tonight", "morning", "afternoon", "evening", "night", "overnight",
-                         "day") + WEEKDAYS)
+                         "day", "ago") + WEEKDAYS)
 _DIGIT = re.compile(r"\d")
 _NOT_LETTERS = re.compile(r"[^a-z]+")
+# Every numeric date holds a four-digit year next to a separator and a digit; decimals do not.
+_NUMERIC_MARK = re.compile(r"\d[./-](?:19|20)\d\d|(?:19|20)\d\d[./]\d")
 
 
 # DATE_PHRASE for lower-cased text (lower_same_length): a case-insensitive regex runs about
 # twice as slow
 _LOWER_DATE_PHRASE = re.compile(DATE_PHRASE.pattern)
+_LOWER_RARE_DATE_PHRASE = re.compile(RARE_DATE_PHRASE.pattern)
 
 
 def find_date_phrases(text: str) -> list[re.Match[str]]:
-    """Date phrases in a short text: '1 March', 'Sept. 24, 2023', '2022-03-01', 'on Sunday', 'yesterday'.
-    The matches are on the lower-cased text, at the same offsets."""
+    """Date phrases in a short text, in order: '1 March', 'Sept. 24, 2023', '2022-03-01', 'on Sunday',
+    'yesterday', 'two days ago', '24.02.2022'. The matches are on the lower-cased text, at the same
+    offsets; where two overlap the one that starts first (else the longer) is kept."""
     lowered = lower_same_length(text)
-    if not _DIGIT.search(text) and _DATE_WORDS.isdisjoint(_NOT_LETTERS.split(lowered)):
+    digit = _DIGIT.search(text)
+    if not digit and _DATE_WORDS.isdisjoint(_NOT_LETTERS.split(lowered)):
         return []
-    return list(_LOWER_DATE_PHRASE.finditer(lowered))
+    found = list(_LOWER_DATE_PHRASE.finditer(lowered))
+    if "ago" in lowered or "before yesterday" in lowered or (digit and _NUMERIC_MARK.search(lowered)):
+        rare = list(_LOWER_RARE_DATE_PHRASE.finditer(lowered))
+        if rare:
+            found = _without_overlaps(found + rare)
+    return found
+
+
+def _without_overlaps(matches: list[re.Match[str]]) -> list[re.Match[str]]:
+    kept: list[re.Match[str]] = []
+    for match in sorted(matches, key=lambda m: (m.start(), -m.end())):
+        if not kept or match.start() >= kept[-1].end():
+            kept.append(match)
+    return kept
