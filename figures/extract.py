@@ -151,21 +151,20 @@ def _lower_item_verb_pattern() -> re.Pattern[str]:
 
 def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
     """(distance, phrase) of the cue nearest to the number in a window of lower-cased text."""
-    found = list(_lower_cue_pattern().finditer(window))
-    if not found:
-        return None
     if forward:
         best = None
-        for match in found:
+        for match in _lower_cue_pattern().finditer(window):
             lead = window[: match.start()]
-            relative = re_search(r"\b(?:who|which|that)\s+(?:\w+\s+){0,2}$", lead)
+            relative = ("wh" in lead or "that" in lead) and re_search(r"\b(?:who|which|that)\s+(?:\w+\s+){0,2}$", lead)
             if relative and best is None:
                 best = (match.start() + 100, match.group(0))
                 continue
             return match.start(), match.group(0)
         return best
-    match = found[-1]
-    return len(window) - match.end(), match.group(0)
+    match = None
+    for match in _lower_cue_pattern().finditer(window):
+        pass
+    return (len(window) - match.end(), match.group(0)) if match else None
 
 
 @lru_cache(maxsize=None)
@@ -305,10 +304,10 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
     before = sentence[previous_end : mention.stated_start]
     lower_after = lowered[mention.end : next_start]
     lower_before = lowered[previous_end : mention.stated_start]
-    subject, noun_end = _subject(sentence, mention, sentence[mention.end : mention.end + 80],
-                                 lowered[mention.end : mention.end + 80])
     if not _counts_something(after):
         return None
+    subject, noun_end = _subject(sentence, mention, sentence[mention.end : mention.end + 80],
+                                 lowered[mention.end : mention.end + 80])
     if mention.kind == "vague" and noun_end < 0 and not re_match(r"\s+more\b", after):
         first_cue = cue_pattern().search(after[:20])
         if first_cue is None:
