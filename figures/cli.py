@@ -34,7 +34,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from figures.bench import run_benchmark
 
-    run_benchmark(size_mb=args.size_mb, workers=args.workers, out=sys.stdout, real=args.real, dense=args.dense)
+    run_benchmark(size_mb=args.size_mb, workers=args.workers, out=sys.stdout, real=args.real, dense=args.dense,
+                  repeats=args.repeats)
     return 0
 
 
@@ -147,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--real", type=Path, default=None,
                        help="also time real articles from this file or folder (default: the Guardian export "
                             "in ../shared, when present)")
+    bench.add_argument("--repeats", type=int, default=3,
+                       help="runs of each measurement; the median and the range are reported")
     bench.add_argument("--dense", action="store_true",
                        help="the earlier corpus mix: three times the claims per KB of real news")
     bench.set_defaults(func=cmd_bench)

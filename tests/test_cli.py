@@ -129,6 +129,6 @@ def test_bench_reports_generated_and_real_throughput(tmp_path):
     result = run_benchmark(size_mb=0.05, workers=2, out=out, real=real)
     text = out.getvalue()
     assert result["articles"] > 10 and result["claims"] > 0
-    assert "single process:" in text and "2 processes:" in text and "MB/s" in text
+    assert "single process, median of 3 runs:" in text and "2 processes:" in text and "MB/s" in text
     assert result["real"]["articles"] == 1 and result["real"]["claims"] == 1
     assert "real articles (real): 1 articles" in text
