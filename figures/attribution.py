@@ -359,22 +359,12 @@ _VAGUE_TIME = re.compile(
 _NEAR_VERB = 45  # characters after the verb that may hold the statement's date
 
 
-def _date_starting_by(lowered: str, last_start: int) -> re.Match[str] | None:
-    """The first date phrase (dates.find_date_phrases) of a lower-cased text if it starts at or
-    before `last_start`: trying those few places is cheaper than searching the whole text."""
-    for start in range(last_start + 1):
-        found = dates._LOWER_DATE_PHRASE.match(lowered, start)
-        if found:
-            return found
-    return None
-
-
 def _frame_date(sentence: str, lowered: str, frame: Frame, published: dt.date | None
                 ) -> tuple[dt.date | None, str] | None:
     """A date phrase attached to the statement: right after the verb or inside the claimant phrase.
     `lowered` is the sentence lower-cased (lower_same_length)."""
     near = lowered[frame.verb_end : frame.verb_end + _NEAR_VERB]
-    found = _date_starting_by(near, _DATE_LEAD.match(near).end() + 1)
+    found = dates.first_date_phrase(near, _DATE_LEAD.match(near).end() + 1)
     if found:
         return dates.resolve(found, published)
     if _VAGUE_TIME.match(near):

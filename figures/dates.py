@@ -206,11 +206,36 @@ def find_date_phrases(text: str) -> list[re.Match[str]]:
     if not digit and _DATE_WORDS.isdisjoint(_NOT_LETTERS.split(lowered)):
         return []
     found = list(_LOWER_DATE_PHRASE.finditer(lowered))
-    if "ago" in lowered or "before yesterday" in lowered or (digit and _NUMERIC_MARK.search(lowered)):
+    if _has_rare_mark(lowered):
         rare = list(_LOWER_RARE_DATE_PHRASE.finditer(lowered))
         if rare:
             found = _without_overlaps(found + rare)
     return found
+
+
+def _has_rare_mark(lowered: str) -> bool:
+    """Whether a lower-cased text may hold a RARE_DATE_PHRASE: 'ago', 'before yesterday' or a
+    four-digit year next to a separator."""
+    return "ago" in lowered or "before yesterday" in lowered or _NUMERIC_MARK.search(lowered) is not None
+
+
+def first_date_phrase(lowered: str, last_start: int) -> re.Match[str] | None:
+    """The first of find_date_phrases() in a lower-cased text (lower_same_length), when it starts
+    at or before `last_start`: trying those few places costs less than searching the whole text."""
+    common = None
+    for start in range(last_start + 1):
+        common = _LOWER_DATE_PHRASE.match(lowered, start)
+        if common:
+            break
+    if _has_rare_mark(lowered):
+        for start in range(last_start + 1 if common is None else common.start() + 1):
+            rare = _LOWER_RARE_DATE_PHRASE.match(lowered, start)
+            if rare:
+                # find_date_phrases keeps the one that starts first, else the longer
+                if common is None or rare.start() < common.start() or rare.end() > common.end():
+                    return rare
+                break
+    return common
 
 
 def _without_overlaps(matches: list[re.Match[str]]) -> list[re.Match[str]]:

@@ -199,11 +199,6 @@ def np_words() -> dict[str, str]:
 
 
 @lru_cache(maxsize=None)
-def compiled_claimants() -> list[tuple[re.Pattern[str], ClaimantEntry]]:
-    return [(re.compile(rf"(?<!\w)(?:{entry.pattern})(?![\w])", re.IGNORECASE), entry) for entry in claimants()]
-
-
-@lru_cache(maxsize=None)
 def place_pattern() -> re.Pattern[str]:
     return phrase_pattern(list(places()), flags=0, rare_starts=True)
 
