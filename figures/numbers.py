@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from collections.abc import Iterator
 from functools import lru_cache
+from string import ascii_letters, ascii_lowercase
 
 from text_to_num import text2num
 
@@ -53,8 +54,8 @@ def number_regex() -> re.Pattern[str]:
 
 @lru_cache(maxsize=None)
 def _digits_regex() -> re.Pattern[str]:
-    """The digit part alone, led by a lookahead so the regex engine skips quickly to digits."""
-    return re.compile(r"(?=\d)" + _DIGITS)
+    """The digit part of number_regex() alone, for a text without number words."""
+    return re.compile(_DIGITS)
 
 
 @lru_cache(maxsize=None)
@@ -134,21 +135,36 @@ def parse_words(words: str) -> float | None:
     return value / 2 if half else value
 
 
+def _last_word(text: str) -> str:
+    """The run of lower-case ASCII letters that ends `text`, trailing whitespace left aside."""
+    core = text.rstrip()
+    return core[len(core.rstrip(ascii_lowercase)) :]
+
+
 @lru_cache(maxsize=None)
-def _reversed_qualifiers() -> tuple[re.Pattern[str], dict[str, str]]:
+def _reversed_qualifiers() -> tuple[re.Pattern[str], dict[str, str], frozenset[str]]:
     """Qualifier phrases reversed, as one trie regex: matching the reversed text just before a
-    number finds the longest phrase ending there in one step."""
+    number finds the longest phrase ending there in one step. With the phrases' last words
+    (_last_word), which tell cheaply that no phrase can end there."""
     table = {phrase[::-1]: qualifier for phrase, qualifier in qualifiers()["before"]}
-    return re.compile(r"\s+(" + trie_body(sorted(table)) + r")(?![a-z0-9])"), table
+    last_words = frozenset(_last_word(phrase) for phrase, _ in qualifiers()["before"])
+    return re.compile(r"\s+(" + trie_body(sorted(table)) + r")(?![a-z0-9])"), table, last_words
 
 
-def _qualifier_before(text: str, start: int) -> tuple[str, int] | None:
-    pattern, table = _reversed_qualifiers()
-    window = text[max(0, start - 40) : start].lower()[::-1]
-    match = pattern.match(window)
+def _qualifier_before(lowered: str, start: int) -> tuple[str, int] | None:
+    """The qualifier phrase that ends (before whitespace) where a number starts, and where the
+    phrase begins; `lowered` is the text lower-cased (lower_same_length)."""
+    window = lowered[max(0, start - 40) : start]
+    if not window[-1:].isspace():
+        return None
+    pattern, table, last_words = _reversed_qualifiers()
+    if _last_word(window) not in last_words:
+        return None
+    match = pattern.match(window[::-1])
     if not match:
         return None
-    return table[match.group(1)], start - match.end()
+    # a space of a phrase matches any whitespace ('more\nthan')
+    return table[re_sub(r"\s+", " ", match.group(1))], start - match.end()
 
 
 @lru_cache(maxsize=None)
@@ -165,13 +181,14 @@ def _after_qualifiers() -> tuple[re.Pattern[str], list[str]]:
     return re.compile("|".join(branches)), names
 
 
-def _qualifier_after(text: str, end: int) -> str | None:
+def _qualifier_after(lowered: str, end: int) -> str | None:
+    """The qualifier phrase right after a number ('or more'); `lowered` as in _qualifier_before."""
     pattern, names = _after_qualifiers()
-    match = pattern.match(text[end : end + 12].lower())
+    match = pattern.match(lowered, end, end + 12)
     return names[match.lastindex - 1] if match else None
 
 
-_BETWEEN = re.compile(r"\b(?:between|from)\s+$", re.IGNORECASE)
+_BETWEEN = re.compile(r"\b(?:between|from)\s+$")  # for lower-cased text (lower_same_length)
 
 
 @lru_cache(maxsize=None)
@@ -188,20 +205,24 @@ def _starter_regex() -> re.Pattern[str]:
     return re.compile(r"[^a-z](?:" + literal_trie(sorted(_starting_words())) + r")(?![a-z])")
 
 
-_DIGIT_RUN = re.compile(r"\d+")
+# rather than \d+: a pattern that starts with a character class (not a repeat) lets the regex
+# engine skip quickly to it, about twice as fast over a sentence
+_DIGIT_RUN = re.compile(r"\d\d*")
 
 
-def _number_matches(text: str) -> Iterator[re.Match[str]]:
-    """What number_regex().finditer(lowered text) finds, tried only where a run of digits or a
-    starting word (a whole run of letters) begins: the full regex is slow to try at every
-    position of a long sentence."""
-    pattern = number_regex()
-    lowered = lower_same_length(text)
-    # a match of the starter regex on " " + lowered starts at its word's offset in lowered
-    begins = [match.start() for match in _starter_regex().finditer(" " + lowered)]
-    digits = [match.start() for match in _DIGIT_RUN.finditer(lowered)]
-    if digits:
-        begins = sorted(begins + digits)
+def _number_matches(lowered: str, number_words: bool) -> Iterator[re.Match[str]]:
+    """What number_regex().finditer(lowered) finds (its digit part alone for a text without
+    number words), tried only where a run of digits or a starting word (a whole run of
+    letters) begins, the only places a number can start: the full regex is slow to try at
+    every position of a long sentence. `lowered` is a text lower-cased (lower_same_length)."""
+    begins = [match.start() for match in _DIGIT_RUN.finditer(lowered)]
+    if number_words:
+        pattern = number_regex()
+        # a match of the starter regex on " " + lowered starts at its word's offset in lowered
+        words = [match.start() for match in _starter_regex().finditer(" " + lowered)]
+        begins = sorted(begins + words) if begins else words
+    else:
+        pattern = _digits_regex()
     end = 0
     for begin in begins:
         if begin < end:
@@ -212,63 +233,75 @@ def _number_matches(text: str) -> Iterator[re.Match[str]]:
             end = match.end()
 
 
-def _raw_mentions(text: str, number_words: bool | None) -> list[tuple[int, int, float, str, bool]]:
+_RawMention = tuple[int, int, float, str, bool]  # start, end, value, kind, has_scale
+
+
+def _raw_mentions(text: str, lowered: str, number_words: bool | None) -> list[_RawMention]:
     """(start, end, value, kind, has_scale) for every number-like span."""
     found = []
     if number_words is None:
         number_words = has_number_words(text)
-    matches = _number_matches(text) if number_words else _digits_regex().finditer(lower_same_length(text))
-    for match in matches:
-        if match.group("num"):
-            value = parse_digits(match.group("num"), match.group("frac"), match.group("scale"))
-            found.append((match.start(), match.end(), value, "digits", bool(match.group("scale"))))
-        elif match.group("words"):
-            value = parse_words(match.group("words"))
+    for match in _number_matches(lowered, number_words):
+        number, fraction, scale = match.group("num", "frac", "scale")
+        start, end = match.span()
+        if number:
+            found.append((start, end, parse_digits(number, fraction, scale), "digits", bool(scale)))
+        elif words := match.group("words"):
+            value = parse_words(words)
             if value is not None:
-                found.append((match.start(), match.end(), value, "words", False))
+                found.append((start, end, value, "words", False))
         else:
-            phrase = re_sub(r"\s+", " ", match.group("vague").lower())
-            found.append((match.start(), match.end(), vague_quantities()[phrase], "vague", False))
+            phrase = re_sub(r"\s+", " ", match.group("vague"))
+            found.append((start, end, vague_quantities()[phrase], "vague", False))
     return found
 
 
-def find_numbers(text: str, number_words: bool | None = None) -> list[NumberMention]:
+def _range(text: str, lowered: str, first: _RawMention, second: _RawMention) -> NumberMention | None:
+    """The range two numbers in a row make ('5-10', 'between 5 and 10'), or None."""
+    start, end, low, kind, scaled = first
+    next_start, next_end, high, next_kind, next_scaled = second
+    if next_kind == "vague" or next_start - end > 6:
+        return None
+    glue = text[end:next_start]
+    between = _BETWEEN.search(lowered[max(0, start - 12) : start])
+    if not (re_fullmatch(r"\s*[-–—‑]\s*|-to-|\s+to\s+", glue)
+            or (between and re_fullmatch(r"\s+(?:and|to)\s+", glue, re.IGNORECASE))):
+        return None
+    if next_scaled and not scaled and low * 1000 <= high:
+        low *= high / _unscaled(text[next_start:next_end], high)
+    if low < high:
+        qualifier_start = start - len(between.group(0)) if between else None
+        return NumberMention(start, next_end, (low + high) / 2, low, high, "range", qualifier_start, kind)
+    return None
+
+
+def find_numbers(text: str, number_words: bool | None = None, lowered: str | None = None
+                 ) -> list[NumberMention]:
     """Every number mention in `text`, ranges merged, qualifiers attached. `number_words` is
-    has_number_words(text) when the caller knows it already (a document-wide scan)."""
-    raw = _raw_mentions(text, number_words)
+    has_number_words(text) when the caller knows it already (a document-wide scan); `lowered`
+    is lower_same_length(text), when the caller has it."""
+    if lowered is None:
+        lowered = lower_same_length(text)
+    raw = _raw_mentions(text, lowered, number_words)
     mentions: list[NumberMention] = []
     index = 0
     while index < len(raw):
-        start, end, value, kind, scaled = raw[index]
+        start, end, value, kind, _ = raw[index]
         if index + 1 < len(raw) and kind != "vague":
-            next_start, next_end, next_value, next_kind, next_scaled = raw[index + 1]
-            glue = text[end:next_start]
-            between = _BETWEEN.search(text[max(0, start - 12) : start])
-            is_dash = re_fullmatch(r"\s*[-–—‑]\s*|-to-|\s+to\s+", glue) is not None
-            is_and = re_fullmatch(r"\s+(?:and|to)\s+", glue, re.IGNORECASE) is not None
-            if next_kind != "vague" and len(glue) <= 6 and (is_dash or (between and is_and)):
-                low, high = value, next_value
-                if next_scaled and not scaled and low * 1000 <= high:
-                    low *= high / _unscaled(text[next_start:next_end], next_value)
-                if low < high:
-                    qualifier_start = start - len(between.group(0)) if between else None
-                    mentions.append(
-                        NumberMention(
-                            start, next_end, (low + high) / 2, low, high, "range",
-                            qualifier_start=qualifier_start, kind=kind,
-                        )
-                    )
-                    index += 2
-                    continue
+            number_range = _range(text, lowered, raw[index], raw[index + 1])
+            if number_range:
+                mentions.append(number_range)
+                index += 2
+                continue
         mention = NumberMention(start, end, value, kind=kind)
         if kind == "vague":
             mention.qualifier, mention.low = "vague", value
-            before = _qualifier_before(text, start)
+            before = _qualifier_before(lowered, start)
             if before and before[0] == "at_least":
                 mention.qualifier_start = before[1]
         else:
-            before = _qualifier_before(text, start)
-            after = _qualifier_after(text, end)
+            before = _qualifier_before(lowered, start)
+            after = _qualifier_after(lowered, end)
             qualifier = before[0] if before else after
             if qualifier:
                 mention.qualifier = qualifier
@@ -296,23 +329,35 @@ MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
+# what follows a number that is not a count, for lower-cased text (lower_same_length)
 _AFTER_EXCLUDE = [
-    (re.compile(r"\s?(?:%|per\s?cent|percent|percentage)", re.I), "percentage"),
-    (re.compile(r"(?:st|nd|rd|th)\b", re.I), "ordinal"),
-    (re.compile(r"[\s-]?(?:years?|yrs?)[\s-]+old\b|-year-old", re.I), "age"),
-    (re.compile(r"\s?(?:am|pm|a\.m\.|p\.m\.|gmt|bst|cet|utc|hrs|h\b)\b|:\d\d", re.I), "time"),
-    (re.compile(r"[\s-]?(?:km|kilomet\w*|miles?|metres?|meters?|ft|feet|foot|inch\w*|mm|cm|kg|kilo\w*|"
-                r"tonnes?|tons?|sq|square|hectares?|acres?|mph|kph|degrees?|°|litres?|liters?|gallons?|"
-                r"barrels?|calibre|caliber|megawatts?|mw|kw|gw)\b", re.I), "measure"),
-    (re.compile(r"[\s-](?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|nights?|"
-                r"mornings?|evenings?|rounds? of talks)\b", re.I), "duration"),
-    (re.compile(r"\s?(?:dollars|euros?|pounds|sterling|roubles|rubles|hryvnias?|shekels|usd|eur|gbp|uah|"
-                r"rupees|yuan)\b", re.I), "money"),
-    (re.compile(r"\s(?:times|views|followers|likes|shares|retweets|pages|words|votes|points)\b", re.I), "count of non-people"),
-    (re.compile(rf"\s{MONTHS}\b\.?(?!\w)", re.I), "date"),
-    (re.compile(r"-(?!strong|plus|odd|to-)[a-z]", re.I), "compound"),
-    (re.compile(r"\s?/\s?\d"), "fraction"),
+    (r"\s?(?:%|per\s?cent|percent|percentage)", "percentage"),
+    (r"(?:st|nd|rd|th)\b", "ordinal"),
+    (r"[\s-]?(?:years?|yrs?)[\s-]+old\b|-year-old", "age"),
+    (r"\s?(?:am|pm|a\.m\.|p\.m\.|gmt|bst|cet|utc|hrs|h\b)\b|:\d\d", "time"),
+    ((r"[\s-]?(?:km|kilomet\w*|miles?|metres?|meters?|ft|feet|foot|inch\w*|mm|cm|kg|kilo\w*|"
+      r"tonnes?|tons?|sq|square|hectares?|acres?|mph|kph|degrees?|°|litres?|liters?|gallons?|"
+      r"barrels?|calibre|caliber|megawatts?|mw|kw|gw)\b"), "measure"),
+    ((r"[\s-](?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|nights?|"
+      r"mornings?|evenings?|rounds? of talks)\b"), "duration"),
+    ((r"\s?(?:dollars|euros?|pounds|sterling|roubles|rubles|hryvnias?|shekels|usd|eur|gbp|uah|"
+      r"rupees|yuan)\b"), "money"),
+    (r"\s(?:times|views|followers|likes|shares|retweets|pages|words|votes|points)\b", "count of non-people"),
+    (rf"\s{MONTHS}\b\.?(?!\w)", "date"),
+    (r"-(?!strong|plus|odd|to-)[a-z]", "compound"),
+    (r"\s?/\s?\d", "fraction"),
 ]
+
+
+def _first_rule_regex(rules: list[tuple[str, str]]) -> tuple[re.Pattern[str], list[str]]:
+    """Rules as one regex, each in a group of its own (their patterns have no groups): a match's
+    group number (lastindex) names the first rule that matches, one call instead of one per rule."""
+    return re.compile("|".join(f"({pattern})" for pattern, _ in rules)), [reason for _, reason in rules]
+
+
+# after a number in digits, and after one in words: '5th' is an ordinal, 'five th' is not
+_AFTER_DIGITS = _first_rule_regex(_AFTER_EXCLUDE)
+_AFTER_WORDS = _first_rule_regex([rule for rule in _AFTER_EXCLUDE if rule[1] != "ordinal"])
 _LABEL_WORDS = (
     "no number nr article resolution page route highway flight room vol chapter section paragraph covid level "
     "category phase grade block unit apartment apt street model version platform gate terminal brigade battalion "
@@ -336,7 +381,6 @@ _BEFORE_EXCLUDE = [
 # What the rules above can end with (before at most one space): one of these words or symbols.
 _BEFORE_END_WORDS = frozenset(_LABEL_WORDS + _MONEY_WORDS + _AGE_WORDS + _MONTH_WORDS)
 _BEFORE_END_SYMBOLS = frozenset("$£€¥₴+#-:.")
-_ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _before_may_exclude(before: str) -> bool:
@@ -347,32 +391,25 @@ def _before_may_exclude(before: str) -> bool:
         return False
     if core[-1] in _BEFORE_END_SYMBOLS:
         return True
-    return core[len(core.rstrip(_ASCII_LETTERS)) :].lower() in _BEFORE_END_WORDS
+    return core[len(core.rstrip(ascii_letters)) :].lower() in _BEFORE_END_WORDS
 
 
-_AGE = re.compile(r"[A-Z][\w'’.-]+,\s$")
+_AGE = re.compile(r"[A-Z][\w'’.-]+,\s$")  # a name and a comma before an age: 'Smith, 45, said'
 
 
-def _any_of(rules: list[tuple[re.Pattern[str], str]]) -> re.Pattern[str]:
-    """All the rules' patterns as one regex: one call tells whether any rule can apply."""
-    return re.compile("|".join(f"(?:{pattern.pattern})" for pattern, _ in rules), re.IGNORECASE)
-
-
-_ANY_AFTER = _any_of(_AFTER_EXCLUDE)
-
-
-def exclusion(text: str, mention: NumberMention) -> str | None:
-    """Why this mention is not a figure claim, or None when it may be one."""
+def exclusion(text: str, mention: NumberMention, lowered: str | None = None) -> str | None:
+    """Why this mention is not a figure claim, or None when it may be one. `lowered` is
+    lower_same_length(text), when the caller has it."""
     if mention.kind == "vague":
         return None
+    if lowered is None:
+        lowered = lower_same_length(text)
+    pattern, reasons = _AFTER_DIGITS if mention.kind == "digits" else _AFTER_WORDS
+    match = pattern.match(lowered, mention.end, mention.end + 40)
+    if match:
+        return reasons[match.lastindex - 1]
     after = text[mention.end : mention.end + 40]
     before = text[max(0, mention.start - 30) : mention.start]
-    if _ANY_AFTER.match(after):
-        for pattern, reason in _AFTER_EXCLUDE:
-            if pattern.match(after):
-                if reason == "ordinal" and mention.kind != "digits":
-                    continue
-                return reason
     if _before_may_exclude(before):
         for pattern, reason in _BEFORE_EXCLUDE:
             if pattern.search(before):
@@ -381,13 +418,15 @@ def exclusion(text: str, mention: NumberMention) -> str | None:
     if (
         mention.kind == "digits"
         and mention.qualifier != "range"
+        and len(span) == 4
         and re_fullmatch(r"1[89]\d\d|20\d\d", span)
         and not re_match(r"\s+(?:people|civilians|soldiers|troops|refugees|children|deaths|casualties)\b", after)
     ):
         return "year"
     if mention.qualifier == "range" and re_fullmatch(r"(?:1[89]|20)\d\d\s*[-–—]\s*(?:1[89]|20)?\d\d", span):
         return "year range"
-    if _AGE.search(before) and re_match(r"\s?(?:,|\)|;|\.(?:\s|$)|$|\s(?:who|said|told|from|and|was|is|has)\b)", after):
+    # _AGE ends with a comma and a space ($ allows a newline after them): the cheap test first
+    if "," in before[-3:] and _AGE.search(before) and re_match(r"\s?(?:,|\)|;|\.(?:\s|$)|$|\s(?:who|said|told|from|and|was|is|has)\b)", after):
         return "age"
     if "(" in before[-2:] and re_match(r"\s*\((?:\d{1,3})\)", after) is None and re_search(r"\(\s?$", before) and re_match(r"\s?\)", after) and mention.value < 120:
         if re_search(r"[A-Z][a-z]+\s\($", before):
