@@ -590,9 +590,10 @@ class _Run:
     def _sentence_claims(self, paragraph: int, index: int, sentence: Sentence, has_words: bool | None
                          ) -> list[Claim]:
         """The claims of one sentence; `has_words` tells find_numbers whether it holds number words."""
-        mentions = [m for m in find_numbers(sentence.text, has_words) if exclusion(sentence.text, m) is None]
-        found: list[Claim] = []
         lowered = lower_same_length(sentence.text)
+        mentions = [m for m in find_numbers(sentence.text, has_words, lowered)
+                    if exclusion(sentence.text, m, lowered) is None]
+        found: list[Claim] = []
         previous_reading: Reading | None = None
         for position, mention in enumerate(mentions):
             previous_end = mentions[position - 1].end if position else 0
