@@ -15,7 +15,7 @@ import bisect
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from figures import dates
@@ -455,6 +455,17 @@ def _gazetteer_regex() -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?={rows})", re.IGNORECASE)
 
 
+@lru_cache(maxsize=None)
+def _gazetteer_row_regex(row: int) -> re.Pattern[str]:
+    """One gazetteer row as a regex of its own, for finding its mentions in a document."""
+    return re.compile(rf"(?<!\w)(?:{claimants()[row].pattern})(?!\w)", re.IGNORECASE)
+
+
+@lru_cache(maxsize=None)
+def _canonical_words(row: int) -> frozenset[str]:
+    return frozenset(_base(word) for word in _words(claimants()[row].canonical))
+
+
 @lru_cache(maxsize=65536)
 def _gazetteer_match(phrase: str) -> tuple[int, int, int] | None:
     """(row, start, end): the first gazetteer row that occurs in the phrase, and its first match
@@ -524,6 +535,7 @@ class DocumentContext:
 
     published: dt.date | None
     lookback: Callable[[int, int], None] | None = None  # fills in claimants named before a position
+    text: str = ""  # the document, for organisations named without making a claim
     named: list[tuple[int, Speaker]] = field(default_factory=list)  # (position, speaker), in text order
 
     def speaker_for(self, phrase: str, sentence: str, position: int = 0, depth: int = 0) -> Speaker:
@@ -531,8 +543,11 @@ class DocumentContext:
         if not words:
             return Speaker.media()
         back_reference = len(words) == 1 and words[0] in PRONOUNS or (
-            words[0] == "the" and len(words) <= 4 and all(not w[:1].isupper() for w in _words(phrase)[1:])
-            and _nationality(phrase.lower()) is None
+            words[0] == "the" and len(words) <= 4 and _nationality(phrase.lower()) is None and (
+                all(not w[:1].isupper() for w in _words(phrase)[1:])
+                # 'The Health Ministry': capitals on common role words make no name
+                or all(np_words().get(w) in ("head", "mod") for w in words[1:]) and gazetteer_entry(phrase) is None
+            )
         )
         single_name = (len(words) <= 2 and _words(phrase)[-1][:1].isupper() and gazetteer_entry(phrase) is None
                        and _nationality(phrase.lower()) is None)
@@ -541,13 +556,30 @@ class DocumentContext:
         earlier = [speaker for where, speaker in self.named if where < position]
         if len(words) == 1 and words[0] in PRONOUNS:
             return self._lookup(earlier, PRONOUNS[words[0]], None) or Speaker(phrase, "unknown", PRONOUNS[words[0]])
+        speaker = None
         if back_reference:
             found = self._lookup(earlier, None, frozenset(words[1:]))
             if found:
                 return found
-        speaker = self._remember(phrase, sentence, earlier)
+            side = self._side_of_mention(frozenset(words[1:]), position)
+            if side:
+                speaker = replace(self._remember(phrase, sentence, earlier), side=side)
+        speaker = speaker or self._remember(phrase, sentence, earlier)
         bisect.insort(self.named, (position, speaker), key=lambda pair: pair[0])
         return speaker
+
+    def _side_of_mention(self, role: frozenset[str], position: int) -> str | None:
+        """The side of the last organisation in the gazetteer named before `position` (the title
+        included, whether or not it made a claim there) whose canonical name holds the role words:
+        'the Health Ministry' after 'Gaza Health Ministry' in the title."""
+        last, side = -1, None
+        for row, entry in enumerate(claimants()):
+            if entry.kind != "org" or not entry.side or not role <= _canonical_words(row):
+                continue
+            for match in _gazetteer_row_regex(row).finditer(self.text, 0, position):
+                if match.start() > last:
+                    last, side = match.start(), entry.side
+        return side
 
     @staticmethod
     def _lookup(speakers: list[Speaker], kind: str | None, role: frozenset[str] | None) -> Speaker | None:

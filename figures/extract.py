@@ -494,7 +494,7 @@ class _Run:
         self.document = document
         self.text = document.full_text
         self.paragraphs = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(self.text)]
-        self.context = DocumentContext(document.published, lookback=self.look_back)
+        self.context = DocumentContext(document.published, lookback=self.look_back, text=self.text)
         self._sentences: dict[int, list[Sentence]] = {}
         self._frames: dict[tuple[int, int], list[Frame]] = {}
         self._quotes: dict[int, list[tuple[int, int]]] = {}

@@ -116,6 +116,24 @@ def test_back_references_resolve_to_the_last_named_claimant():
         (11, "Oleh Synehubov", "Ukraine"), (30, "Oleh Synehubov", "Ukraine")]
 
 
+@pytest.mark.parametrize("title, body, side", [
+    # an organisation named in the title (no claim there), then by its role words alone
+    ("Aid groups question Gaza health ministry figures",
+     "The Health Ministry said on Monday that 37 people were killed in strikes overnight.", "Hamas"),
+    (None,
+     "Reporters could not reach anyone at Gaza's health ministry on Sunday.\n"
+     "Later the Health Ministry said 14 people had died in the shelling.", "Hamas"),
+])
+def test_capitalised_role_words_refer_to_an_organisation_named_earlier(title, body, side):
+    claim = one(body, title=title)
+    assert claim.side == side
+
+
+def test_capitalised_role_words_without_an_earlier_organisation_stay_unresolved():
+    claim = one("The Health Ministry said on Monday that 37 people were killed in strikes overnight.")
+    assert (claim.claimant, claim.side) == ("Health Ministry", "unknown")
+
+
 def test_quotation_belongs_to_its_speaker():
     body = (
         "The commander described the fighting in detail.\n"
