@@ -512,6 +512,13 @@ def place_country(text: str) -> str | None:
     return places()[found[-1].group(0)] if found else None
 
 
+def _is_surname(word: str) -> bool:
+    """A capitalised word that is no common word of claimant phrases, place or nationality."""
+    base = _base(word)
+    return (word[:1].isupper() and word[1:2].islower() and base not in np_words() and base not in PRONOUNS
+            and word not in places() and base not in nationalities())
+
+
 def person_name(phrase: str) -> str | None:
     """The proper name of a person in a phrase like 'the regional governor, Pavlo Kyrylenko'."""
     for part in re_split(r",\s*", phrase):
@@ -608,6 +615,8 @@ class DocumentContext:
         if name is None and kind == "person" and canonical:
             single = [w for w in _words(phrase) if w[0].isupper() and _base(w) not in ORG_WORDS]
             name = " ".join(single[-2:]) if single else canonical
+        if name is None and kind is None and side == "unknown" and len(words_in) == 1 and _is_surname(words_in[0]):
+            name = words_in[0]  # 'Kahlout said': a lone unknown name is a person's ('he' may refer to it)
         if name:
             speaker_kind = "person"
             display = name

@@ -134,6 +134,12 @@ def test_capitalised_role_words_without_an_earlier_organisation_stay_unresolved(
     assert (claim.claimant, claim.side) == ("Health Ministry", "unknown")
 
 
+def test_a_lone_unknown_name_is_a_person_for_later_pronouns():
+    body = ("Kovalenko said conditions at the hospital were getting worse.\n"
+            "She added that 12 patients had died overnight.")
+    assert one(body).claimant == "Kovalenko"
+
+
 def test_quotation_belongs_to_its_speaker():
     body = (
         "The commander described the fighting in detail.\n"
