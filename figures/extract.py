@@ -173,10 +173,15 @@ def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
                 continue
             return match.start(), match.group(0)
         return best
-    match = None
+    # backwards, the last cue that counts something itself: an item in between ('the death toll
+    # from the strikes rose to 300') names no count of its own here (items right before or
+    # after a number were read already)
+    last = None
     for match in _lower_cue_pattern().finditer(window):
-        pass
-    return (len(window) - match.end(), match.group(0)) if match else None
+        cue = cue_index().get(" ".join(match.group(0).split()))
+        if cue is None or cue.role != "item":
+            last = match
+    return (len(window) - last.end(), last.group(0)) if last else None
 
 
 @lru_cache(maxsize=None)

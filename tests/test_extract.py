@@ -42,6 +42,9 @@ def test_offsets_and_quote_point_at_the_number():
         ("Analysts said 12 tanks were destroyed.", "equipment"),
         ("The air force said 30 drones were shot down.", "strikes"),
         ("Police said 25 protesters were detained.", "detained"),
+        # a weapon named between the cue and the number is no count of its own
+        ("The death toll from the missile strikes passed 210 on Sunday, officials said.", "deaths"),
+        ("The group said it fired drones after four of its fighters were killed.", "deaths"),
     ],
 )
 def test_metric_taxonomy(sentence, metric):
