@@ -149,6 +149,14 @@ _BARE_SOURCES = {"data", "figures", "estimates", "estimate", "report", "reports"
 
 
 @lru_cache(maxsize=65536)
+def _capitalised(word: str) -> bool:
+    """A capitalised word, or a name after a particle ('al-Kahlout', 'el-Sisi')."""
+    if word[:1].isupper():
+        return True
+    particle, hyphen, rest = word.partition("-")
+    return bool(hyphen) and particle.lower() in _NAME_PARTICLES and rest[:1].isupper()
+
+
 def is_noun_phrase(phrase: str) -> bool:
     """Could this be a claimant phrase? Capitalised words, known heads and modifiers, and
     after a determiner up to two other adjectives ('the demoralised soldier')."""
@@ -163,7 +171,7 @@ def is_noun_phrase(phrase: str) -> bool:
     for position, word in enumerate(words):
         if any(ch.isdigit() for ch in word):
             return False
-        if word[0].isupper():
+        if _capitalised(word):
             continue
         base = _base(word)
         if base in table or base in PRONOUNS:
@@ -177,7 +185,7 @@ def is_noun_phrase(phrase: str) -> bool:
             continue
         return False
     last = words[-1]
-    if not (last[0].isupper() or _base(last) in PRONOUNS or table.get(_base(last)) == "head"):
+    if not (_capitalised(last) or _base(last) in PRONOUNS or table.get(_base(last)) == "head"):
         return False
     content = [w for w in words if _base(w) not in _DETERMINERS and table.get(_base(w)) != "glue"]
     if content and all(_base(w) in _BARE_SOURCES for w in content):
@@ -531,7 +539,7 @@ def person_name(phrase: str) -> str | None:
             elif runs[-1]:
                 runs.append([])
         for run in runs:
-            if len(run) >= 2 and run[-1][0].isupper():
+            if len(run) >= 2 and _capitalised(run[-1]):
                 return " ".join(run)
     return None
 

@@ -137,6 +137,12 @@ def test_capitalised_role_words_without_an_earlier_organisation_stay_unresolved(
     assert (claim.claimant, claim.side) == ("Health Ministry", "unknown")
 
 
+def test_names_after_a_particle_are_names():
+    body = ("At the city's main hospital, the director, Samir al-Hadi, told reporters that “the wards are full”.\n"
+            "The hospital had received 45 bodies since the morning, he added.")
+    assert one(body).claimant == "Samir al-Hadi"
+
+
 def test_a_lone_unknown_name_is_a_person_for_later_pronouns():
     body = ("Kovalenko said conditions at the hospital were getting worse.\n"
             "She added that 12 patients had died overnight.")
