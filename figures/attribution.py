@@ -570,7 +570,9 @@ class DocumentContext:
             self.lookback(position, depth)
         earlier = [speaker for where, speaker in self.named if where < position]
         if len(words) == 1 and words[0] in PRONOUNS:
-            return self._lookup(earlier, PRONOUNS[words[0]], None) or Speaker(phrase, "unknown", PRONOUNS[words[0]])
+            kind = PRONOUNS[words[0]]
+            return (self._sentence_subject(sentence, phrase, kind, earlier) or self._lookup(earlier, kind, None)
+                    or Speaker(phrase, "unknown", kind))
         speaker = None
         if back_reference:
             found = self._lookup(earlier, None, frozenset(words[1:]))
@@ -582,6 +584,25 @@ class DocumentContext:
         speaker = speaker or self._remember(phrase, sentence, earlier)
         bisect.insort(self.named, (position, speaker), key=lambda pair: pair[0])
         return speaker
+
+    def _sentence_subject(self, sentence: str, pronoun: str, kind: str, earlier: list[Speaker]) -> Speaker | None:
+        """The organisation or country a sentence opens with, for 'it' or 'they' later in it:
+        'Russia blamed Ukraine for an attack in which it said three people died'."""
+        if kind not in ("org", "plural"):
+            return None
+        opening = _LEAD_WORDS.sub("", lower_same_length(sentence[:80]))
+        offset = min(80, len(sentence)) - len(opening)
+        first = _words(sentence[offset : offset + 40])[:1]
+        if first and _capitalised(first[0]) and (nationalities().get(_base(first[0])) or "").lower() == _base(first[0]):
+            phrase = first[0]  # a country by its name
+        else:
+            found = _gazetteer_match(sentence[offset : offset + 60])
+            if found is None or found[1] > 4 or claimants()[found[0]].kind != "org":
+                return None
+            phrase = sentence[offset : offset + found[2]]
+        if pronoun in phrase.split():
+            return None
+        return self._remember(phrase, sentence, earlier)
 
     def _side_of_mention(self, role: frozenset[str], position: int) -> str | None:
         """The side of the last organisation in the gazetteer named before `position` (the title

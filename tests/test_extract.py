@@ -137,6 +137,18 @@ def test_capitalised_role_words_without_an_earlier_organisation_stay_unresolved(
     assert (claim.claimant, claim.side) == ("Health Ministry", "unknown")
 
 
+@pytest.mark.parametrize("body, claimant, side", [
+    ("Ukraine's military intelligence said the strikes would go on.\n"
+     "Separately, Russia blamed Ukraine for a drone attack on Kursk, in which it said 14 people were hurt.",
+     "Russia", "Russia"),
+    ("The UN agency said the crossings stayed closed.\n"
+     "Hamas blamed Israel for a strike on a school, where it said 14 people were killed.", "Hamas", "Hamas"),
+])
+def test_it_refers_to_the_organisation_or_country_the_sentence_opens_with(body, claimant, side):
+    claim = one(body)
+    assert (claim.claimant, claim.side) == (claimant, side)
+
+
 def test_names_after_a_particle_are_names():
     body = ("At the city's main hospital, the director, Samir al-Hadi, told reporters that “the wards are full”.\n"
             "The hospital had received 45 bodies since the morning, he added.")
