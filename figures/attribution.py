@@ -168,9 +168,9 @@ def is_noun_phrase(phrase: str) -> bool:
     if table.get(first) == "glue" and first not in _DETERMINERS:
         return False
     unknown = 0
+    if _DIGIT.search(phrase):
+        return False
     for position, word in enumerate(words):
-        if any(ch.isdigit() for ch in word):
-            return False
         if _capitalised(word):
             continue
         base = _base(word)
@@ -596,10 +596,12 @@ class DocumentContext:
         if first and _capitalised(first[0]) and (nationalities().get(_base(first[0])) or "").lower() == _base(first[0]):
             phrase = first[0]  # a country by its name
         else:
-            found = _gazetteer_match(sentence[offset : offset + 60])
-            if found is None or found[1] > 4 or claimants()[found[0]].kind != "org":
+            # a gazetteer row right at the start, or after 'the'
+            start = offset + 4 if opening.startswith("the ") else offset
+            match = _gazetteer_regex().match(sentence, start)
+            if match is None or claimants()[int(match.lastgroup.removeprefix("row"))].kind != "org":
                 return None
-            phrase = sentence[offset : offset + found[2]]
+            phrase = sentence[offset : match.end(match.lastgroup)]
         if pronoun in phrase.split():
             return None
         return self._remember(phrase, sentence, earlier)

@@ -436,7 +436,18 @@ def _choose_frame(frames: list[Frame], position: int, in_quote: tuple[int, int] 
 
 
 _DIGIT = re.compile(r"\d")
-_PARAGRAPH = re.compile(r"[^\n]+")
+
+
+def _paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every line that is not empty."""
+    spans = []
+    position = 0
+    for line in text.split("\n"):
+        if line:
+            spans.append((position, position + len(line)))
+        position += len(line) + 1
+    return spans
+
 _WINDOW = 6  # sentences looked back for the antecedent of "he", "the ministry", ...
 
 
@@ -498,7 +509,7 @@ class _Run:
     def __init__(self, document: Document):
         self.document = document
         self.text = document.full_text
-        self.paragraphs = [(m.start(), m.end()) for m in _PARAGRAPH.finditer(self.text)]
+        self.paragraphs = _paragraph_spans(self.text)
         self.context = DocumentContext(document.published, lookback=self.look_back, text=self.text)
         self._sentences: dict[int, list[Sentence]] = {}
         self._frames: dict[tuple[int, int], list[Frame]] = {}
