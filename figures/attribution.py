@@ -148,7 +148,6 @@ _BARE_SOURCES = {"data", "figures", "estimates", "estimate", "report", "reports"
                  "update", "count", "tally", "toll", "study", "survey", "sources", "source", "video", "post"}
 
 
-@lru_cache(maxsize=65536)
 def _capitalised(word: str) -> bool:
     """A capitalised word, or a name after a particle ('al-Kahlout', 'el-Sisi')."""
     if word[:1].isupper():
@@ -157,6 +156,7 @@ def _capitalised(word: str) -> bool:
     return bool(hyphen) and particle.lower() in _NAME_PARTICLES and rest[:1].isupper()
 
 
+@lru_cache(maxsize=65536)
 def is_noun_phrase(phrase: str) -> bool:
     """Could this be a claimant phrase? Capitalised words, known heads and modifiers, and
     after a determiner up to two other adjectives ('the demoralised soldier')."""
@@ -171,7 +171,7 @@ def is_noun_phrase(phrase: str) -> bool:
     if _DIGIT.search(phrase):
         return False
     for position, word in enumerate(words):
-        if _capitalised(word):
+        if word[0].isupper() or "-" in word and _capitalised(word):
             continue
         base = _base(word)
         if base in table or base in PRONOUNS:
