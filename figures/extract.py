@@ -724,6 +724,13 @@ def _as_of_end(lowered: str) -> int | None:
     return as_of.end() if as_of else None
 
 
+# A relative date opening a sentence ('On Sunday, officials said...'), for lower-cased text
+_LEADING_DATE = re.compile(
+    r"\s*(?:on\s+)?(?:yesterday|last\s+night|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"(?:the\s+)?day\s+before\s+yesterday|(?:an?|one|two|three|four|five|six|seven|\d{1,2})\s+days?\s+ago)\b"
+)
+
+
 def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
                 published: dt.date | None, lowered: str | None = None) -> tuple[dt.date | None, str]:
     """The day a figure was stated: 'as of DATE', the statement's own date, a leading
@@ -740,8 +747,7 @@ def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
                     return resolved
     if frame_date is not None and (frame_date[0] is not None or frame_date[1] == "unknown"):
         return frame_date
-    leading = re_match(r"\s*(?:on\s+)?(yesterday|last\s+night|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b",
-                       lowered)
+    leading = _LEADING_DATE.match(lowered)
     if leading and published:
         found = find_date_phrases(sentence[: leading.end()])
         if found:

@@ -38,6 +38,9 @@ def resolved(text: str, published: dt.date | None = PUBLISHED):
         # a date of the event, not of the statement, leaves the claim date alone
         ("Police said 12 people were killed in a strike two days ago.", PUBLISHED, "published"),
         ("Police said 12 people were killed in a strike on 01.03.2023.", PUBLISHED, "published"),
+        # a count of days back opening the sentence dates the statement, as 'On Sunday,' does
+        ("Two days ago, police said 12 people were killed.", dt.date(2023, 3, 13), "relative"),
+        ("The day before yesterday, police said 12 people were killed.", dt.date(2023, 3, 13), "relative"),
     ],
 )
 def test_dateparser_phrases_date_the_statement(sentence, expected, basis):
