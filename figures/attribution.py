@@ -486,6 +486,12 @@ def _gazetteer_match(phrase: str) -> tuple[int, int, int] | None:
     return first
 
 
+def _gazetteer_side(phrase: str) -> str:
+    """The side the gazetteer gives a phrase ('' when none: no row, or a row without a side)."""
+    entry = gazetteer_entry(phrase)
+    return entry.side if entry else ""
+
+
 def gazetteer_entry(phrase: str) -> ClaimantEntry | None:
     """The first gazetteer row whose pattern occurs in the phrase."""
     found = _gazetteer_match(phrase)
@@ -561,7 +567,7 @@ class DocumentContext:
             words[0] == "the" and len(words) <= 4 and _nationality(phrase.lower()) is None and (
                 all(not w[:1].isupper() for w in _words(phrase)[1:])
                 # 'The Health Ministry': capitals on common role words make no name
-                or all(np_words().get(w) in ("head", "mod") for w in words[1:]) and gazetteer_entry(phrase) is None
+                or all(np_words().get(w) in ("head", "mod", "glue") for w in words[1:]) and not _gazetteer_side(phrase)
             )
         )
         single_name = (len(words) <= 2 and _words(phrase)[-1][:1].isupper() and gazetteer_entry(phrase) is None
@@ -578,7 +584,7 @@ class DocumentContext:
             found = self._lookup(earlier, None, frozenset(words[1:]))
             if found:
                 return found
-            side = self._side_of_mention(frozenset(words[1:]), position)
+            side = self._side_of_mention(frozenset(words[1:]), position) or self._country_of_mention(phrase, position)
             if side:
                 speaker = replace(self._remember(phrase, sentence, earlier), side=side)
         speaker = speaker or self._remember(phrase, sentence, earlier)
@@ -605,6 +611,19 @@ class DocumentContext:
         if pronoun in phrase.split():
             return None
         return self._remember(phrase, sentence, earlier)
+
+    def _country_of_mention(self, phrase: str, position: int) -> str | None:
+        """For a gazetteer body without a side of its own ('the Defence Ministry'): the country
+        of its last mention before `position` that names one ('Russia's defence ministry')."""
+        found = _gazetteer_match(phrase)
+        if found is None or claimants()[found[0]].side:
+            return None
+        country = None
+        for match in _gazetteer_row_regex(found[0]).finditer(self.text, 0, position):
+            named = _nationality(self.text[max(0, match.start() - 25) : match.end()].lower())
+            if named:
+                country = named
+        return country
 
     def _side_of_mention(self, role: frozenset[str], position: int) -> str | None:
         """The side of the last organisation in the gazetteer named before `position` (the title

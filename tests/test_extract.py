@@ -132,6 +132,17 @@ def test_capitalised_role_words_refer_to_an_organisation_named_earlier(title, bo
     assert claim.side == side
 
 
+@pytest.mark.parametrize("body, side", [
+    ("Russia's defence ministry has not commented on the footage.\n"
+     "Later the Defence Ministry said 14 drones were shot down.", "Russia"),
+    ("Britain's Ministry of Defence published a map of the front.\n"
+     "The Ministry of Defence said 14 drones were shot down.", "United Kingdom"),
+    ("The Defence Ministry said 14 drones were shot down.", "unknown"),
+])
+def test_a_ministry_without_a_country_takes_the_country_of_its_earlier_mention(body, side):
+    assert one(body).side == side
+
+
 def test_capitalised_role_words_without_an_earlier_organisation_stay_unresolved():
     claim = one("The Health Ministry said on Monday that 37 people were killed in strikes overnight.")
     assert (claim.claimant, claim.side) == ("Health Ministry", "unknown")
