@@ -474,13 +474,18 @@ def _canonical_words(row: int) -> frozenset[str]:
     return frozenset(_base(word) for word in _words(claimants()[row].canonical))
 
 
+def _gazetteer_row(match: re.Match[str]) -> int:
+    """The gazetteer row a match of _gazetteer_regex() found."""
+    return int(match.lastgroup.removeprefix("row"))
+
+
 @lru_cache(maxsize=65536)
 def _gazetteer_match(phrase: str) -> tuple[int, int, int] | None:
     """(row, start, end): the first gazetteer row that occurs in the phrase, and its first match
     there (cached: phrases recur)."""
     first = None
     for match in _gazetteer_regex().finditer(phrase):
-        row = int(match.lastgroup.removeprefix("row"))
+        row = _gazetteer_row(match)
         if first is None or row < first[0]:
             first = (row, *match.span(match.lastgroup))
     return first
@@ -605,7 +610,7 @@ class DocumentContext:
             # a gazetteer row right at the start, or after 'the'
             start = offset + 4 if opening.startswith("the ") else offset
             match = _gazetteer_regex().match(sentence, start)
-            if match is None or claimants()[int(match.lastgroup.removeprefix("row"))].kind != "org":
+            if match is None or claimants()[_gazetteer_row(match)].kind != "org":
                 return None
             phrase = sentence[offset : match.end(match.lastgroup)]
         if pronoun in phrase.split():

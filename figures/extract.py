@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import json
 import re
+import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +27,7 @@ from figures.attribution import DocumentContext, Frame, Speaker, find_frames, qu
 from figures.lexicon import (
     claim_gate_pattern,
     claim_gate_words,
+    Cue,
     cue_index,
     cue_pattern,
     item_verb_pattern,
@@ -40,7 +42,7 @@ from figures.lexicon import (
 )
 from figures.model import Claim, Document
 from figures.numbers import NumberMention, digit_number_word_regex, exclusion, find_numbers, gate_words, has_number_words
-from figures.lexicon import re_fullmatch, re_match, re_search, re_sub
+from figures.lexicon import re_fullmatch, re_match, re_search
 
 EXTRACTOR_VERSION = "1.0.0"
 
@@ -70,6 +72,8 @@ def _boundaries(text: str) -> Iterator[re.Match[str]]:
     if b"aA" in text.encode("ascii", "replace").translate(_LETTER_CASES):
         return _BOUNDARY.finditer(text)
     return _SENTENCE_END_ONLY.finditer(text)
+
+
 _PERIOD = [
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+(?:24\s+hours|day)|a\s+day\b|per\s+day|each\s+day|every\s+day|"
                 r"daily|overnight|since\s+midnight|since\s+last\s+night|in\s+(?:a\s+single|one)\s+day|"
@@ -161,6 +165,11 @@ def _lower_item_verb_pattern() -> re.Pattern[str]:
     return re.compile(item_verb_pattern().pattern)
 
 
+def _cue_of(phrase: str) -> Cue | None:
+    """The cue a matched phrase stands for, whatever whitespace the text has inside it."""
+    return cue_index().get(" ".join(phrase.split()))
+
+
 def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
     """(distance, phrase) of the cue nearest to the number in a window of lower-cased text."""
     if forward:
@@ -178,7 +187,7 @@ def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
     # after a number were read already)
     last = None
     for match in _lower_cue_pattern().finditer(window):
-        cue = cue_index().get(" ".join(match.group(0).split()))
+        cue = _cue_of(match.group(0))
         if cue is None or cue.role != "item":
             last = match
     return (len(window) - last.end(), last.group(0)) if last else None
@@ -335,7 +344,7 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
     item_match = _item_after_regex().match(lower_after)
     item_cue = None
     if item_match:
-        cue = cue_index().get(re_sub(r"\s+", " ", item_match.group(1)))
+        cue = _cue_of(item_match.group(1))
         if cue and cue.role == "item":
             item_cue = cue
     if item_cue is None and noun_end < 0:
@@ -379,7 +388,7 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
         candidates.append((distance + 5, phrase))
     if candidates:
         distance, phrase = min(candidates)
-        cue = cue_index().get(re_sub(r"\s+", " ", phrase))
+        cue = _cue_of(phrase)
         if cue is not None and cue.role != "item" and distance < 160:
             metric = cue.metric
             if metric == "detained" and "military" in subject:
@@ -467,8 +476,8 @@ def _has_number(text: str, start: int, end: int) -> bool:
 # The characters that are not ASCII but lower-case to an ASCII letter ('İ' -> 'i̇', Kelvin sign
 # -> 'k'): a document holding one is scanned as lower-cased text, not with '?' for them
 _ASCII_LOWERING = ("\u0130", "\u212a")
-_ASCII_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
-_ASCII_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+_ASCII_ALNUM = frozenset(string.ascii_lowercase + string.digits)
+_ASCII_LOWER = frozenset(string.ascii_lowercase)
 
 
 @lru_cache(maxsize=None)
@@ -588,6 +597,7 @@ class _Run:
         cues, words = scan_words(lower)
         if not cues:
             return claims
+        spaced = ""  # " " + lower, made when first needed
         for paragraph, (start, end) in enumerate(self.paragraphs):
             # a paragraph without a digit has a number word only where the scan found one
             if not _any_between(cues, start, end) or not (
@@ -595,9 +605,12 @@ class _Run:
                 continue
             for index, sentence in enumerate(self.sentences(paragraph)):
                 first, last = sentence.start, sentence.end
-                has_cue = _any_between(cues, first, last) or (
-                    # a heading glued to the next sentence ('...deadIsrael'): the cue ends the sentence
-                    text[last : last + 1].isalpha() and claim_gate_pattern().search(" " + lower, first, last + 1))
+                has_cue = _any_between(cues, first, last)
+                if not has_cue and text[last : last + 1].isalpha():
+                    # a heading glued to the next sentence ('...deadIsrael'): the cue ends the sentence.
+                    # The gate regex consumes the character before a word: put one before the text
+                    spaced = spaced or " " + lower
+                    has_cue = claim_gate_pattern().search(spaced, first, last + 1) is not None
                 if not has_cue:
                     continue
                 digit = _DIGIT.search(text, first, last) is not None
