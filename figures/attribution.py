@@ -187,10 +187,14 @@ def is_noun_phrase(phrase: str) -> bool:
     last = words[-1]
     if not (_capitalised(last) or _base(last) in PRONOUNS or table.get(_base(last)) == "head"):
         return False
+    return not _only_bare_sources(words)
+
+
+def _only_bare_sources(words: list[str]) -> bool:
+    """'reports', 'the latest figures': a source that names nobody (the claim is the outlet's)."""
+    table = np_words()
     content = [w for w in words if _base(w) not in _DETERMINERS and table.get(_base(w)) != "glue"]
-    if content and all(_base(w) in _BARE_SOURCES for w in content):
-        return False
-    return True
+    return bool(content) and all(_base(w) in _BARE_SOURCES for w in content)
 
 
 def longest_noun_phrase(segment: str) -> str | None:
@@ -284,6 +288,8 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
     `lowered` is the sentence lower-cased (lower_same_length)."""
     window_start = max(0, verb_start - 160)
     core, _ = _strip_tail(sentence[window_start:verb_start], lowered[window_start:verb_start])
+    # 'X, who visited Kyiv, said': a comma closes the relative clause before the verb
+    comma_before_verb = core.rstrip().endswith(",")
     core = core.rstrip(" ,")
     core, core_lower = _without_asides(core, lowered[window_start : window_start + len(core)])
     # 'that' as a word, its boundary checked after the 't' so that every branch starts with a
@@ -306,9 +312,16 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
         )
         if not stripped.strip():
             break
-        if _RELATIVE_PRONOUN.match(stripped_lower):
-            index -= 1
-            continue
+        relative = _RELATIVE_PRONOUN.match(stripped_lower)
+        if relative:
+            inner = _relative_clause_subject(stripped, stripped_lower, relative.end())
+            if parts or comma_before_verb or inner is None:
+                index -= 1  # 'X, who ..., said': the claimant is before the clause
+                continue
+            if _only_bare_sources(_words(inner[0])):
+                return None  # 'the blast, which reports said killed...': nobody named, not the blast
+            # 'the blast, which witnesses said killed...': the clause's own subject, without its antecedent
+            stripped, stripped_lower = inner
         stripped_core, _ = _strip_tail(stripped, stripped_lower)
         if not is_noun_phrase(stripped_core):
             if not parts and not _DIGIT.search(stripped_core) and not _NUMBER_WORD.search(
@@ -329,6 +342,22 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
         return None
     start = window_start + max(0, position)
     return ", ".join(parts), start
+
+
+def _relative_clause_subject(segment: str, lowered: str, pronoun_end: int) -> tuple[str, str] | None:
+    """The subject inside a relative clause that holds the reporting verb ('which witnesses',
+    'who police', 'which reports'): the words after the pronoun, when they are a noun phrase or
+    an unnamed source; not after 'whose', whose noun belongs to the antecedent."""
+    if lowered.startswith("whose"):
+        return None
+    rest = segment[pronoun_end:]
+    offset = len(rest) - len(rest.lstrip())
+    rest = rest.strip()
+    if not rest:
+        return None
+    rest_lower = lowered[pronoun_end + offset : pronoun_end + offset + len(rest)]
+    core = _strip_tail(rest, rest_lower)[0].strip()
+    return (rest, rest_lower) if core and (is_noun_phrase(core) or _only_bare_sources(_words(core))) else None
 
 
 def _known_single(word: str) -> bool:
@@ -385,6 +414,9 @@ def _frame_date(sentence: str, lowered: str, frame: Frame, published: dt.date | 
 _END_OF_CLAUSE = re.compile(r"\s*(?:[.,:;!?”\"’]|$)")
 # a verb used as an adjective or auxiliary ('reported killed', 'said to have'), for lower-cased text
 _NOT_REPORTING = re.compile(r"\s+(?:killed|dead|wounded|injured|missing|captured|to\s+(?:have|be)\b)")
+# 'say' has no such adjective use: 'which witnesses said killed 12' reports
+_SAY_NOT_REPORTING = re.compile(r"\s+to\s+(?:have|be)\b")
+_SAY = frozenset(("said", "says", "say"))
 
 
 def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
@@ -397,12 +429,17 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
         if phrase:
             end = match.end() + len(phrase)
             frames.append(Frame(match.start(), end, match.start(), match.end(), phrase, True, according=True))
-    for match in _verb_regex().finditer(" " + lowered):
+    spaced = " " + lowered
+    verb_matches = list(_verb_regex().finditer(spaced))
+    for position, match in enumerate(verb_matches):
         verb = match.group(1)
         verb_start, verb_end = match.start(1) - 1, match.end(1) - 1
+        following = verb_matches[position + 1] if position + 1 < len(verb_matches) else None
+        if following is not None and following.start() == match.end() and spaced[match.end()] == " ":
+            continue  # a noun before the verb ('which reports said'): one word, one space, then the verb
         if verb in end_only_verbs() and not _END_OF_CLAUSE.match(sentence, verb_end):
             continue
-        if _NOT_REPORTING.match(lowered, verb_end):
+        if (_SAY_NOT_REPORTING if verb in _SAY else _NOT_REPORTING).match(lowered, verb_end):
             continue
         subject = _subject_before(sentence, lowered, verb_start)
         if subject:

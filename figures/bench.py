@@ -179,14 +179,16 @@ DEFAULT_REAL = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "expo
 
 
 def real_text_throughput(path: Path, repeats: int = 3) -> dict:
-    """Extraction speed on real articles (best of `repeats` passes), and with reading included."""
+    """Extraction speed on real articles, and with reading included (each the best of `repeats` passes)."""
     from figures.extract import extract_claims
     from figures.ingest import iter_documents
     from figures.model import Document
 
-    start = time.perf_counter()
-    documents = [item for item in iter_documents([path]) if isinstance(item, Document)]
-    reading = time.perf_counter() - start
+    reading, documents = float("inf"), []
+    for _ in range(repeats):  # best of `repeats`, as for extraction: the first pass also pays for imports
+        start = time.perf_counter()
+        documents = [item for item in iter_documents([path]) if isinstance(item, Document)]
+        reading = min(reading, time.perf_counter() - start)
     size = sum(len(d.full_text.encode("utf-8")) for d in documents)
     best, claims = float("inf"), 0
     for _ in range(repeats):

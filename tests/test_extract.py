@@ -160,6 +160,29 @@ def test_it_refers_to_the_organisation_or_country_the_sentence_opens_with(body, 
     assert (claim.claimant, claim.side) == (claimant, side)
 
 
+@pytest.mark.parametrize("body, claimant, side", [
+    # the reporting verb inside a relative clause has its own subject, not the antecedent
+    ("The market strike, which local medics said killed at least 16 people, drew condemnation.", "local medics",
+     "unknown"),
+    ("The raid, which Russia's defence ministry said killed 40 fighters, lasted two hours.",
+     "Russia's defence ministry", "Russia"),
+    # an unnamed source in the clause leaves the claim to the outlet, never to the antecedent
+    ("Both sides blamed each other for the explosion at the depot, which reports said killed 31 people.", None,
+     "media"),
+    # a clause closed by a comma before the verb: the claimant is the antecedent
+    ("Oleh Syniehubov, who toured the district on Friday, said 11 people were wounded.", "Oleh Syniehubov",
+     "Ukraine"),
+])
+def test_a_relative_clause_with_its_own_reporting_subject(body, claimant, side):
+    claim = one(body)
+    assert (claim.claimant, claim.side) == (claimant, side)
+
+
+def test_a_source_noun_before_said_is_not_a_reporting_verb():
+    claim = one("The agency's report said 2,300 civilians were killed in the region.")
+    assert claim.claimant == "agency's report"
+
+
 def test_names_after_a_particle_are_names():
     body = ("At the city's main hospital, the director, Samir al-Hadi, told reporters that “the wards are full”.\n"
             "The hospital had received 45 bodies since the morning, he added.")
