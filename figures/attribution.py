@@ -267,6 +267,10 @@ def _without_lead_words(text: str, lowered: str) -> tuple[str, str]:
 _ASIDES = (re.compile(r"\s*\([^()]{1,25}\)"), re.compile(rf"\b{dates._MONTH}\.?\s+(?:\d{{1,2}}|(?:19|20)\d\d)\b\s*"))
 
 
+# an acronym in brackets ending a claimant phrase ('the UN agency for Palestinian refugees (UNRWA)')
+_ACRONYM_AT_END = re.compile(r"\(([A-Z][A-Za-z]*[A-Z])\)$")
+
+
 def _without_asides(phrase: str, lowered: str) -> tuple[str, str]:
     """A phrase and its lower-cased form (lower_same_length) without short parentheses and dates."""
     if "(" not in phrase and not _DIGIT.search(phrase):  # every date in a phrase has a digit
@@ -291,12 +295,14 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
     # 'X, who visited Kyiv, said': a comma closes the relative clause before the verb
     comma_before_verb = core.rstrip().endswith(",")
     core = core.rstrip(" ,")
+    acronym = _ACRONYM_AT_END.search(core)
     core, core_lower = _without_asides(core, lowered[window_start : window_start + len(core)])
     # 'that' as a word, its boundary checked after the 't' so that every branch starts with a
     # literal and the regex engine skips quickly between candidates
     segments = re_split(r"(,|;|:|“|”|\"|\(|\)|—|–| - |t(?<=\bt)hat\b)", core)
     parts: list[str] = []
     position = len(core)
+    claimant_start = position  # where the first accepted part starts
     index = len(segments) - 1
     while index >= 0:
         segment = segments[index]
@@ -329,19 +335,21 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
                 tail = longest_noun_phrase(stripped_core)
                 if tail:
                     parts.insert(0, tail)
+                    claimant_start = position + max(0, segment.rfind(tail))
             break
         parts.insert(0, stripped_core.strip())
+        claimant_start = position
         if stripped != segment.strip() or len(parts) >= 3:
             break
         index -= 1
         if index >= 0 and segments[index] != ",":
             break
     if not parts:
-        return None
+        # a description the noun-phrase rules do not take, named by its acronym
+        return (acronym.group(1), window_start + acronym.start(1)) if acronym else None
     if len(parts) == 1 and len(_words(parts[0])) == 1 and not _known_single(parts[0]):
         return None
-    start = window_start + max(0, position)
-    return ", ".join(parts), start
+    return ", ".join(parts), window_start + max(0, claimant_start)
 
 
 def _relative_clause_subject(segment: str, lowered: str, pronoun_end: int) -> tuple[str, str] | None:
@@ -461,6 +469,10 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
     return frames
 
 
+# sides a nationality in the phrase does not override ('Mediazona, an independent Russian outlet')
+_SIDES_ABOVE_COUNTRIES = ("United Nations", "NATO", "European Union", "independent", "media")
+
+
 def side_of(phrase: str, context: str = "") -> tuple[str, str | None, str | None]:
     """(side, canonical name, kind) of a claimant phrase. `context` (the sentence) is
     used for the country of local officials ('the governor of the Donetsk region')."""
@@ -469,7 +481,7 @@ def side_of(phrase: str, context: str = "") -> tuple[str, str | None, str | None
     if entry is not None:
         country = _nationality(lowered)
         outside = _nationality(gazetteer_rest(phrase).lower())
-        if entry.kind == "org" and outside and entry.side not in ("United Nations", "NATO", "European Union"):
+        if entry.kind == "org" and outside and entry.side not in _SIDES_ABOVE_COUNTRIES:
             country = outside
             return country, entry.canonical or None, entry.kind  # "the Russian General Staff"
         if entry.side:
@@ -519,12 +531,21 @@ def _gazetteer_row(match: re.Match[str]) -> int:
 @lru_cache(maxsize=65536)
 def _gazetteer_match(phrase: str) -> tuple[int, int, int] | None:
     """(row, start, end): the first gazetteer row that occurs in the phrase, and its first match
-    there (cached: phrases recur)."""
+    there (cached: phrases recur). A named row in the name of an apposition beats a
+    description ('Mediazona, an independent outlet' is Mediazona, not any outlet)."""
     first = None
+    named = None
+    entries = claimants()
+    head_end = phrase.find(",")  # the name of an apposition ('Mediazona, an independent outlet')
     for match in _gazetteer_regex().finditer(phrase):
         row = _gazetteer_row(match)
+        span = match.span(match.lastgroup)
         if first is None or row < first[0]:
-            first = (row, *match.span(match.lastgroup))
+            first = (row, *span)
+        if entries[row].canonical and span[1] <= head_end and (named is None or row < named[0]):
+            named = (row, *span)
+    if named is not None and first is not None and not entries[first[0]].canonical:
+        return named
     return first
 
 

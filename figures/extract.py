@@ -36,6 +36,7 @@ from figures.lexicon import (
     lower_same_length,
     nationalities,
     place_pattern,
+    places,
     subject_index,
     subject_pattern,
     trie_body,
@@ -420,16 +421,31 @@ def _period(clause: str) -> str | None:
     return None
 
 
-def _location(clause: str, sentence: str) -> str | None:
-    """The place a figure is about: one named after in/near/at..., else any known place."""
+def _location(sentence: str, start: int, end: int, claimant_spans: list[tuple[int, int]]) -> str | None:
+    """The place a figure (at sentence[start:end]) is about: one named after in/near/at... close
+    to it, else one after in/near/at... anywhere in the sentence, else any known place close
+    to it. Not a country that names an actor: inside a claimant phrase ('Ukraine's general
+    staff said'), possessive ('since Russia's invasion') or in a compound ('Russia-backed');
+    a city stays a place there ('Gaza officials', 'Mariupol's steelworks')."""
     if not place_pattern().search(sentence):
         return None
-    for text in (clause, sentence):
-        match = located_place_pattern().search(text)
-        if match:
-            return match.group(1)
-    match = place_pattern().search(clause)
-    return match.group(0) if match else None
+    window = (max(0, start - 60), end + 100)
+
+    def usable(found: re.Match[str], group: int) -> bool:
+        name = found.group(group)
+        if places().get(name) != name:
+            return True
+        after = sentence[found.end(group) : found.end(group) + 2]
+        if after[:1] == "-" or after in ("'s", "’s") or sentence[found.start(group) - 1 : found.start(group)] == "-":
+            return False
+        return not any(a <= found.start(group) < b for a, b in claimant_spans)
+
+    for pattern, group, span in ((located_place_pattern(), 1, window), (located_place_pattern(), 1, (0, len(sentence))),
+                                 (place_pattern(), 0, window)):
+        for found in pattern.finditer(sentence, *span):
+            if usable(found, group):
+                return found.group(group)
+    return None
 
 
 def _choose_frame(frames: list[Frame], position: int, in_quote: tuple[int, int] | None) -> Frame | None:
@@ -691,7 +707,7 @@ class _Run:
             date=claim_date,
             date_basis=basis,
             period=_period(clause),
-            location=_location(sentence.text[max(0, mention.start - 60) : mention.end + 100], sentence.text),
+            location=_location(sentence.text, mention.start, mention.end, [(f.start, f.end) for f in frames]),
             stated=sentence.text[mention.stated_start : mention.end],
         )
 
@@ -737,9 +753,11 @@ def _as_of_end(lowered: str) -> int | None:
     return as_of.end() if as_of else None
 
 
-# A relative date opening a sentence ('On Sunday, officials said...'), for lower-cased text
+# A relative date opening a sentence ('On Sunday, officials said...', 'Early on Monday,', 'In a
+# statement on Friday,'), for lower-cased text
 _LEADING_DATE = re.compile(
-    r"\s*(?:on\s+)?(?:yesterday|last\s+night|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+    r"\s*(?:in\s+an?\s+(?:statement|post|update|briefing|interview|report|video)\s+)?(?:(?:early|late)\s+)?"
+    r"(?:on\s+)?(?:yesterday|last\s+night|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
     r"(?:the\s+)?day\s+before\s+yesterday|(?:an?|one|two|three|four|five|six|seven|\d{1,2})\s+days?\s+ago)\b"
 )
 

@@ -183,6 +183,31 @@ def test_a_source_noun_before_said_is_not_a_reporting_verb():
     assert claim.claimant == "agency's report"
 
 
+@pytest.mark.parametrize("body, location", [
+    # a country that acts is not where the figure happened
+    ("Ukraine's emergency service said 14 people were killed.", None),
+    ("Russia said it shot down 25 drones.", None),
+    ("Some 3,000 soldiers have been killed since Russia's invasion began, officials said.", None),
+    ("A Russia-backed official claimed 70 fighters were captured.", None),
+    # a city stays a place, in a claimant phrase or possessive too
+    ("Kharkiv officials said 14 people were killed.", "Kharkiv"),
+    ("At least 9 workers were killed at Mariupol's steel plant, officials said.", "Mariupol"),
+    ("Russia said 25 drones were shot down over Belgorod.", "Belgorod"),
+])
+def test_location_is_where_the_figure_happened(body, location):
+    assert one(body).location == location
+
+
+def test_an_acronym_names_a_claimant_the_phrase_rules_do_not_take():
+    claim = one("About 1.7 million people have been displaced, the UN agency for Palestinian refugees (UNRWA) said.")
+    assert (claim.claimant, claim.side) == ("UNRWA", "United Nations")
+
+
+def test_a_known_name_beats_the_description_in_its_apposition():
+    claim = one("Mediazona, an independent Russian outlet, has identified 25,011 Russian soldiers killed by name.")
+    assert (claim.claimant, claim.side) == ("Mediazona", "independent")
+
+
 def test_names_after_a_particle_are_names():
     body = ("At the city's main hospital, the director, Samir al-Hadi, told reporters that “the wards are full”.\n"
             "The hospital had received 45 bodies since the morning, he added.")
@@ -229,6 +254,14 @@ def test_local_officials_take_the_side_of_their_place():
         ("As of March 10, police had counted 12 people killed.", dt.date(2023, 3, 10), "stated"),
         ("Police said 12 people were killed.", dt.date(2023, 3, 15), "published"),
         ("Police said 12 people were killed in a strike on 1 March.", dt.date(2023, 3, 15), "published"),
+        # an event's day before a trailing 'X said' is not the day of the statement
+        ("Twelve people were killed on Monday in a strike on the port, police said.", dt.date(2023, 3, 15),
+         "published"),
+        ("The clinic had treated 40 wounded since last night, a doctor said.", dt.date(2023, 3, 15), "published"),
+        # ... but a date opening the sentence is
+        ("On Monday, police said 12 people were killed.", dt.date(2023, 3, 13), "relative"),
+        ("Early on Monday, police said 12 people were killed.", dt.date(2023, 3, 13), "relative"),
+        ("In a statement on Monday, the police said 12 people were killed.", dt.date(2023, 3, 13), "relative"),
     ],
 )
 def test_claim_dates(sentence, expected, basis):
