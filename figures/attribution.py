@@ -378,7 +378,7 @@ def _known_single(word: str) -> bool:
     if base in nationalities():
         return True
     if word in places():
-        return False
+        return places()[word] == word  # a country speaks ('Canada said'), a town does not
     return word[:1].isupper() and base not in np_words() and not re_fullmatch(r"[A-Z][a-z]+ing|[A-Z][a-z]+s", word)
 
 
@@ -487,7 +487,7 @@ def side_of(phrase: str, context: str = "") -> tuple[str, str | None, str | None
         if entry.side:
             return entry.side, entry.canonical or None, entry.kind
         return country or "unknown", entry.canonical or None, entry.kind
-    country = _nationality(lowered)
+    country = _nationality(lowered) or _country_named(phrase)
     if country:
         return country, None, None
     words = {_base(w) for w in _words(phrase)}
@@ -577,6 +577,14 @@ def _nationality(lowered: str) -> str | None:
             country = nationalities().get(part)
             if country:
                 return country
+    return None
+
+
+def _country_named(phrase: str) -> str | None:
+    """A country the phrase names as such ('Canada', 'the government of Poland'), from the places table."""
+    for found in place_pattern().finditer(phrase):
+        if places().get(found.group(0)) == found.group(0):
+            return found.group(0)
     return None
 
 

@@ -270,14 +270,23 @@ def _country_word(text: str) -> str | None:
     return None
 
 
-_DEMONYMS = {"Russia": "Russian", "Ukraine": "Ukrainian", "Israel": "Israeli", "Palestine": "Palestinian",
-             "Hamas": "Hamas", "Belarus": "Belarusian", "United States": "US", "United Kingdom": "British",
-             "Hezbollah": "Hezbollah", "Hungary": "Hungarian"}
+# how subjects name a side where the nationality table's adjective would not do
+_DEMONYMS = {"Hamas": "Hamas", "Hezbollah": "Hezbollah", "United States": "US", "United Kingdom": "British"}
 _PLURALS = {"Israel": "Israelis", "Palestine": "Palestinians", "Ukraine": "Ukrainians", "Russia": "Russians"}
 
 
+@lru_cache(maxsize=None)
+def _table_demonyms() -> dict[str, str]:
+    """Country -> its first adjective in the nationality table ('Poland' -> 'Polish')."""
+    found: dict[str, str] = {}
+    for word, country in nationalities().items():
+        if country not in found and word.isalpha() and len(word) > 3 and word != country.lower():
+            found[country] = word.capitalize()
+    return found
+
+
 def _demonym(country: str) -> str:
-    return _DEMONYMS.get(country, country)
+    return _DEMONYMS.get(country) or _table_demonyms().get(country, country)
 
 
 def _demonym_plural(country: str) -> str:
@@ -422,29 +431,34 @@ def _period(clause: str) -> str | None:
 
 
 def _location(sentence: str, start: int, end: int, claimant_spans: list[tuple[int, int]]) -> str | None:
-    """The place a figure (at sentence[start:end]) is about: one named after in/near/at... close
-    to it, else one after in/near/at... anywhere in the sentence, else any known place close
-    to it. Not a country that names an actor: inside a claimant phrase ('Ukraine's general
-    staff said'), possessive ('since Russia's invasion') or in a compound ('Russia-backed');
-    a city stays a place there ('Gaza officials', 'Mariupol's steelworks')."""
+    """The place a figure (at sentence[start:end]) is about: one named after in/near/at... near
+    the figure, else anywhere in the sentence (a town or region before a country), else a town
+    or region named near the figure. A country is a place only after a
+    preposition, and not when it names an actor there: inside a claimant phrase ('Ukraine's
+    general staff said'), possessive ('since Russia's invasion') or in a compound
+    ('Russia-backed'); a town stays a place anywhere ('Gaza officials', 'Mariupol's steelworks')."""
     if not place_pattern().search(sentence):
         return None
     window = (max(0, start - 60), end + 100)
+    whole = (0, len(sentence))
 
-    def usable(found: re.Match[str], group: int) -> bool:
-        name = found.group(group)
-        if places().get(name) != name:
-            return True
+    def is_country(name: str) -> bool:
+        return places().get(name) == name
+
+    def acts(found: re.Match[str], group: int) -> bool:
         after = sentence[found.end(group) : found.end(group) + 2]
         if after[:1] == "-" or after in ("'s", "’s") or sentence[found.start(group) - 1 : found.start(group)] == "-":
-            return False
-        return not any(a <= found.start(group) < b for a, b in claimant_spans)
+            return True
+        return any(a <= found.start(group) < b for a, b in claimant_spans)
 
-    for pattern, group, span in ((located_place_pattern(), 1, window), (located_place_pattern(), 1, (0, len(sentence))),
-                                 (place_pattern(), 0, window)):
+    located, plain = located_place_pattern(), place_pattern()
+    searches = ((located, 1, window, False), (located, 1, window, True), (located, 1, whole, False),
+                (located, 1, whole, True), (plain, 0, window, False))
+    for pattern, group, span, country in searches:
         for found in pattern.finditer(sentence, *span):
-            if usable(found, group):
-                return found.group(group)
+            name = found.group(group)
+            if is_country(name) == country and not (country and acts(found, group)):
+                return name
     return None
 
 

@@ -160,9 +160,12 @@ def places() -> dict[str, str]:
 
 @lru_cache(maxsize=None)
 def located_place_pattern() -> re.Pattern[str]:
-    """A place named after a locative preposition ('in Gaza', 'near Kharkiv'): where things happen."""
+    """A place named after a locative preposition ('in Gaza', 'near Kharkiv', 'in eastern
+    Ukraine'): where things happen."""
     names = "|".join(re.escape(p) for p in sorted(places(), key=len, reverse=True))
-    return re.compile(rf"\b(?:in|of|near|at|across|around|outside|from|for|over)\s+(?:the\s+)?({names})\b")
+    direction = r"(?:(?:north|south|east|west|central)(?:ern)?|(?:north|south)-?(?:east|west)(?:ern)?)"
+    return re.compile(rf"\b(?i:in|of|near|at|across|around|outside|from|for|over)\s+(?:the\s+)?"
+                      rf"(?:{direction}\s+)?({names})\b")
 
 
 @lru_cache(maxsize=None)

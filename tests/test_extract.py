@@ -189,6 +189,8 @@ def test_a_source_noun_before_said_is_not_a_reporting_verb():
     ("Russia said it shot down 25 drones.", None),
     ("Some 3,000 soldiers have been killed since Russia's invasion began, officials said.", None),
     ("A Russia-backed official claimed 70 fighters were captured.", None),
+    ("Canada is sending 225 soldiers to train recruits, the defence minister said.", None),
+    ("In Poland, seven people have drowned, the prime minister said.", "Poland"),
     # a city stays a place, in a claimant phrase or possessive too
     ("Kharkiv officials said 14 people were killed.", "Kharkiv"),
     ("At least 9 workers were killed at Mariupol's steel plant, officials said.", "Mariupol"),
@@ -196,6 +198,16 @@ def test_a_source_noun_before_said_is_not_a_reporting_verb():
 ])
 def test_location_is_where_the_figure_happened(body, location):
     assert one(body).location == location
+
+
+@pytest.mark.parametrize("body, side", [
+    ("Czech police said three people had drowned.", "Czech Republic"),
+    ("Romania's emergency services said six people were killed.", "Romania"),
+    ("Canada said 40 of its citizens had been evacuated.", "Canada"),
+    ("Egyptian officials said 120 wounded people had crossed at Rafah.", "Egypt"),
+])
+def test_sides_of_countries_beyond_the_two_wars(body, side):
+    assert one(body).side == side
 
 
 def test_an_acronym_names_a_claimant_the_phrase_rules_do_not_take():
