@@ -80,6 +80,17 @@ def date_matches(pred: dict, gold: dict) -> bool | None:
     return abs((gold_date - pred_date).days) <= 1
 
 
+def location_matches(pred: dict, gold: dict) -> bool | None:
+    """Not part of the spec's score: the same place, or one name inside the other ('Donetsk' and
+    'Donetsk region'); no place matches no place. None when the gold row has no location field."""
+    if "location" not in gold:
+        return None
+    predicted, expected = (pred.get("location") or "").lower(), (gold.get("location") or "").lower()
+    if not predicted or not expected:
+        return predicted == expected
+    return predicted in expected or expected in predicted
+
+
 @dataclass
 class Pair:
     pred: dict
@@ -88,6 +99,7 @@ class Pair:
     claimant: bool
     date: bool | None
     qualifier: bool
+    location: bool | None = None
 
     @property
     def strict(self) -> bool:
@@ -160,7 +172,8 @@ def score(predictions: Iterable[dict], gold: Iterable[dict]) -> Report:
         report.predicted += 1
         report.pairs.append(
             Pair(pred, match, side_matches(pred, match), claimant_matches(pred, match),
-                 date_matches(pred, match), pred.get("qualifier") == match.get("qualifier"))
+                 date_matches(pred, match), pred.get("qualifier") == match.get("qualifier"),
+                 location_matches(pred, match))
         )
     report.missed = [g for i, g in enumerate(gold_rows) if i not in used and not g.get("optional")]
     return report
@@ -200,6 +213,9 @@ def format_report(report: Report, show_errors: bool = True) -> str:
         "accuracy on matched pairs: "
         + "  ".join(f"{a} {report.accuracy(a):.3f}" for a in ("side", "claimant", "date", "qualifier")),
     ]
+    if any(pair.location is not None for pair in report.pairs):
+        lines.append(f"location agreement on matched pairs (not part of the spec's score): "
+                     f"{report.accuracy('location'):.3f}")
     if show_errors:
         wrong = [p for p in report.pairs if not p.strict]
         lines.append(f"\nmatched but not strictly right ({len(wrong)}):")

@@ -32,7 +32,7 @@ from figures.lexicon import (
     cue_pattern,
     item_verb_pattern,
     item_verbs,
-    located_place_pattern,
+    locative_before,
     lower_same_length,
     nationalities,
     place_pattern,
@@ -430,6 +430,18 @@ def _period(clause: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=256)
+def _place_mentions(sentence: str) -> tuple[tuple[tuple[int, int, str], ...], tuple[tuple[int, int, str], ...]]:
+    """(places named after in/near/at..., all places) in a sentence, each (start, end, name);
+    cached, as the claims of one sentence all ask."""
+    plain = tuple((m.start(), m.end(), m.group(0)) for m in place_pattern().finditer(sentence))
+    if not plain:
+        return (), ()
+    before = locative_before()
+    located = tuple(m for m in plain if before.search(sentence, max(0, m[0] - 40), m[0]))
+    return located, plain
+
+
 def _location(sentence: str, start: int, end: int, claimant_spans: list[tuple[int, int]]) -> str | None:
     """The place a figure (at sentence[start:end]) is about: one named after in/near/at... near
     the figure, else anywhere in the sentence (a town or region before a country), else a town
@@ -437,27 +449,25 @@ def _location(sentence: str, start: int, end: int, claimant_spans: list[tuple[in
     preposition, and not when it names an actor there: inside a claimant phrase ('Ukraine's
     general staff said'), possessive ('since Russia's invasion') or in a compound
     ('Russia-backed'); a town stays a place anywhere ('Gaza officials', 'Mariupol's steelworks')."""
-    if not place_pattern().search(sentence):
+    located, plain = _place_mentions(sentence)
+    if not plain:
         return None
-    window = (max(0, start - 60), end + 100)
-    whole = (0, len(sentence))
+    low, high = max(0, start - 60), end + 100
+    table = places()
 
-    def is_country(name: str) -> bool:
-        return places().get(name) == name
-
-    def acts(found: re.Match[str], group: int) -> bool:
-        after = sentence[found.end(group) : found.end(group) + 2]
-        if after[:1] == "-" or after in ("'s", "’s") or sentence[found.start(group) - 1 : found.start(group)] == "-":
+    def acts(begin: int, finish: int) -> bool:
+        after = sentence[finish : finish + 2]
+        if after[:1] == "-" or after in ("'s", "’s") or sentence[begin - 1 : begin] == "-":
             return True
-        return any(a <= found.start(group) < b for a, b in claimant_spans)
+        return any(a <= begin < b for a, b in claimant_spans)
 
-    located, plain = located_place_pattern(), place_pattern()
-    searches = ((located, 1, window, False), (located, 1, window, True), (located, 1, whole, False),
-                (located, 1, whole, True), (plain, 0, window, False))
-    for pattern, group, span, country in searches:
-        for found in pattern.finditer(sentence, *span):
-            name = found.group(group)
-            if is_country(name) == country and not (country and acts(found, group)):
+    searches = ((located, True, False), (located, True, True), (located, False, False), (located, False, True),
+                (plain, True, False))
+    for mentions, near, country in searches:
+        for begin, finish, name in mentions:
+            if near and not (low <= begin and finish <= high):
+                continue
+            if (table.get(name) == name) == country and not (country and acts(begin, finish)):
                 return name
     return None
 

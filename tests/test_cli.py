@@ -132,3 +132,18 @@ def test_bench_reports_generated_and_real_throughput(tmp_path):
     assert "single process, median of 3 runs:" in text and "2 processes:" in text and "MB/s" in text
     assert result["real"]["articles"] == 1 and result["real"]["claims"] == 1
     assert "real articles (real): 1 articles" in text
+
+
+@pytest.mark.parametrize("predicted, gold, expected", [
+    ("Donetsk", "Donetsk region", True),
+    ("kharkiv", "Kharkiv", True),
+    (None, None, True),
+    ("Ukraine", None, False),
+    (None, "Gaza", False),
+    ("Kyiv", "Lviv", False),
+])
+def test_location_agreement_is_reported_apart_from_the_spec_score(predicted, gold, expected):
+    from figures.evaluate import location_matches
+
+    assert location_matches({"location": predicted}, {"location": gold}) is expected
+    assert location_matches({"location": predicted}, {}) is None  # gold without the field: not counted
