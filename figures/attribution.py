@@ -670,7 +670,8 @@ class DocumentContext:
         opening = _LEAD_WORDS.sub("", lower_same_length(sentence[:80]))
         offset = min(80, len(sentence)) - len(opening)
         first = _words(sentence[offset : offset + 40])[:1]
-        if first and _capitalised(first[0]) and (nationalities().get(_base(first[0])) or "").lower() == _base(first[0]):
+        if first and _capitalised(first[0]) and (
+                (nationalities().get(_base(first[0])) or "").lower() == _base(first[0]) or places().get(first[0]) == first[0]):
             phrase = first[0]  # a country by its name
         else:
             # a gazetteer row right at the start, or after 'the'

@@ -154,6 +154,8 @@ def test_capitalised_role_words_without_an_earlier_organisation_stay_unresolved(
      "Russia", "Russia"),
     ("The UN agency said the crossings stayed closed.\n"
      "Hamas blamed Israel for a strike on a school, where it said 14 people were killed.", "Hamas", "Hamas"),
+    ("The storm agency said rivers were still rising.\n"
+     "Poland blamed the storm for a dam failure, in which it said 14 people drowned.", "Poland", "Poland"),
 ])
 def test_it_refers_to_the_organisation_or_country_the_sentence_opens_with(body, claimant, side):
     claim = one(body)
