@@ -2,7 +2,8 @@
 
 A prediction matches a gold claim when `doc` and `metric` are equal and the value
 agrees within 0.5% (gold ranges: both bounds; gold with only `low` or only
-`high`: that bound). Each gold claim matches at most once. Predictions matched
+`high`: that bound). Each gold claim matches at most once (predictions whose quote overlaps the gold quote
+are paired first). Predictions matched
 to an optional gold claim are neither rewarded nor punished. Strict F1 counts a
 matched pair only when side, claimant, date (±1 day, where gold has one) and
 qualifier are right too.
@@ -153,18 +154,22 @@ def score(predictions: Iterable[dict], gold: Iterable[dict]) -> Report:
     gold_rows = list(gold)
     report = Report(gold=sum(1 for g in gold_rows if not g.get("optional")))
     used: set[int] = set()
-    for pred in predictions:
-        if pred.get("metric") not in METRICS:
-            continue
-        candidates = [
-            (i, g) for i, g in enumerate(gold_rows)
-            if i not in used and g["doc"] == pred["doc"] and g["metric"] == pred["metric"] and value_matches(pred, g)
-        ]
+    scored = [pred for pred in predictions if pred.get("metric") in METRICS]
+
+    def candidates_of(pred: dict) -> list[tuple[int, dict]]:
+        return [(i, g) for i, g in enumerate(gold_rows)
+                if i not in used and g["doc"] == pred["doc"] and g["metric"] == pred["metric"] and value_matches(pred, g)]
+
+    # a prediction whose quote overlaps a gold quote it matches is paired first, so that another
+    # sentence's figure of the same value cannot take that gold claim from it
+    quoted_first = sorted(scored, key=lambda pred: not any(_overlap(pred, g) for _, g in candidates_of(pred)))
+    for pred in quoted_first:
+        candidates = candidates_of(pred)
         if not candidates:
             report.predicted += 1
             report.false.append(pred)
             continue
-        candidates.sort(key=lambda c: (bool(c[1].get("optional")), -_overlap(pred, c[1])))
+        candidates.sort(key=lambda c: (-_overlap(pred, c[1]), bool(c[1].get("optional"))))
         index, match = candidates[0]
         used.add(index)
         if match.get("optional"):
@@ -175,6 +180,9 @@ def score(predictions: Iterable[dict], gold: Iterable[dict]) -> Report:
                  date_matches(pred, match), pred.get("qualifier") == match.get("qualifier"),
                  location_matches(pred, match))
         )
+    order = {id(pred): position for position, pred in enumerate(scored)}
+    report.pairs.sort(key=lambda pair: order[id(pair.pred)])
+    report.false.sort(key=lambda pred: order[id(pred)])
     report.missed = [g for i, g in enumerate(gold_rows) if i not in used and not g.get("optional")]
     return report
 

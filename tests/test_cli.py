@@ -147,3 +147,20 @@ def test_location_agreement_is_reported_apart_from_the_spec_score(predicted, gol
 
     assert location_matches({"location": predicted}, {"location": gold}) is expected
     assert location_matches({"location": predicted}, {}) is None  # gold without the field: not counted
+
+
+def test_scoring_pairs_each_prediction_with_the_gold_claim_of_its_own_sentence():
+    from figures.evaluate import score
+
+    def claim(quote, optional=False, claimant=None, side="media"):
+        return {"doc": "d.txt", "metric": "deaths", "value": 3, "low": None, "high": None, "qualifier": "exact",
+                "claimant": claimant, "side": side, "date": None, "quote": quote, "optional": optional}
+
+    gold = [claim("several people died on the road", optional=True),
+            claim("the ministry said three people died", claimant="ministry", side="Russia")]
+    vague = claim("Several people died on the road over the month.")
+    attributed = claim("Later the ministry said three people died in the blast.", claimant="ministry", side="Russia")
+    for predictions in ([vague, attributed], [attributed, vague]):
+        report = score(predictions, gold)
+        assert [pair.pred for pair in report.pairs] == [attributed]  # the vague one met the optional claim
+        assert report.strict_f1 == 1.0 and report.false == []
