@@ -23,6 +23,7 @@ from figures.lexicon import (
     ClaimantEntry,
     claimants,
     end_only_verbs,
+    is_country,
     located_place_pattern,
     lower_same_length,
     nationalities,
@@ -378,7 +379,7 @@ def _known_single(word: str) -> bool:
     if base in nationalities():
         return True
     if word in places():
-        return places()[word] == word  # a country speaks ('Canada said'), a town does not
+        return is_country(word)  # a country speaks ('Canada said'), a town does not
     return word[:1].isupper() and base not in np_words() and not re_fullmatch(r"[A-Z][a-z]+ing|[A-Z][a-z]+s", word)
 
 
@@ -583,7 +584,7 @@ def _nationality(lowered: str) -> str | None:
 def _country_named(phrase: str) -> str | None:
     """A country the phrase names as such ('Canada', 'the government of Poland'), from the places table."""
     for found in place_pattern().finditer(phrase):
-        if places().get(found.group(0)) == found.group(0):
+        if is_country(found.group(0)):
             return found.group(0)
     return None
 
@@ -670,8 +671,8 @@ class DocumentContext:
         opening = _LEAD_WORDS.sub("", lower_same_length(sentence[:80]))
         offset = min(80, len(sentence)) - len(opening)
         first = _words(sentence[offset : offset + 40])[:1]
-        if first and _capitalised(first[0]) and (
-                (nationalities().get(_base(first[0])) or "").lower() == _base(first[0]) or places().get(first[0]) == first[0]):
+        named_country = (nationalities().get(_base(first[0])) or "").lower() == _base(first[0]) if first else False
+        if first and _capitalised(first[0]) and (named_country or is_country(first[0])):
             phrase = first[0]  # a country by its name
         else:
             # a gazetteer row right at the start, or after 'the'

@@ -2,9 +2,9 @@
 
 A prediction matches a gold claim when `doc` and `metric` are equal and the value
 agrees within 0.5% (gold ranges: both bounds; gold with only `low` or only
-`high`: that bound). Each gold claim matches at most once (predictions whose quote overlaps the gold quote
-are paired first). Predictions matched
-to an optional gold claim are neither rewarded nor punished. Strict F1 counts a
+`high`: that bound). Each gold claim matches at most once; a gold claim whose quote
+overlaps the prediction's is taken first, and such predictions are paired first.
+Predictions matched to an optional gold claim are neither rewarded nor punished. Strict F1 counts a
 matched pair only when side, claimant, date (±1 day, where gold has one) and
 qualifier are right too.
 """

@@ -30,13 +30,13 @@ from figures.lexicon import (
     Cue,
     cue_index,
     cue_pattern,
+    is_country,
     item_verb_pattern,
     item_verbs,
     locative_before,
     lower_same_length,
     nationalities,
     place_pattern,
-    places,
     subject_index,
     subject_pattern,
     trie_body,
@@ -453,7 +453,6 @@ def _location(sentence: str, start: int, end: int, claimant_spans: list[tuple[in
     if not plain:
         return None
     low, high = max(0, start - 60), end + 100
-    table = places()
 
     def acts(begin: int, finish: int) -> bool:
         after = sentence[finish : finish + 2]
@@ -467,7 +466,7 @@ def _location(sentence: str, start: int, end: int, claimant_spans: list[tuple[in
         for begin, finish, name in mentions:
             if near and not (low <= begin and finish <= high):
                 continue
-            if (table.get(name) == name) == country and not (country and acts(begin, finish)):
+            if is_country(name) == country and not (country and acts(begin, finish)):
                 return name
     return None
 

@@ -158,6 +158,11 @@ def places() -> dict[str, str]:
     return {row["place"]: row["country"] for row in read_table("places.csv")}
 
 
+def is_country(name: str) -> bool:
+    """Whether a place name (as in the places table) is a country ('Canada'), not a town or region."""
+    return places().get(name) == name
+
+
 # a locative preposition and what may come between it and a place name ('in the eastern ')
 _LOCATIVE = (r"\b(?i:in|of|near|at|across|around|outside|from|for|over)\s+(?:the\s+)?"
              r"(?:(?:(?:north|south|east|west|central)(?:ern)?|(?:north|south)-?(?:east|west)(?:ern)?)\s+)?")
