@@ -29,7 +29,7 @@ from figures.batch import (
     run_batch,
 )
 from figures.bench import article
-from figures.extract import CSV_FIELDS, extract_paths_to_stream
+from figures.extract import CSV_FIELDS, EXTRACTOR_VERSION, extract_paths_to_stream
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -111,7 +111,7 @@ def test_single_process_output_matches_the_stream_extractor(corpus: Path, single
     assert rows and rows == stream_rows([corpus])
     assert manifest["claims"] == len(rows)
     assert manifest["documents"] == 64
-    assert manifest["extractor_version"]
+    assert manifest["extractor_version"] == EXTRACTOR_VERSION
     assert len(manifest["partitions"]) == -(-66 // 7)
     assert manifest["parameters"]["partition_size"] == 7
     on_disk = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
@@ -178,6 +178,17 @@ def test_other_parameters_do_not_reuse_partitions(corpus: Path, single_run: tupl
     assert claim_rows(out) == claim_rows(single_run[0])
 
 
+def test_a_new_extractor_version_redoes_every_partition(corpus: Path, single_run: tuple[Path, dict],
+                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    out = tmp_path / "out"
+    run_batch([corpus], BatchOptions(out=out, partition_size=7, workers=1, progress=False))
+    monkeypatch.setattr("figures.batch.EXTRACTOR_VERSION", EXTRACTOR_VERSION + "-next")
+    again = run_batch([corpus], BatchOptions(out=out, partition_size=7, workers=1, progress=False))
+    assert again["reused_partitions"] == 0
+    assert again["extractor_version"] == EXTRACTOR_VERSION + "-next"
+    assert claim_rows(out) == claim_rows(single_run[0])
+
+
 def test_jsonl_and_csv_outputs(corpus: Path, single_run: tuple[Path, dict], tmp_path: Path):
     for fmt in ("jsonl", "csv"):
         out = tmp_path / fmt
@@ -220,8 +231,9 @@ def test_killed_run_resumes_without_duplicates_or_gaps(tmp_path: Path):
 
 
 def test_dask_matches_single_process(corpus: Path, single_run: tuple[Path, dict], tmp_path: Path):
-    distributed = pytest.importorskip("distributed")
     import logging
+
+    import distributed  # a requirement (requirements.txt): missing, the test fails
 
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=logging.ERROR) as cluster:

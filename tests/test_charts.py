@@ -48,8 +48,26 @@ def test_colours_are_stable_per_claimant_whatever_the_other_names():
     one = charts.colour_scale(["OHCHR", "Oryx"]).to_dict()
     two = charts.colour_scale(["OHCHR", "Oryx", "Zelensky", "A"]).to_dict()
     assert dict(zip(one["domain"], one["range"]))["Oryx"] == dict(zip(two["domain"], two["range"]))["Oryx"]
-    assert charts.colour_for("Oryx") == charts.colour_for("Oryx")
     assert charts.colour_for("Russia", "side") == charts.SIDE_COLOURS["Russia"]
+    assert charts.colour_for("Atlantis", "side") == charts.colour_for("Atlantis")  # a side not in the table
+
+
+def test_colours_are_the_same_in_every_process_and_spread_over_the_palette():
+    """A claimant's colour must not depend on Python's per-process string hashing (a shared
+    link and a reload must colour alike), and different claimants should not share one colour."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    names = [f"claimant {i}" for i in range(60)] + ["Oryx", "OHCHR", "Київ"]
+    here = [charts.colour_for(name) for name in names]
+    assert set(here) <= set(charts.PALETTE) and len(set(here)) >= 15
+    script = "import sys; from figures import charts; print(' '.join(charts.colour_for(n) for n in sys.argv[1:]))"
+    root = Path(__file__).resolve().parents[1]
+    for seed in ("1", "2"):
+        out = subprocess.run([sys.executable, "-c", script, *names], cwd=root, capture_output=True, text=True,
+                             env={"PYTHONPATH": str(root), "PYTHONHASHSEED": seed}, check=True).stdout
+        assert out.split() == here
 
 
 def test_chart_points_one_per_claimant_and_day_keeping_the_highest(sample):

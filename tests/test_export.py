@@ -81,7 +81,6 @@ def test_hyperlink_cell_from_csv_comes_out_neutralised(tmp_path: Path) -> None:
 
 
 def test_cli_ingest_export_reextract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("figures.extract", reason="the extractor module is not written yet")
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     folder = tmp_path / "in"
     folder.mkdir()

@@ -60,7 +60,7 @@ def test_encodings_are_detected(tmp_path: Path, encoding: str, prefix: bytes) ->
     assert not document.title.startswith("\ufeff")
     assert "12 people" in document.text
     assert "\ufffd" not in document.text
-    assert ("café’s" in document.text) or ("Zürich" in document.text)
+    assert ("Zürich" if encoding == "latin-1" else "café’s") in document.text
 
 
 def test_binary_file_renamed_txt_is_refused(tmp_path: Path) -> None:
