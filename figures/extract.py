@@ -78,12 +78,13 @@ def _boundaries(text: str) -> Iterator[re.Match[str]]:
 _PERIOD = [
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+(?:24\s+hours|day)|a\s+day\b|per\s+day|each\s+day|every\s+day|"
                 r"daily|overnight|since\s+midnight|since\s+last\s+night|in\s+(?:a\s+single|one)\s+day|"
-                r"over\s+the\s+past\s+day|in\s+24\s+hours|on\s+a\s+single\s+day)"), "day"),
-    (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+week|a\s+week\b|per\s+week|each\s+week|every\s+week|weekly)"), "week"),
+                r"over\s+the\s+past\s+day|in\s+24\s+hours|on\s+a\s+single\s+day)\b"), "day"),
+    (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+week|a\s+week\b|per\s+week|each\s+week|every\s+week|weekly)\b"), "week"),
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+month|over\s+the\s+(?:past|last)\s+month|a\s+month\b|per\s+month|"
                 r"each\s+month|every\s+month|monthly|(?:in|during)\s+(?:the\s+month\s+of\s+)?(?:january|february|march|april|"
-                r"may|june|july|august|september|october|november|december)(?:\s+alone)?(?!\s+\d))"), "month"),
-]  # for lower-cased text (lower_same_length): case-insensitive regexes run about twice as slow
+                r"may|june|july|august|september|october|november|december)(?:\s+alone)?(?!\s+\d))\b"), "month"),
+]  # for lower-cased text (lower_same_length), whole words ('in mayhem' is no month); case-insensitive
+# regexes run about twice as slow
 _LIST_GLUE = re.compile(r"^[\s,]*(?:[\w’'-]+[,–—]?\s+[–—]?\s*){0,3}?(?:including|of\s+whom|among\s+them)?[\s,]*(?:and\s+)?$", re.I)
 _INCLUDING = re.compile(r"\b(?:including|among\s+them|of\s+whom|of\s+them)\b[^.;]*$", re.I)
 _TOTAL = re.compile(r"\b(?:total|tally|toll|number|figure)\b(?:\s+\w+){0,3}\s+(?:to|of|at|was|is|stands\s+at|reached|rose\s+to|now)\s*$", re.I)
