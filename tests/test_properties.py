@@ -227,7 +227,9 @@ OUTCOMES = ["people were killed", "soldiers were wounded", "civilians died", "ta
             "refugees crossed into Poland", "prisoners were released", "drones were shot down", "troops were mobilised",
             "children are missing", "people had been evacuated", "casualties", "killed and {m} injured"]
 TAILS = ["", " on Monday", " yesterday", " in Kharkiv", " on 24.02.2023", " two days ago", " in the past 24 hours",
-         " every day", " since the invasion began", " near Bakhmut, İzmir-born reporters said"]
+         " every day", " since the invasion began", " near Bakhmut, İzmir-born reporters said", " last night",
+         " on Thursday morning", " on 1 March", " on Dec. 31", " as of April 11", " on 2 January", " on Feb. 29",
+         " the day before yesterday", " on 02/24/2023", " on 31/12/2022", " this week", " on Sunday, 3 March"]
 
 
 def figure(n: int, style: int) -> str:
@@ -281,6 +283,23 @@ def test_every_claim_quotes_its_text_and_its_bounds_hold_its_value(document):
             assert claim.value <= claim.high, claim
         if claim.low is not None and claim.high is not None:
             assert claim.low <= claim.high, claim
+
+
+@SLOW
+@given(documents())
+def test_claim_dates_follow_their_basis_and_never_guess_a_year(document):
+    """claims-spec.md, Dates: a relative date is on or before the day after publication, a
+    published date is the publication date, and without a publication date and without a
+    year in the text the date is unknown."""
+    year_in_text = re.search(r"(?:19|20)\d\d", document.full_text) is not None
+    for claim in extract_claims(document):
+        assert (claim.date is None) == (claim.date_basis == "unknown"), claim
+        if claim.date_basis == "published":
+            assert claim.date == document.published, claim
+        if claim.date_basis == "relative":
+            assert document.published and claim.date <= document.published + dt.timedelta(days=1), claim
+        if document.published is None and not year_in_text:
+            assert claim.date is None, claim
 
 
 # ---------------------------------------------------------------- the URL filter state
