@@ -93,6 +93,17 @@ def test_number_gates_find_what_the_number_regex_finds(text, pass_the_gate):
     assert [(m.start(), m.end()) for m in _number_matches(lowered, bool(gate))] == plain
 
 
+@FAST
+@given(texts(NUMBER_WORDS, QUALIFIER_WORDS, ["between", "from", "to", "and", "-", "–", "million", "bn", "1,200", "5 000",
+                                             "3.5", "people", "killed"]))
+def test_number_mentions_lie_in_their_text_and_their_bounds_hold_their_value(text):
+    for mention in numbers.find_numbers(text):
+        assert 0 <= mention.stated_start <= mention.start < mention.end <= len(text), (text, mention)
+        assert text[mention.start : mention.end].strip() == text[mention.start : mention.end], (text, mention)
+        assert mention.value >= 0 and (mention.low is None or mention.low <= mention.value), (text, mention)
+        assert mention.high is None or mention.value <= mention.high, (text, mention)
+
+
 @settings(max_examples=40, deadline=None)
 @given(texts(QUALIFIER_WORDS, ["than", "to", "as", "many", "the", "estimated", "nearly 5", "more\nthan"], max_tokens=5))
 def test_qualifier_precheck_agrees_with_the_reversed_trie(prefix):
@@ -362,18 +373,22 @@ def claim_frames(draw) -> pd.DataFrame:
     return frame
 
 
-def latest_per_group(frame: pd.DataFrame, colour: str) -> dict[tuple, tuple]:
-    """(date, value) of each group's latest claim (ties: the highest figure), by plain Python."""
+def drawable_rows(frame: pd.DataFrame, colour: str) -> list[tuple[tuple, pd.Timestamp, float]]:
+    """(group, date, value) of every row a chart can draw, by plain Python: the group is the
+    series, the colour key and the period, missing and empty text alike."""
     def text(value: object) -> str | None:
         return value if isinstance(value, str) and value else None
 
+    return [((row.metric, row.subject, text(getattr(row, colour)), text(row.period)), pd.Timestamp(row.date), row.value)
+            for row in frame.itertuples()
+            if not (row.date is None or pd.isna(row.date) or row.value is None or pd.isna(row.value))]
+
+
+def latest_per_group(frame: pd.DataFrame, colour: str) -> dict[tuple, tuple]:
+    """(date, value) of each group's latest claim (ties: the highest figure)."""
     best: dict[tuple, tuple] = {}
-    for row in frame.itertuples():
-        if row.date is None or pd.isna(row.date) or row.value is None or pd.isna(row.value):
-            continue
-        key = (row.metric, row.subject, text(getattr(row, colour)), text(row.period))
-        candidate = (pd.Timestamp(row.date), row.value)
-        best[key] = max(best.get(key, candidate), candidate)
+    for key, date, value in drawable_rows(frame, colour):
+        best[key] = max(best.get(key, (date, value)), (date, value))
     return best
 
 
@@ -388,3 +403,6 @@ def test_thinning_keeps_each_claimants_latest_point(frame, max_points, colour, p
     drawable = frame["date"].notna() & frame["value"].notna()
     assert int(n_claims.sum()) == int(drawable.sum())
     assert (n_claims >= 1).all() and n_claims.index.is_unique
+    years = {(key, date.year) for key, date, _ in drawable_rows(frame, colour)}
+    if len(years) + len(expected) <= max_points:  # the limit can be met: it is
+        assert len(n_claims) <= max_points
