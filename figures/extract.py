@@ -590,13 +590,12 @@ class _Run:
         if depth > 0:
             return
         seen = 0
-        for paragraph in range(len(self.paragraphs) - 1, -1, -1):
-            if self.paragraphs[paragraph][0] >= position:
-                continue
+        # bisect to the paragraph and sentence before `position`: walking down from the end made
+        # every back-reference cost the length of the text after it
+        last_paragraph = bisect.bisect_left(self.paragraphs, position, key=lambda span: span[0]) - 1
+        for paragraph in range(last_paragraph, -1, -1):
             sentences = self.sentences(paragraph)
-            for index in range(len(sentences) - 1, -1, -1):
-                if sentences[index].start >= position:
-                    continue
+            for index in range(bisect.bisect_left(sentences, position, key=lambda s: s.start) - 1, -1, -1):
                 self.frames(paragraph, index, depth + 1)
                 seen += 1
                 if seen >= _WINDOW:
