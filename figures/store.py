@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from figures.documents import DocumentError
+from figures.documents import DocumentError, RowProblems, SkippedFile
 from figures.model import DATE_BASES, METRICS, PERIODS, QUALIFIERS, Claim, Document
 from figures.store_schema import (
     SCHEMA_VERSION,
@@ -90,6 +90,10 @@ _IDS_CHUNK = 20_000  # ids per query in Store.claims_by_ids
 _JSON_CHUNK = 50_000  # ids per part in Store._packed_columns (parts parse side by side; SQLite caps a text at 1 GB)
 
 Extractor = Callable[[Document], list[Claim]]
+
+
+class ReadOnlyError(RuntimeError):
+    """A write asked of a store opened read-only."""
 
 
 def resolve_database_url(explicit: str | None = None) -> str:
@@ -130,6 +134,8 @@ class FileReport:
     claims: int = 0
     error: str | None = None
     doc_ids: list[str] = field(default_factory=list)
+    skipped: str | None = None  # why the file was left out on purpose (a README, a FIFO, ...)
+    notes: list[str] = field(default_factory=list)  # rows left out, documents that failed extraction
 
     @property
     def ok(self) -> bool:
@@ -285,27 +291,53 @@ class Store:
         *,
         extractor: Extractor | None = None,
         extractor_version: str | None = None,
+        read_only: bool = False,
     ):
+        """Open the store, creating or upgrading its tables, unless `read_only`: then nothing is
+        ever written (no file created, no schema, every write refused) and `ready` says whether
+        there are tables to read."""
         self.url = resolve_database_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        self.read_only = read_only
         self._extractor = extractor
         self._extractor_version = extractor_version
         self.engine = self._make_engine()
-        with self.engine.connect() as conn:
-            ready = current_version(conn) == SCHEMA_VERSION
-        if not ready:
+        self.ready = self._schema_current()
+        if not self.ready and not read_only:
             with self._write() as conn:
                 upgrade(conn)
+            self.ready = True
+
+    def _schema_current(self) -> bool:
+        if self.read_only and self.is_sqlite and not self._sqlite_file_exists():
+            return False
+        with self.engine.connect() as conn:
+            return current_version(conn) == SCHEMA_VERSION
+
+    def _sqlite_path(self) -> str:
+        return self.url.split("///", 1)[-1] if "///" in self.url else ""
+
+    def _sqlite_file_exists(self) -> bool:
+        database = self._sqlite_path()
+        return database == ":memory:" or (bool(database) and Path(database).is_file())
 
     # ------------------------------------------------------------ plumbing
 
     def _make_engine(self) -> Engine:
         if not self.is_sqlite:
-            return create_engine(self.url, pool_pre_ping=True)
-        database = self.url.split("///", 1)[-1] if "///" in self.url else ""
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(self.url, connect_args={"timeout": 60})
+            # read-only: PostgreSQL itself refuses any write in these sessions
+            options = {"options": "-c default_transaction_read_only=on"} if self.read_only else {}
+            return create_engine(self.url, pool_pre_ping=True, connect_args=options)
+        database = self._sqlite_path()
+        if self.read_only and database and database != ":memory:":
+            # SQLite's read-only mode: never creates the file, refuses every write
+            engine = create_engine(f"sqlite:///file:{Path(database).resolve()}?mode=ro&uri=true",
+                                   connect_args={"timeout": 60})
+        else:
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(self.url, connect_args={"timeout": 60})
+        read_only = self.read_only
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -313,7 +345,8 @@ class Store:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA busy_timeout = 60000")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            if not read_only:
+                cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
@@ -328,6 +361,8 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """One write transaction; writers queue here instead of failing on each other."""
+        if self.read_only:
+            raise ReadOnlyError("the store is read-only: nothing can be added or changed here")
         with self.engine.connect() as conn:
             conn.execution_options(figures_write=True)
             with conn.begin():
@@ -374,7 +409,7 @@ class Store:
 
     def ingest_documents(self, documents_: Iterable[Document], source: str = "") -> FileReport:
         """Store documents (skipping ones already stored) and their claims, all in one transaction."""
-        docs = list(documents_)
+        docs = [without_nul(document) for document in documents_]
         report = FileReport(source=source or next((d.source for d in docs if d.source), "") or "")
         try:
             unique: dict[str, Document] = {}
@@ -385,7 +420,7 @@ class Store:
             report.duplicates += len(known)
             fresh = [(h, d) for h, d in unique.items() if h not in known]
             version = self.extractor_version if fresh else None
-            extracted = [(h, d, self._extract(d)) for h, d in fresh]
+            extracted = [(h, d, self._extract_or_fail(d)) for h, d in fresh]
             with self._write() as conn:
                 self._bump(conn)
                 keys: set[tuple] = set()
@@ -404,10 +439,22 @@ class Store:
                 self._regroup(conn, keys)
         except DocumentError as exc:
             return FileReport(source=report.source, error=exc.problem)
-        except (SQLAlchemyError, ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
+        except ReadOnlyError as exc:
+            return FileReport(source=report.source, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - the detail (SQL, article text) goes to the log only
             log.exception("ingesting %s failed", report.source)
-            return FileReport(source=report.source, error=f"{type(exc).__name__}: {exc}")
+            return FileReport(source=report.source, error=failure_message(exc))
         return report
+
+    def _extract_or_fail(self, document: Document) -> list[Claim]:
+        """The document's claims; an extractor failure (RecursionError, MemoryError included)
+        becomes its file's error, naming the document."""
+        try:
+            return self._extract(document)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("extracting %s failed", document.id, exc_info=True)
+            raise DocumentError(document.source or document.id, f"extraction failed on {document.id} "
+                                f"({type(exc).__name__}: {str(exc)[:200]})") from exc
 
     def ingest_paths(self, paths: Sequence[str | Path], **limits: Any) -> list[FileReport]:
         """Ingest files, folders and archives; one transaction and one report per file (or archive member)."""
@@ -416,24 +463,35 @@ class Store:
         reports = []
         for source, items in groupby(iter_documents(paths, **limits), key=lambda item: item.source):
             batch = list(items)
-            errors = [item for item in batch if isinstance(item, DocumentError)]
-            if errors:
+            skipped = [item for item in batch if isinstance(item, SkippedFile)]
+            notes = [item.problem for item in batch if isinstance(item, RowProblems)]
+            errors = [item for item in batch if isinstance(item, DocumentError) and item not in skipped
+                      and not isinstance(item, RowProblems)]
+            if skipped:
+                reports.append(FileReport(source=str(source), skipped=skipped[0].problem))
+            elif errors:
                 reports.append(FileReport(source=str(source), error="; ".join(e.problem for e in errors)))
             else:
-                reports.append(self.ingest_documents(batch, source=str(source)))
+                report = self.ingest_documents([item for item in batch if isinstance(item, Document)],
+                                               source=str(source))
+                report.notes[:0] = notes
+                reports.append(report)
         return reports
 
     def ingest_upload(self, name: str, data: bytes, **limits: Any) -> FileReport:
         """Ingest an uploaded file's bytes (any supported type, zip included) as one transaction."""
         from figures.ingest import documents_from_bytes
 
+        notes: list[str] = []
         try:
-            docs = documents_from_bytes(name, data, **limits)
+            docs = documents_from_bytes(name, data, notes=notes, **limits)
         except DocumentError as exc:
-            return FileReport(source=name, error=exc.problem)
+            return FileReport(source=name, error=exc.problem, notes=notes)
         for document in docs:
             document.source = document.source or name
-        return self.ingest_documents(docs, source=name)
+        report = self.ingest_documents(docs, source=name)
+        report.notes[:0] = notes
+        return report
 
     def _known_hashes(self, hashes: list[str]) -> set[str]:
         found: set[str] = set()
@@ -551,7 +609,7 @@ class Store:
         if not batch:
             return {}
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        hashes = {document.content_hash: document for document in batch}
+        hashes = {document.content_hash: document for document in map(without_nul, batch)}
         conn.execute(self._insert_or_ignore(documents, ["content_hash"]), [
             {"doc_key": d.id, "content_hash": h, "title": d.title, "url": d.url, "outlet": d.outlet,
              "published": d.published, "source": d.source, "text": d.text,
@@ -984,8 +1042,36 @@ class Store:
 
 
 def format_file_report(report: FileReport) -> str:
-    """One line per file for the command line."""
-    if report.error:
-        return f"{report.source}: FAILED: {report.error}"
-    return (f"{report.source}: {report.documents} new documents, {report.duplicates} already stored, "
-            f"{report.claims} claims")
+    """One line per file for the command line (control characters in names escaped, so a file
+    name cannot fake a line), then one indented line per note."""
+    from figures.documents import printable
+
+    source = printable(report.source)
+    if report.skipped:
+        line = f"{source}: skipped: {report.skipped}"
+    elif report.error:
+        line = f"{source}: FAILED: {printable(report.error)}"
+    else:
+        line = (f"{source}: {report.documents} new documents, {report.duplicates} already stored, "
+                f"{report.claims} claims")
+    return "\n".join([line, *(f"  {printable(note)}" for note in report.notes)])
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a person sees when a write fails: the kind of failure, never the SQL statement or the
+    article text the database error carries (those go to the server log)."""
+    if isinstance(exc, ReadOnlyError):
+        return str(exc)
+    if isinstance(exc, SQLAlchemyError):
+        return f"the database refused the write ({type(exc).__name__}); the details are in the server log"
+    return f"the write failed ({type(exc).__name__}); the details are in the server log"
+
+
+def without_nul(document: Document) -> Document:
+    """The document without NUL characters (PostgreSQL refuses them in text): stripped from every
+    text field, so one bad cell does not fail its file."""
+    fields = {name: getattr(document, name) for name in ("id", "text", "title", "url", "outlet", "source")}
+    if not any(isinstance(value, str) and "\x00" in value for value in fields.values()):
+        return document
+    return replace(document, **{name: value.replace("\x00", "") for name, value in fields.items()
+                                if isinstance(value, str)})
