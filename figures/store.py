@@ -148,7 +148,8 @@ class ReextractReport:
     added: int = 0
     updated: int = 0
     removed: int = 0
-    corrections_kept: int = 0
+    corrections_kept: int = 0  # corrections moved to a claim whose key changed (a shifted span, a new metric)
+    unattached: list[str] = field(default_factory=list)  # one line per correction left without a claim (kept)
     errors: list[str] = field(default_factory=list)
 
 
@@ -971,23 +972,32 @@ class Store:
 
     @staticmethod
     def _adopt_orphans(conn: Connection, document_id: int, key: str, new_rows: Mapping[str, Any]) -> int:
-        """Move corrections left by a removed claim on the same span (one key only) to the new claim `key`."""
-        start, end, _ = key.split(":", 2)
-        orphan_keys = {
-            k for k in conn.execute(
-                select(corrections.c.claim_key).distinct().where(
-                    corrections.c.document_id == document_id,
-                    corrections.c.claim_key.startswith(f"{start}:{end}:", autoescape=True),
-                )
-            ).scalars()
-            if k not in new_rows
-        }
-        if len(orphan_keys) != 1:
+        """Move corrections left by a claim no longer found (an earlier run removed it) to the new
+        claim `key`: the orphans on the same span, else those of the same metric on an overlapping
+        span, when exactly one claim's worth of corrections qualifies."""
+        orphans = {k for k in conn.execute(select(corrections.c.claim_key).distinct().where(
+            corrections.c.document_id == document_id)).scalars() if k not in new_rows}
+        start, end, metric = _key_parts(key)
+        same_span = {k for k in orphans if _key_parts(k)[:2] == (start, end)}
+        overlapping = {k for k in orphans if _key_parts(k)[2] == metric
+                       and _overlap((start, end), _key_parts(k)[:2])}
+        chosen = same_span if len(same_span) == 1 else overlapping
+        if len(chosen) != 1:
             return 0
         moved = conn.execute(update(corrections).where(
-            corrections.c.document_id == document_id, corrections.c.claim_key == orphan_keys.pop()
+            corrections.c.document_id == document_id, corrections.c.claim_key == chosen.pop()
         ).values(claim_key=key))
         return max(moved.rowcount or 0, 0)
+
+    @staticmethod
+    def _unattached(conn: Connection, document_id: int, doc_key: str, keys: Iterable[str]) -> list[str]:
+        """One line per correction of the document whose claim key matches no claim now."""
+        rows = conn.execute(select(corrections).where(
+            corrections.c.document_id == document_id, corrections.c.claim_key.not_in(list(keys)))
+            .order_by(corrections.c.id)).all()
+        return [f"{doc_key}: {row.kind}{' of ' + row.field if row.field else ''} by {row.user_name} "
+                f"on {row.created_at:%Y-%m-%d} (claim {row.claim_key}) could not be re-attached; kept"
+                for row in rows]
 
     def _reextract_one(self, document_id: int, version: str, report: ReextractReport) -> None:
         with self.engine.connect() as conn:
@@ -1008,10 +1018,9 @@ class Store:
             for key in new_rows:
                 if key in matched:
                     continue
-                same_span = [k for k, r in spare.items() if (r.start, r.end) == (new_rows[key]["start"],
-                                                                                  new_rows[key]["end"])]
-                if len(same_span) == 1:
-                    old = spare.pop(same_span[0])
+                successor = _predecessor(new_rows[key], spare)
+                if successor is not None:
+                    old = spare.pop(successor)
                     matched[key] = old
                     moved = conn.execute(update(corrections).where(
                         corrections.c.document_id == document_id, corrections.c.claim_key == old.claim_key
@@ -1038,7 +1047,42 @@ class Store:
             conn.execute(update(documents).where(documents.c.id == document_id).values(extractor_version=version))
             self._regroup(conn, keys)
             self._bump(conn)
+            report.unattached.extend(self._unattached(conn, document_id, row.doc_key, new_rows))
         report.documents += 1
+
+
+def _key_parts(key: str) -> tuple[int, int, str]:
+    start, end, metric = key.split(":", 2)
+    return int(start), int(end), metric
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _extracted_values(row: Any) -> Mapping[str, Any]:
+    """A stored claim's values as the extractor gave them (before people's corrections)."""
+    return json.loads(row.original) if row.original else row._mapping
+
+
+def _same_figure(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """The same figure found again by a newer extractor: same metric and value, and the spans
+    overlap or one quote holds the other (a rule change may move a span or re-cut a quote)."""
+    if old["metric"] != new["metric"] or old["value"] != new["value"]:
+        return False
+    old_quote, new_quote = old.get("quote") or "", new.get("quote") or ""
+    return (_overlap((int(old["start"]), int(old["end"])), (int(new["start"]), int(new["end"])))
+            or bool(old_quote and new_quote and (old_quote in new_quote or new_quote in old_quote)))
+
+
+def _predecessor(new: Mapping[str, Any], spare: Mapping[str, Any]) -> str | None:
+    """The key of the stored claim (not matched yet) that a re-extracted claim replaces: the same
+    figure (_same_figure), the nearest if several; else the only one on exactly the same span."""
+    same = [key for key, row in spare.items() if _same_figure(_extracted_values(row), new)]
+    if same:
+        return min(same, key=lambda key: abs(int(spare[key].start) - int(new["start"])))
+    on_span = [key for key, row in spare.items() if (row.start, row.end) == (new["start"], new["end"])]
+    return on_span[0] if len(on_span) == 1 else None
 
 
 def format_file_report(report: FileReport) -> str:
