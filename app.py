@@ -182,7 +182,8 @@ def editor_mode() -> bool:
 
 
 def _log_in() -> None:
-    client = st.context.ip_address or "unknown client"
+    address = st.context.ip_address
+    client = address if isinstance(address, str) and address else "unknown client"
     ok, message = views.try_login(login_throttle(), client, st.session_state.get("editor_password"),
                                   SETTINGS.editor_password)
     st.session_state["_editor"] = ok

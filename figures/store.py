@@ -92,6 +92,9 @@ _JSON_CHUNK = 50_000  # ids per part in Store._packed_columns (parts parse side 
 Extractor = Callable[[Document], list[Claim]]
 
 
+READ_ONLY_MESSAGE = "the store is read-only: nothing can be added or changed here"
+
+
 class ReadOnlyError(RuntimeError):
     """A write asked of a store opened read-only."""
 
@@ -363,7 +366,7 @@ class Store:
     def _write(self) -> Iterator[Connection]:
         """One write transaction; writers queue here instead of failing on each other."""
         if self.read_only:
-            raise ReadOnlyError("the store is read-only: nothing can be added or changed here")
+            raise ReadOnlyError(READ_ONLY_MESSAGE)
         with self.engine.connect() as conn:
             conn.execution_options(figures_write=True)
             with conn.begin():
@@ -412,6 +415,9 @@ class Store:
         """Store documents (skipping ones already stored) and their claims, all in one transaction."""
         docs = [without_nul(document) for document in documents_]
         report = FileReport(source=source or next((d.source for d in docs if d.source), "") or "")
+        if self.read_only:
+            report.error = READ_ONLY_MESSAGE
+            return report
         try:
             unique: dict[str, Document] = {}
             for document in docs:
