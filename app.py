@@ -379,7 +379,7 @@ def draw_curation(store: Store, model: dict) -> None:
 def main() -> None:
     url = SETTINGS.database_url
     store = get_store(url)
-    if not store.ready or (SETTINGS.read_only and store.count_documents() == 0):
+    if not store.is_ready() or (SETTINGS.read_only and store.count_documents() == 0):
         st.title("figures")
         st.info("The database holds no figures yet, and this view is read-only, so it adds nothing itself "
                 "(not even the demo). Load articles from an editing deployment or with "

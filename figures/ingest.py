@@ -9,8 +9,12 @@ Two APIs:
 
 * :func:`iter_documents` walks paths lazily and yields each ``Document`` as it is
   read, or a :class:`DocumentError` (yielded, not raised) for a file that cannot be
-  read. Everything one file yields shares the same ``source``, and a file's items
-  come together, so a caller can store one file per transaction.
+  read: any failure while reading a file, RecursionError and MemoryError included, is
+  that file's error. Two kinds are no failure: ``SkippedFile`` (a notes file, a FIFO,
+  a link out of the folder, left out on purpose) and ``RowProblems`` (rows left out of
+  a file whose other rows were read). Everything one file yields shares the same
+  ``source``, and a file's items come together, so a caller can store one file per
+  transaction.
 * :func:`read_documents` reads one file and returns its documents, or raises
   ``DocumentError`` naming the file and the problem.
 

@@ -312,6 +312,13 @@ class Store:
                 upgrade(conn)
             self.ready = True
 
+    def is_ready(self) -> bool:
+        """Whether there are tables to read; a read-only store looks again while there are none
+        (a writer may have created them since)."""
+        if not self.ready:
+            self.ready = self._schema_current()
+        return self.ready
+
     def _schema_current(self) -> bool:
         if self.read_only and self.is_sqlite and not self._sqlite_file_exists():
             return False
@@ -971,9 +978,9 @@ class Store:
         for document_id in ids:
             try:
                 self._reextract_one(document_id, version, report)
-            except (SQLAlchemyError, ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
+            except Exception as exc:  # noqa: BLE001 - one document's failure is reported, the run goes on
                 log.exception("re-extracting document %s failed", document_id)
-                report.errors.append(f"document {document_id}: {type(exc).__name__}: {exc}")
+                report.errors.append(f"document {document_id}: {failure_message(exc)}")
         return report
 
     @staticmethod
@@ -1114,7 +1121,7 @@ def failure_message(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, SQLAlchemyError):
         return f"the database refused the write ({type(exc).__name__}); the details are in the server log"
-    return f"the write failed ({type(exc).__name__}); the details are in the server log"
+    return f"it failed ({type(exc).__name__}); the details are in the server log"
 
 
 def without_nul(document: Document) -> Document:

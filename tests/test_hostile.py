@@ -303,6 +303,10 @@ def test_read_only_app_on_an_empty_database_says_so_and_writes_nothing(database_
         assert not (tmp_path / "figures.db").exists()
     else:
         assert _tables(database_url) == []
+    with Store(database_url, extractor=fake_extract, extractor_version="t") as writer:  # an editor loads data
+        writer.ingest_documents([_doc(1, "Officials said 12 soldiers were killed.")])
+    at.run()  # the same server process: the read-only view now shows it
+    assert not at.info and "1 claims from 1 articles · read-only" in [c.value for c in at.caption]
 
 
 def test_editing_without_a_password_is_opt_in(tmp_path: Path, monkeypatch) -> None:
