@@ -184,6 +184,21 @@ def test_deeply_nested_json_does_not_stop_extract(tmp_path: Path) -> None:
         assert "nested too deeply" in manifest["errors"][0]["message"]
 
 
+def test_memory_error_in_a_parser_is_that_files_error(tmp_path: Path, monkeypatch) -> None:
+    import figures.ingest as ingest
+
+    def exhausted(*_args, **_kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(ingest, "_parse_csv", exhausted)
+    (tmp_path / "huge.csv").write_text("text\nOfficials said 12 soldiers were killed.\n", encoding="utf-8")
+    (tmp_path / "good.txt").write_text(make_article(1), encoding="utf-8")
+    items = list(iter_documents([tmp_path]))
+    [error] = [i for i in items if isinstance(i, DocumentError)]
+    assert error.source.endswith("huge.csv") and "MemoryError" in error.problem
+    assert [i.id for i in items if isinstance(i, Document)] == ["good.txt"]
+
+
 def test_extractor_failure_on_one_document_is_an_error_not_a_crash(tmp_path: Path, monkeypatch) -> None:
     import figures.extract as extract
 
