@@ -41,9 +41,17 @@ SETTINGS = views.resolve_settings(os.environ, _secrets())
 
 @st.cache_resource(show_spinner="Opening the store…")
 def get_store(url: str | None) -> Store:
-    store = Store(url)
-    views.ensure_demo(store)
+    """The store; read-only opens it without writing anything (no schema, no demo)."""
+    store = Store(url, read_only=SETTINGS.read_only)
+    if not SETTINGS.read_only:
+        views.ensure_demo(store)
     return store
+
+
+@st.cache_resource
+def login_throttle() -> views.LoginThrottle:
+    """Failed logins, shared by every session of this server process."""
+    return views.LoginThrottle()
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading claims…")
@@ -153,8 +161,12 @@ def sync_url(filters: views.ViewFilters) -> None:
 def editor_mode() -> bool:
     if SETTINGS.read_only:
         return False
-    if not SETTINGS.needs_login:
+    if SETTINGS.editing_open:
         return True
+    if not SETTINGS.needs_login:
+        st.sidebar.caption("Editing is off: set FIGURES_EDITOR_PASSWORD (editors log in here), "
+                           "or FIGURES_OPEN_EDITING=1 to let everyone edit on your own machine.")
+        return False
     if st.session_state.get("_editor"):
         with st.sidebar:
             if st.button("Log out (editor)", key="logout"):
@@ -165,14 +177,17 @@ def editor_mode() -> bool:
         st.text_input("Editor password", type="password", key="editor_password")
         st.button("Log in", key="login", on_click=_log_in)
         if st.session_state.get("_login_failed"):
-            st.error("Wrong password.")
+            st.error(st.session_state["_login_failed"])
     return False
 
 
 def _log_in() -> None:
-    ok = views.password_ok(st.session_state.get("editor_password"), SETTINGS.editor_password)
+    address = st.context.ip_address
+    client = address if isinstance(address, str) and address else "unknown client"
+    ok, message = views.try_login(login_throttle(), client, st.session_state.get("editor_password"),
+                                  SETTINGS.editor_password)
     st.session_state["_editor"] = ok
-    st.session_state["_login_failed"] = not ok
+    st.session_state["_login_failed"] = message
     st.session_state["editor_password"] = ""
 
 
@@ -280,8 +295,15 @@ def draw_intake(store) -> None:
     st.text("Text (.txt with a title:/url:/outlet:/published: header), HTML, CSV, JSONL or a ZIP of these.")
     files = st.file_uploader("Files", accept_multiple_files=True, key="upload",
                              type=["txt", "md", "html", "htm", "csv", "jsonl", "json", "ndjson", "zip"])
+    found = "(found by its name)"
+    columns = st.session_state.get("_upload_columns", [])
+    column = st.selectbox("Text column (CSV and JSON tables)", [found, *columns], key="upload_text_column",
+                          help="The column holding the article text, when it is not found by its name.")
     if st.button("Add uploaded files", key="add_files", disabled=not files):
-        results = views.ingest_uploads(store, [(f.name, f.getvalue()) for f in files or []])
+        results = views.ingest_uploads(store, [(f.name, f.getvalue()) for f in files or []],
+                                       max_inflated_bytes=SETTINGS.max_upload_inflated_bytes,
+                                       text_column=None if column == found else column)
+        st.session_state["_upload_columns"] = sorted({c for r in results for c in r.columns})
         for result in results:
             flash(result.message(), "success" if result.ok else "error")
         st.rerun()
@@ -324,12 +346,13 @@ def draw_curation(store: Store, model: dict) -> None:
             f"{views.plain(row.get('url'))}")
     cols = st.columns(2)
     if cols[0].button("Confirm this claim", key="confirm"):
-        store.add_correction(claim_id, "confirm", user=user)
-        flash(f"Claim {claim_id} confirmed by {user}.")
+        error = views.safely(lambda: store.add_correction(claim_id, "confirm", user=user), "The confirmation")
+        flash(error or f"Claim {claim_id} confirmed by {user}.", "error" if error else "success")
         st.rerun()
     if cols[1].button("Reject this claim", key="reject"):
-        store.add_correction(claim_id, "reject", user=user)
-        flash(f"Claim {claim_id} rejected by {user}; it no longer appears in charts, tables or exports.")
+        error = views.safely(lambda: store.add_correction(claim_id, "reject", user=user), "The rejection")
+        flash(error or f"Claim {claim_id} rejected by {user}; it no longer appears in charts, tables or exports.",
+              "error" if error else "success")
         st.rerun()
     with st.form("edit"):
         st.text("Correct fields (leave unchanged what is right)")
@@ -338,11 +361,13 @@ def draw_curation(store: Store, model: dict) -> None:
         for i, name in enumerate(views.EDITABLE_FIELDS):
             edits[name] = cols[i % 3].text_input(name, value=views.current_value(row, name), key=f"edit_{name}")
         if st.form_submit_button("Save corrections"):
-            try:
-                changed = views.apply_edits(store, claim_id, row, edits, user)
-            except ValueError as exc:
-                st.error(views.md_escape(str(exc)))
+            saved: dict = {}
+            error = views.safely(lambda: saved.update(changed=views.apply_edits(store, claim_id, row, edits, user)),
+                                 "The correction")
+            if error:
+                st.error(views.md_escape(error))
             else:
+                changed = saved["changed"]
                 flash(f"Claim {claim_id}: corrected {', '.join(changed)}." if changed else "Nothing changed.",
                       "success" if changed else "info")
                 st.rerun()
@@ -354,6 +379,12 @@ def draw_curation(store: Store, model: dict) -> None:
 def main() -> None:
     url = SETTINGS.database_url
     store = get_store(url)
+    if not store.is_ready() or (SETTINGS.read_only and store.count_documents() == 0):
+        st.title("figures")
+        st.info("The database holds no figures yet, and this view is read-only, so it adds nothing itself "
+                "(not even the demo). Load articles from an editing deployment or with "
+                "python -m figures ingest, then reload this page.")
+        return
     token = store.state_token()
     meta = facets(url, token)
     seed_filters_from_url()

@@ -622,6 +622,11 @@ def person_name(phrase: str) -> str | None:
     return None
 
 
+# How many claimants named before a position a back-reference looks through (newest first):
+# keeps attribution linear in the length of a paragraph (news articles name a few dozen).
+MAX_EARLIER_SPEAKERS = 200
+
+
 @dataclass
 class DocumentContext:
     """Named claimants seen so far in one document, for back-references."""
@@ -630,6 +635,28 @@ class DocumentContext:
     lookback: Callable[[int, int], None] | None = None  # fills in claimants named before a position
     text: str = ""  # the document, for organisations named without making a claim
     named: list[tuple[int, Speaker]] = field(default_factory=list)  # (position, speaker), in text order
+    # gazetteer row -> its mentions in the text: starts, ends, and the country named by the
+    # latest mention up to each one that names one (None before the first)
+    _mentions: dict[int, tuple[list[int], list[int], list[str | None]]] = field(default_factory=dict)
+
+    def _row_mentions(self, row: int) -> tuple[list[int], list[int], list[str | None]]:
+        """One scan of the document per gazetteer row; each later question is a bisect, not a
+        scan of the text before a position (which made long paragraphs cost quadratic time)."""
+        if row not in self._mentions:
+            starts, ends, countries = [], [], []
+            country = None
+            for match in _gazetteer_row_regex(row).finditer(self.text):
+                country = _nationality(self.text[max(0, match.start() - 25) : match.end()].lower()) or country
+                starts.append(match.start())
+                ends.append(match.end())
+                countries.append(country)
+            self._mentions[row] = (starts, ends, countries)
+        return self._mentions[row]
+
+    def _last_mention(self, row: int, position: int) -> int | None:
+        """Index of the row's last mention that ends by `position`."""
+        count = bisect.bisect_right(self._row_mentions(row)[1], position)
+        return count - 1 if count else None
 
     def speaker_for(self, phrase: str, sentence: str, position: int = 0, depth: int = 0) -> Speaker:
         words = [_base(w) for w in _words(phrase)]
@@ -646,7 +673,8 @@ class DocumentContext:
                        and _nationality(phrase.lower()) is None)
         if (back_reference or single_name) and self.lookback:
             self.lookback(position, depth)
-        earlier = [speaker for where, speaker in self.named if where < position]
+        before = bisect.bisect_left(self.named, position, key=lambda pair: pair[0])
+        earlier = [speaker for _, speaker in self.named[max(0, before - MAX_EARLIER_SPEAKERS) : before]]
         if len(words) == 1 and words[0] in PRONOUNS:
             kind = PRONOUNS[words[0]]
             return (self._sentence_subject(sentence, phrase, kind, earlier) or self._lookup(earlier, kind, None)
@@ -691,12 +719,8 @@ class DocumentContext:
         found = _gazetteer_match(phrase)
         if found is None or claimants()[found[0]].side:
             return None
-        country = None
-        for match in _gazetteer_row_regex(found[0]).finditer(self.text, 0, position):
-            named = _nationality(self.text[max(0, match.start() - 25) : match.end()].lower())
-            if named:
-                country = named
-        return country
+        last = self._last_mention(found[0], position)
+        return None if last is None else self._row_mentions(found[0])[2][last]
 
     def _side_of_mention(self, role: frozenset[str], position: int) -> str | None:
         """The side of the last organisation in the gazetteer named before `position` (the title
@@ -706,9 +730,9 @@ class DocumentContext:
         for row, entry in enumerate(claimants()):
             if entry.kind != "org" or not entry.side or not role <= _canonical_words(row):
                 continue
-            for match in _gazetteer_row_regex(row).finditer(self.text, 0, position):
-                if match.start() > last:
-                    last, side = match.start(), entry.side
+            index = self._last_mention(row, position)
+            if index is not None and self._row_mentions(row)[0][index] > last:
+                last, side = self._row_mentions(row)[0][index], entry.side
         return side
 
     @staticmethod

@@ -17,7 +17,6 @@ worker, and nothing else grows with the corpus except the manifest's partition l
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
@@ -95,6 +94,7 @@ class Partition:
     index: int
     entries: list[Entry] = field(default_factory=list)
     bytes_read: int = 0  # input bytes of the files fully read when this partition closed
+    inputs: str = ""  # what the entries hold now (sizes and mtimes, or contents): see entries_signature
 
     @property
     def items(self) -> int:
@@ -113,21 +113,38 @@ def fingerprint(paths: Sequence[str | Path], fmt: str, partition_size: int) -> s
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """The files iter_documents reads, in its order (folders walked the same way)."""
-    from figures.ingest import walk_files
+def input_files(paths: Iterable[str | Path]) -> Iterator[Path | DocumentError]:
+    """The files iter_documents reads, in its order (folders walked the same way), and the
+    files it leaves out (as SkippedFile, each with its reason)."""
+    from figures.ingest import walk_inputs
 
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            yield from walk_files(path)
-        else:
-            yield path
+    yield from walk_inputs(paths)
 
 
-def _size(path: Path) -> int:
+def _entry_signature(entry: Entry) -> str:
+    """A file by path, size and modification time (a resume must not reuse claims of a file edited
+    since); a document read here by its content; an error as itself."""
+    if isinstance(entry, str):
+        try:
+            status = os.stat(entry)
+        except OSError:
+            return f"{entry}:missing"
+        return f"{entry}:{status.st_size}:{status.st_mtime_ns}"
+    if isinstance(entry, Document):
+        return f"{entry.id}:{entry.content_hash}"
+    return json.dumps(entry, sort_keys=True)
+
+
+def entries_signature(entries: Iterable[Entry]) -> str:
+    digest = hashlib.sha256()
+    for entry in entries:
+        digest.update(_entry_signature(entry).encode("utf-8", "surrogateescape") + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _size(path: Path | DocumentError) -> int:
     try:
-        return path.stat().st_size
+        return path.stat().st_size if isinstance(path, Path) and path.is_file() else 0
     except OSError:
         return 0
 
@@ -137,8 +154,13 @@ def total_input_bytes(paths: Iterable[str | Path]) -> int:
     return sum(_size(path) for path in input_files(paths))
 
 
-def _error(error: DocumentError) -> dict[str, str]:
-    return {"file": error.source, "message": error.problem}
+def _error(error: DocumentError) -> dict[str, Any]:
+    from figures.documents import SkippedFile
+
+    record: dict[str, Any] = {"file": error.source, "message": error.problem}
+    if isinstance(error, SkippedFile):
+        record["skipped"] = True
+    return record
 
 
 def iter_partitions(paths: Sequence[str | Path], size: int) -> Iterator[Partition]:
@@ -149,19 +171,23 @@ def iter_partitions(paths: Sequence[str | Path], size: int) -> Iterator[Partitio
     current = Partition(0)
     done_bytes = 0
     for path in input_files(paths):
-        if path.suffix.lower() in _READ_HERE or not path.is_file():
-            items: Iterable[Entry] = (_error(i) if isinstance(i, DocumentError) else i for i in iter_documents([path]))
+        if isinstance(path, DocumentError):
+            items: Iterable[Entry] = (_error(path),)
+        elif path.suffix.lower() in _READ_HERE or not path.is_file():
+            items = (_error(i) if isinstance(i, DocumentError) else i for i in iter_documents([path]))
         else:
             items = (str(path),)
         for entry in items:
             current.entries.append(entry)
             if current.items >= size:
                 current.bytes_read = done_bytes
+                current.inputs = entries_signature(current.entries)
                 yield current
                 current = Partition(current.index + 1)
         done_bytes += _size(path)
     if current.items:
         current.bytes_read = done_bytes
+        current.inputs = entries_signature(current.entries)
         yield current
 
 
@@ -224,10 +250,10 @@ def _encode(records: list[dict[str, Any]], schema: pa.Schema, fmt: str) -> bytes
         return buffer.getvalue()
     if fmt == "jsonl":
         return "".join(json.dumps(_jsonable(r), ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+    from figures.export import SafeCsvWriter
+
     text = io.StringIO(newline="")
-    writer = csv.DictWriter(text, fieldnames=schema.names)
-    writer.writeheader()
-    writer.writerows(_jsonable(r) for r in records)
+    SafeCsvWriter(text, schema.names).writerows(records)
     return text.getvalue().encode("utf-8")
 
 
@@ -243,7 +269,8 @@ def extract_partition(partition: Partition, fmt: str) -> dict[str, Any]:
     data = {files["claims"]: _encode([_claim_record(c) for c in claims], CLAIM_SCHEMA, fmt),
             files["documents"]: _encode([_document_record(d) for d in documents], DOCUMENT_SCHEMA, fmt)}
     return {
-        "partition": partition.index, "extractor_version": EXTRACTOR_VERSION, "documents": len(documents),
+        "partition": partition.index, "inputs": partition.inputs, "extractor_version": EXTRACTOR_VERSION,
+        "documents": len(documents),
         "claims": len(claims), "errors": errors, "files": files,
         "first": documents[0].id if documents else None, "last": documents[-1].id if documents else None,
         "data": data,
@@ -276,13 +303,17 @@ def run_partition(partition: Partition, out: Path, fmt: str, run_fingerprint: st
     return save_partition(out, extract_partition(partition, fmt), run_fingerprint)
 
 
-def finished_marker(out: Path, index: int, run_fingerprint: str) -> dict[str, Any] | None:
-    """The partition's marker when it is finished for this run: same fingerprint, files present and whole."""
+def finished_marker(out: Path, index: int, run_fingerprint: str, inputs: str | None = None
+                    ) -> dict[str, Any] | None:
+    """The partition's marker when it is finished for this run: same fingerprint, same inputs (when
+    given: the files' sizes and mtimes, the documents' contents), files present and whole."""
     try:
         marker = json.loads((out / f"{partition_name(index)}.done.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if marker.get("fingerprint") != run_fingerprint:
+        return None
+    if inputs is not None and marker.get("inputs") != inputs:
         return None
     for name, size in marker.get("sizes", {}).items():
         try:
@@ -495,7 +526,7 @@ def run_batch(paths: Sequence[str | Path], options: BatchOptions) -> dict[str, A
             state["count"] = partition.index + 1
             state["read"] += partition.items
             progress.read(partition, state["read"])
-            if finished_marker(options.out, partition.index, run_fingerprint) is not None:
+            if finished_marker(options.out, partition.index, run_fingerprint, partition.inputs) is not None:
                 state["reused"] += 1
                 progress.advance(partition.items)
                 continue
@@ -540,12 +571,17 @@ def extract_paths_to_folder(paths: Sequence[str | Path], options: BatchOptions, 
     """The `extract --out DIR` command: partition files and a manifest, a summary line on `out`,
     errors on `err`. Exit status 0 when at least one document was read, 1 when none."""
     manifest = run_batch(paths, options)
+    from figures.documents import printable
+
     for error in manifest["errors"][:max_errors_shown]:
-        print(f"error: {error['file']}: {error['message']}", file=err)
+        label = "skipped" if error.get("skipped") else "error"
+        print(f"{label}: {printable(error['file'])}: {printable(error['message'])}", file=err)
     hidden = len(manifest["errors"]) - max_errors_shown
     if hidden > 0:
         print(f"error: ... and {hidden} more, listed in {options.out / MANIFEST}", file=err)
-    print(f"{manifest['documents']} documents, {manifest['claims']} claims, {len(manifest['errors'])} errors, "
+    skipped = sum(1 for error in manifest["errors"] if error.get("skipped"))
+    print(f"{manifest['documents']} documents, {manifest['claims']} claims, {len(manifest['errors']) - skipped} errors, "
+          f"{skipped} skipped, "
           f"{len(manifest['partitions'])} partitions ({manifest['reused_partitions']} already done) "
           f"in {options.out} ({manifest['seconds']:.1f} s)", file=out)
     if manifest["documents"] == 0:

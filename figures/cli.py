@@ -59,9 +59,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for report in reports:
         print(format_file_report(report), file=sys.stdout if report.ok else sys.stderr)
     stored = sum(r.documents for r in reports)
+    skipped = sum(bool(r.skipped) for r in reports)
     print(f"{len(reports)} files, {stored} new documents, {sum(r.duplicates for r in reports)} already stored, "
-          f"{sum(r.claims for r in reports)} claims, {sum(not r.ok for r in reports)} failed")
-    return 0 if any(r.ok for r in reports) else 1
+          f"{sum(r.claims for r in reports)} claims, {sum(not r.ok for r in reports)} failed, {skipped} skipped")
+    return 0 if any(r.ok and not r.skipped for r in reports) else 1
 
 
 def _ingest_claims(args: argparse.Namespace) -> int:
@@ -104,7 +105,10 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     with Store(args.db) as store:
         report = store.reextract(only_outdated=args.outdated)
     print(f"{report.documents} documents re-extracted: {report.added} claims added, {report.updated} kept, "
-          f"{report.removed} removed, {report.corrections_kept} corrections re-attached")
+          f"{report.removed} removed, {report.corrections_kept} corrections re-attached, "
+          f"{len(report.unattached)} could not be re-attached (kept, listed below)")
+    for line in report.unattached:
+        print(f"unattached: {line}", file=sys.stderr)
     for error in report.errors:
         print(error, file=sys.stderr)
     return 1 if report.errors and not report.documents else 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import stat
 from pathlib import Path
 
 from figures.model import Document
@@ -27,6 +28,24 @@ class DocumentError(ValueError):
         self.source = source
         self.problem = problem
         super().__init__(f"{source}: {problem}")
+
+
+class SkippedFile(DocumentError):
+    """A file left out on purpose (notes beside the articles, not a regular file, a link out of
+    the folder): reported on its own line, not counted as a failure."""
+
+
+class RowProblems(DocumentError):
+    """Some rows of a file could not be read; the file's other rows were."""
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(name: str) -> str:
+    """A file name (or any text from outside) for one report line: control characters, such as a
+    newline that would fake a line of its own, written as escapes."""
+    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), str(name))
 
 
 def max_file_bytes() -> int:
@@ -44,29 +63,64 @@ _NOT_CONTROL = bytes(b for b in range(256) if b >= 32 or b in (9, 10, 12, 13))
 
 
 def looks_binary(data: bytes) -> bool:
-    """NUL bytes or many control characters in the first 8 KB mean this is not text."""
+    """More than a stray NUL byte or many control characters in the first 8 KB mean this is not
+    text (a NUL in a cell is stripped when the row is stored, not a reason to refuse the file)."""
     sample = data[:8192]
-    if b"\x00" in sample:
+    if sample.count(b"\x00") > max(2, len(sample) // 200):
         return True
     controls = len(sample.translate(None, _NOT_CONTROL))
     return len(sample) > 0 and controls / len(sample) > 0.05
 
 
+_UNICODE_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+                 (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def _decode_by_bom(data: bytes, source: str) -> str | None:
+    """UTF-16 or UTF-32 text announced by its byte order mark (full of NUL bytes, yet text)."""
+    for bom, encoding in _UNICODE_BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding).lstrip("\ufeff")
+            except UnicodeDecodeError as exc:
+                raise DocumentError(source, f"the file starts with a {encoding} mark but is not {encoding} "
+                                            f"(byte {exc.start})") from exc
+    return None
+
+
+def _decode_lines(data: bytes) -> str | None:
+    """A file mixing UTF-8 lines with cp1252 ones (text pasted together from two sources): each
+    line decoded on its own, so neither half turns into mojibake. None when no line holds UTF-8
+    beyond ASCII (then the file is in one single-byte encoding)."""
+    lines = data.split(b"\n")
+    decoded, utf8_lines = [], 0
+    for line in lines:
+        try:
+            text = line.decode("utf-8")
+            utf8_lines += not line.isascii()
+        except UnicodeDecodeError:
+            text = line.decode("cp1252", errors="replace")
+        decoded.append(text)
+    return "\n".join(decoded).lstrip("\ufeff") if utf8_lines else None
+
+
 def decode_text(data: bytes, source: str) -> str:
-    """Decode UTF-8 (with or without BOM), else cp1252/latin-1, else the detected encoding."""
+    """Decode UTF-8 (with or without BOM), UTF-16/32 with a BOM, UTF-8 and cp1252 mixed line by
+    line, else cp1252/latin-1, else the detected encoding."""
     if not data.strip():
         raise DocumentError(source, "the file is empty")
+    announced = _decode_by_bom(data, source)
+    if announced is not None:
+        return announced
     if looks_binary(data):
         raise DocumentError(source, "this is a binary file, not text")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
+    mixed = _decode_lines(data)
+    if mixed is not None:
+        return mixed
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
@@ -85,11 +139,15 @@ def read_bytes(path: Path, limit: int | None = None) -> bytes:
     objects of open() cost more than reading a news article."""
     limit = max_file_bytes() if limit is None else limit
     try:
-        descriptor = os.open(path, os.O_RDONLY)
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused just below)
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise DocumentError(str(path), f"cannot be read ({exc.strerror or exc})") from exc
     try:
-        size = os.fstat(descriptor).st_size
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise SkippedFile(str(path), "not a regular file (a FIFO, socket or device): not read")
+        size = status.st_size
         chunks: list[bytes] = []
         total = 0
         while size <= limit and total <= limit:

@@ -9,9 +9,12 @@ are written as numbers, so a negative value stays a number.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import io
 import re
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any
 
 import pandas as pd
 
@@ -32,6 +35,29 @@ def neutralise(cell: Any) -> Any:
     if isinstance(cell, str) and cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(cell):
         return "'" + cell
     return cell
+
+
+def safe_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One record for a CSV cell by cell: dates in ISO form, formulas neutralised, numbers kept."""
+    return {key: neutralise(value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value)
+            for key, value in row.items()}
+
+
+class SafeCsvWriter:
+    """Rows streamed as CSV with the export's rules (formulas neutralised, ISO dates, CRLF), for
+    writers that cannot hold a frame: ``extract --format csv`` and the CSV files of ``extract --out``."""
+
+    def __init__(self, out: IO[str], fields: Sequence[str], header: bool = True):
+        self._writer = csv.DictWriter(out, fieldnames=list(fields), lineterminator="\r\n")
+        if header:
+            self._writer.writeheader()
+
+    def writerow(self, row: Mapping[str, Any]) -> None:
+        self._writer.writerow(safe_row(row))
+
+    def writerows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
 
 
 def ordered(frame: pd.DataFrame) -> pd.DataFrame:

@@ -7,9 +7,10 @@ Sentences without a digit or a number word are skipped before any regex work
 
 from __future__ import annotations
 
+import ast
 import bisect
-import csv
 import datetime as dt
+import hashlib
 import json
 import re
 import string
@@ -45,7 +46,43 @@ from figures.model import Claim, Document
 from figures.numbers import NumberMention, digit_number_word_regex, exclusion, find_numbers, gate_words, has_number_words
 from figures.lexicon import re_fullmatch, re_match, re_search
 
-EXTRACTOR_VERSION = "1.0.0"
+RULES_VERSION = "1.0.0"  # the claims format; the rules themselves are versioned by content below
+
+
+def _figures_imports(path: Path) -> set[str]:
+    """The figures modules a module imports at its top level (not inside functions)."""
+    names = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("figures."):
+            names.add(node.module.split(".")[1])
+        elif isinstance(node, ast.ImportFrom) and node.module == "figures":
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(a.name.split(".")[1] for a in node.names if a.name.startswith("figures."))
+    return names
+
+
+def extractor_version(package: Path = Path(__file__).resolve().parent) -> str:
+    """RULES_VERSION plus a hash of the extractor's code (this module and the figures modules it
+    imports, transitively) and of every data table: a change to any rule, cue word or claimant
+    gives a new version, so stale claims and finished batch partitions are recognised as such."""
+    modules, pending = set(), ["extract"]
+    while pending:
+        name = pending.pop()
+        path = package / f"{name}.py"
+        if name in modules or not path.is_file():
+            continue
+        modules.add(name)
+        pending.extend(_figures_imports(path))
+    files = [package / f"{name}.py" for name in modules]
+    files += [path for path in (package / "data").rglob("*") if path.is_file() and "__pycache__" not in path.parts]
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{RULES_VERSION}+{digest.hexdigest()[:12]}"
+
+
+EXTRACTOR_VERSION = extractor_version()
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "st", "gen", "lt", "col", "sgt", "capt", "gov", "sen", "rep", "prof", "u.s",
@@ -591,13 +628,12 @@ class _Run:
         if depth > 0:
             return
         seen = 0
-        for paragraph in range(len(self.paragraphs) - 1, -1, -1):
-            if self.paragraphs[paragraph][0] >= position:
-                continue
+        # bisect to the paragraph and sentence before `position`: walking down from the end made
+        # every back-reference cost the length of the text after it
+        last_paragraph = bisect.bisect_left(self.paragraphs, position, key=lambda span: span[0]) - 1
+        for paragraph in range(last_paragraph, -1, -1):
             sentences = self.sentences(paragraph)
-            for index in range(len(sentences) - 1, -1, -1):
-                if sentences[index].start >= position:
-                    continue
+            for index in range(bisect.bisect_left(sentences, position, key=lambda s: s.start) - 1, -1, -1):
                 self.frames(paragraph, index, depth + 1)
                 seen += 1
                 if seen >= _WINDOW:
@@ -838,17 +874,24 @@ def extract_paths_to_stream(paths: Iterable[str | Path], fmt: str, out: IO[str],
     from figures.documents import DocumentError
     from figures.ingest import iter_documents
 
-    writer = None
-    if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=CSV_FIELDS)
-        writer.writeheader()
+    from figures.documents import SkippedFile, printable
+    from figures.export import SafeCsvWriter
+
+    writer = SafeCsvWriter(out, CSV_FIELDS) if fmt == "csv" else None
     read = 0
     for item in iter_documents(paths):
         if isinstance(item, DocumentError):
-            print(f"error: {item}", file=err)
+            label = "skipped" if isinstance(item, SkippedFile) else "error"
+            print(f"{label}: {printable(item.source)}: {item.problem}", file=err)
             continue
         read += 1
-        for claim in extract_claims(item):
+        try:
+            found = extract_claims(item)
+        except Exception as exc:  # noqa: BLE001 - one document's failure must not end the run
+            print(f"error: {printable(item.source or item.id)}: extraction failed on {printable(item.id)} "
+                  f"({type(exc).__name__})", file=err)
+            continue
+        for claim in found:
             row = claim.to_dict()
             if writer:
                 writer.writerow(row)

@@ -9,8 +9,12 @@ Two APIs:
 
 * :func:`iter_documents` walks paths lazily and yields each ``Document`` as it is
   read, or a :class:`DocumentError` (yielded, not raised) for a file that cannot be
-  read. Everything one file yields shares the same ``source``, and a file's items
-  come together, so a caller can store one file per transaction.
+  read: any failure while reading a file, RecursionError and MemoryError included, is
+  that file's error. Two kinds are no failure: ``SkippedFile`` (a notes file, a FIFO,
+  a link out of the folder, left out on purpose) and ``RowProblems`` (rows left out of
+  a file whose other rows were read). Everything one file yields shares the same
+  ``source``, and a file's items come together, so a caller can store one file per
+  transaction.
 * :func:`read_documents` reads one file and returns its documents, or raises
   ``DocumentError`` naming the file and the problem.
 
@@ -27,8 +31,10 @@ import datetime as dt
 import email.utils
 import io
 import json
+import logging
 import os
 import re
+import stat
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -37,14 +43,19 @@ from typing import IO, Any
 
 from figures.documents import (
     DocumentError,
+    RowProblems,
+    SkippedFile,
     decode_text,
     looks_binary,
     max_file_bytes,
     parse_date_value,
     parse_text_document,
+    printable,
     read_bytes,
 )
 from figures.model import Document
+
+log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
@@ -54,6 +65,10 @@ SUPPORTED_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + TABLE_SUFFIXES + ARCHIVE_SU
 
 DEFAULT_MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_ARCHIVE_MEMBERS = 10_000
+# Notes that sit beside articles in a folder or archive (README.md, LICENSE.txt, sources.md, ...):
+# skipped with a line in the report unless the file is named on its own.
+NOTES_FILE_STEMS = frozenset(("README", "LICENSE", "LICENCE", "SOURCES", "CHANGELOG", "CHANGES", "COPYING",
+                              "AUTHORS", "NOTICE", "CONTRIBUTING"))
 _CHUNK = 64 * 1024
 
 
@@ -84,6 +99,7 @@ class IngestOptions:
     max_file_bytes: int | None = None
     max_archive_bytes: int | None = None
     max_archive_members: int | None = None
+    archive_setting: str = "FIGURES_MAX_ARCHIVE_MB"  # named in messages about the archive limit
     text_column: str | None = None
     title_column: str | None = None
     url_column: str | None = None
@@ -117,15 +133,13 @@ def iter_documents(
 ) -> Iterator[Document | DocumentError]:
     """Yield documents (and per-file errors) from files, folders and archives, lazily."""
     opts = _options(options, overrides)
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for file in walk_files(path):
-                yield from _iter_file(file, opts)
-        elif path.exists():
-            yield from _iter_file(path, opts)
+    for item in walk_inputs(paths):
+        if isinstance(item, DocumentError):
+            yield item
+        elif os.path.lexists(item):
+            yield from _iter_file(item, opts)
         else:
-            yield DocumentError(str(path), "no such file or folder")
+            yield DocumentError(str(item), "no such file or folder")
 
 
 def read_documents(path: str | Path, options: IngestOptions | None = None, **overrides: Any) -> list[Document]:
@@ -136,6 +150,8 @@ def read_documents(path: str | Path, options: IngestOptions | None = None, **ove
         raise DocumentError(str(path), "no such file")
     documents = []
     for item in _iter_file(path, opts):
+        if isinstance(item, RowProblems):
+            continue
         if isinstance(item, DocumentError):
             raise item
         documents.append(item)
@@ -143,20 +159,29 @@ def read_documents(path: str | Path, options: IngestOptions | None = None, **ove
 
 
 def documents_from_bytes(
-    name: str, data: bytes, options: IngestOptions | None = None, **overrides: Any
+    name: str, data: bytes, options: IngestOptions | None = None, notes: list[str] | None = None,
+    **overrides: Any,
 ) -> list[Document]:
-    """Documents from an upload's bytes, chosen by its file name; raises DocumentError."""
+    """Documents from an upload's bytes, chosen by its file name; raises DocumentError.
+
+    Rows that could not be read and archive members left out (notes files, paths leaving the
+    archive) do not fail the upload: they are appended to `notes`, one line each."""
     opts = _options(options, overrides)
     suffix = PurePosixPath(name).suffix.lower()
     if suffix in ARCHIVE_SUFFIXES:
         if len(data) > opts.max_archive_bytes:
-            raise DocumentError(name, f"the archive is {_mb(len(data))}, over the {_mb(opts.max_archive_bytes)} limit")
+            raise DocumentError(name, f"the archive is {_mb(len(data))}, over the {_mb(opts.max_archive_bytes)} limit "
+                                      f"(set {opts.archive_setting} to raise it)")
         items = _iter_zip(io.BytesIO(data), name, opts)
     else:
         _check_size(name, len(data), opts.max_file_bytes)
         items = _parse(name, PurePosixPath(name).name, data, opts)
     documents = []
-    for item in items:
+    for item in _guarded(items, name):
+        if isinstance(item, (RowProblems, SkippedFile)):
+            if notes is not None:
+                notes.append(f"{printable(item.source)}: {item.problem}")
+            continue
         if isinstance(item, DocumentError):
             raise item
         documents.append(item)
@@ -166,13 +191,78 @@ def documents_from_bytes(
 # ---------------------------------------------------------------- walking
 
 
-def walk_files(folder: Path) -> Iterator[Path]:
-    """Supported files under a folder, sorted, without following symlinked folders or hidden entries."""
+def is_notes_file(name: str) -> bool:
+    """README.md, license.txt, SOURCES, Changelog.md ...: notes beside the articles, not one."""
+    return PurePosixPath(name).name.split(".", 1)[0].upper() in NOTES_FILE_STEMS
+
+
+def _skip_reason(path: Path, folder: Path) -> str | None:
+    """Why a file found in a folder walk is not read, or None to read it."""
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return "a broken symbolic link: not read"
+        if not target.is_relative_to(folder):
+            return "a symbolic link pointing outside the folder: not followed"
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a FIFO, socket or device): not read"
+    if is_notes_file(path.name):
+        return "a notes file (README, LICENSE, SOURCES, CHANGELOG ...), not an article: skipped (name it alone to read it)"
+    return None
+
+
+def walk_folder(folder: Path) -> Iterator[Path | SkippedFile]:
+    """Supported files under a folder, sorted, and a SkippedFile for each one left out (notes
+    files, non-regular files, links out of the folder). Hidden entries are ignored; symlinked
+    folders are not entered."""
+    real = folder.resolve()
     for root, dirs, files in os.walk(folder):
+        for name in sorted(d for d in dirs if not d.startswith(".") and os.path.islink(os.path.join(root, d))):
+            yield SkippedFile(os.path.join(root, name), "a symbolic link to a folder: not followed")
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if not name.startswith(".") and name.lower().endswith(SUPPORTED_SUFFIXES):
-                yield Path(root) / name
+                path = Path(root) / name
+                reason = _skip_reason(path, real)
+                yield path if reason is None else SkippedFile(str(path), reason)
+
+
+def walk_inputs(paths: Iterable[str | Path]) -> Iterator[Path | SkippedFile]:
+    """Every input file in reading order: files named alone as given (a notes file named alone
+    is read), folders walked by walk_folder."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from walk_folder(path)
+        else:
+            yield path
+
+
+def _failure(exc: BaseException) -> str:
+    """A parser's unexpected failure as one file's problem (the run goes on)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read (RecursionError)"
+    if isinstance(exc, MemoryError):
+        return "too large to read in memory (MemoryError)"
+    return f"cannot be read ({type(exc).__name__})"
+
+
+def _guarded(items: Iterable[Document | DocumentError], source: str) -> Iterator[Document | DocumentError]:
+    """Items of one file; any failure while reading it becomes that file's error, whatever it is."""
+    try:
+        yield from items
+    except DocumentError as exc:
+        yield exc
+    except (OSError, zipfile.BadZipFile) as exc:
+        yield DocumentError(source, f"cannot be read ({exc})")
+    except Exception as exc:  # noqa: BLE001 - RecursionError, MemoryError, a parser's bug: one file's error
+        log.warning("reading %s failed", printable(source), exc_info=not isinstance(exc, RecursionError))
+        yield DocumentError(source, _failure(exc))
 
 
 def _check_size(source: str, size: int, limit: int) -> None:
@@ -184,29 +274,30 @@ def _check_size(source: str, size: int, limit: int) -> None:
 
 
 def _iter_file(path: Path, opts: IngestOptions) -> Iterator[Document | DocumentError]:
+    yield from _guarded(_read_file(path, opts), str(path))
+
+
+def _read_file(path: Path, opts: IngestOptions) -> Iterator[Document | DocumentError]:
     source = str(path)
     suffix = path.suffix.lower()
-    try:
-        if suffix in ARCHIVE_SUFFIXES:
-            size = path.stat().st_size
-            if size > opts.max_archive_bytes:
-                raise DocumentError(
-                    source,
-                    f"the archive is {_mb(size)}, over the {_mb(opts.max_archive_bytes)} limit "
-                    "(set FIGURES_MAX_ARCHIVE_MB to raise it)",
-                )
-            with path.open("rb") as handle:
-                yield from _iter_zip(handle, source, opts)
-            return
-        if suffix not in SUPPORTED_SUFFIXES:
-            raise DocumentError(source, f"unsupported file type {suffix or '(none)'}; expected one of "
-                                + ", ".join(SUPPORTED_SUFFIXES))
-        data = read_bytes(path, opts.max_file_bytes)
-        yield from _parse(source, path.name, data, opts)
-    except DocumentError as exc:
-        yield exc
-    except (OSError, zipfile.BadZipFile) as exc:
-        yield DocumentError(source, f"cannot be read ({exc})")
+    if not path.is_file():
+        raise SkippedFile(source, "not a regular file (a FIFO, socket or device): not read")
+    if suffix in ARCHIVE_SUFFIXES:
+        size = path.stat().st_size
+        if size > opts.max_archive_bytes:
+            raise DocumentError(
+                source,
+                f"the archive is {_mb(size)}, over the {_mb(opts.max_archive_bytes)} limit "
+                f"(set {opts.archive_setting} to raise it)",
+            )
+        with path.open("rb") as handle:
+            yield from _iter_zip(handle, source, opts)
+        return
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DocumentError(source, f"unsupported file type {suffix or '(none)'}; expected one of "
+                            + ", ".join(SUPPORTED_SUFFIXES))
+    data = read_bytes(path, opts.max_file_bytes)
+    yield from _parse(source, path.name, data, opts)
 
 
 # ---------------------------------------------------------------- archives
@@ -239,20 +330,23 @@ def _iter_zip(handle: IO[bytes], source: str, opts: IngestOptions) -> Iterator[D
                 f"the archive holds {len(infos)} entries, over the limit of {opts.max_archive_members} "
                 "(set FIGURES_MAX_ARCHIVE_FILES to raise it)",
             )
-        members = [
-            info
-            for info in infos
-            if not info.is_dir()
-            and not any(part.startswith((".", "__MACOSX")) for part in PurePosixPath(info.filename).parts)
-            and info.filename.lower().endswith(SUPPORTED_SUFFIXES)
-        ]
+        candidates = [info for info in infos
+                      if not info.is_dir() and info.filename.lower().endswith(SUPPORTED_SUFFIXES)]
+        members, left_out = [], []
+        for info in candidates:
+            reason = _member_skip_reason(info.filename)
+            if reason is None:
+                members.append(info)
+            elif reason:
+                left_out.append(SkippedFile(f"{source}:{info.filename}", reason))
         declared = sum(info.file_size for info in members)
         if declared > opts.max_archive_bytes:
             raise DocumentError(
                 source,
                 f"the archive would inflate to {_mb(declared)}, over the {_mb(opts.max_archive_bytes)} limit "
-                "(a zip bomb, or set FIGURES_MAX_ARCHIVE_MB to raise it)",
+                f"(a zip bomb, or set {opts.archive_setting} to raise it)",
             )
+        yield from left_out
         budget = opts.max_archive_bytes
         for info in sorted(members, key=lambda item: item.filename):
             member_source = f"{source}:{info.filename}"
@@ -265,27 +359,44 @@ def _iter_zip(handle: IO[bytes], source: str, opts: IngestOptions) -> Iterator[D
                 _check_size(member_source, info.file_size, opts.max_file_bytes)
                 data = _read_member(archive, info, min(opts.max_file_bytes, budget), member_source)
                 budget -= len(data)
-                yield from _parse(member_source, name, data, opts)
             except DocumentError as exc:
                 yield exc
-            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+                data = None
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
                 yield DocumentError(member_source, f"cannot be inflated ({exc})")
+                data = None
+            if data is not None:
+                yield from _guarded(_parse(member_source, name, data, opts), member_source)
             if budget <= 0:
-                yield DocumentError(source, f"the archive inflated past the {_mb(opts.max_archive_bytes)} limit")
+                yield DocumentError(source, f"the archive inflated past the {_mb(opts.max_archive_bytes)} limit "
+                                            f"(set {opts.archive_setting} to raise it)")
                 return
+
+
+def _member_skip_reason(filename: str) -> str | None:
+    """Why an archive member is left out: '' for hidden and macOS metadata (left out silently),
+    a reason for paths leaving the archive and notes files, None to read it."""
+    parts = PurePosixPath(filename.replace("\\", "/")).parts
+    if filename.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
+        return "the member's path leaves the archive ('..' or absolute): not read"
+    if any(part.startswith((".", "__MACOSX")) for part in parts):
+        return ""
+    if is_notes_file(filename):
+        return "a notes file (README, LICENSE, SOURCES, CHANGELOG ...), not an article: skipped"
+    return None
 
 
 # ---------------------------------------------------------------- by format
 
 
-def _parse(source: str, name: str, data: bytes, opts: IngestOptions) -> Iterator[Document]:
+def _parse(source: str, name: str, data: bytes, opts: IngestOptions) -> Iterator[Document | RowProblems]:
     for document in _parse_format(source, name, data, opts):
-        if not document.outlet:
+        if isinstance(document, Document) and not document.outlet:
             document.outlet = guess_outlet(document.url, name)
         yield document
 
 
-def _parse_format(source: str, name: str, data: bytes, opts: IngestOptions) -> Iterator[Document]:
+def _parse_format(source: str, name: str, data: bytes, opts: IngestOptions) -> Iterator[Document | RowProblems]:
     suffix = PurePosixPath(name).suffix.lower()
     if suffix in TEXT_SUFFIXES:
         yield from _parse_text(source, name, data)
@@ -508,6 +619,14 @@ COLUMN_NAMES = {
 }
 
 
+class MissingTextColumn(DocumentError):
+    """A table without a column found to hold the article text; `columns` lists its columns."""
+
+    def __init__(self, source: str, problem: str, columns: list[str]):
+        super().__init__(source, problem)
+        self.columns = columns
+
+
 def _pick_columns(columns: list[str], opts: IngestOptions, source: str) -> dict[str, str | None]:
     """Map text/title/url/date/outlet to column names: the user's names first, then the common names."""
     lowered = {col.strip().lower(): col for col in columns}
@@ -522,10 +641,11 @@ def _pick_columns(columns: list[str], opts: IngestOptions, source: str) -> dict[
         else:
             chosen[role] = next((lowered[c] for c in candidates if c in lowered), None)
     if chosen["text"] is None:
-        raise DocumentError(
+        raise MissingTextColumn(
             source,
             f"no text column found (looked for {', '.join(COLUMN_NAMES['text'])}); the columns are: "
             f"{', '.join(columns) or '(none)'}; name one with --text-column",
+            columns,
         )
     return chosen
 
@@ -571,38 +691,47 @@ def _parse_csv(source: str, name: str, data: bytes, opts: IngestOptions) -> Iter
         raise DocumentError(source, f"malformed CSV at line {reader.line_num}: {exc}") from exc
 
 
-def _records_documents(records: Iterable[tuple[int, Any]], name: str, source: str, opts: IngestOptions
-                       ) -> Iterator[Document]:
+def _row_list(numbers: list[int], limit: int = 20) -> str:
+    shown = ", ".join(str(n) for n in numbers[:limit])
+    return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
+
+
+def _records_documents(records: Iterable[tuple[int, Any]], name: str, source: str, opts: IngestOptions,
+                       unit: str = "record") -> Iterator[Document | RowProblems]:
+    """A document per record; records that are no object, or that cannot be read, are listed in
+    one RowProblems at the end, and the others are kept."""
     picked: dict[str, str | None] | None = None
+    bad: list[int] = []
     for number, record in records:
-        if not isinstance(record, dict):
-            raise DocumentError(source, f"record {number} is not an object")
+        if record is None or not isinstance(record, dict):
+            bad.append(number)
+            continue
         if picked is None:
             picked = _pick_columns([str(key) for key in record], opts, source)
         document = _row_document(record, picked, f"{name}#{number}", source)
         if document is not None:
             yield document
+    if bad:
+        which = f"{unit} {bad[0]} is not" if len(bad) == 1 else f"{unit}s {_row_list(bad)} are not"
+        yield RowProblems(source, f"{which} valid JSON (or not an object): left out, the other rows were read")
 
 
-def _parse_jsonl(source: str, name: str, data: bytes, opts: IngestOptions) -> Iterator[Document]:
+def _parse_jsonl(source: str, name: str, data: bytes, opts: IngestOptions) -> Iterator[Document | RowProblems]:
     text = decode_text(data, source)
 
     def records() -> Iterator[tuple[int, Any]]:
-        number = 0
         for line_no, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DocumentError(source, f"line {line_no} is not valid JSON ({exc.msg})") from exc
-            number += 1
-            yield number, record
+                yield line_no, json.loads(line)
+            except (json.JSONDecodeError, RecursionError):
+                yield line_no, None
 
-    yield from _records_documents(records(), name, source, opts)
+    yield from _records_documents(records(), name, source, opts, unit="line")
 
 
-def _parse_json(source: str, name: str, data: bytes, opts: IngestOptions) -> Iterator[Document]:
+def _parse_json(source: str, name: str, data: bytes, opts: IngestOptions) -> Iterator[Document | RowProblems]:
     text = decode_text(data, source)
     try:
         payload = json.loads(text)

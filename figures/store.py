@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from figures.documents import DocumentError
+from figures.documents import DocumentError, RowProblems, SkippedFile
 from figures.model import DATE_BASES, METRICS, PERIODS, QUALIFIERS, Claim, Document
 from figures.store_schema import (
     SCHEMA_VERSION,
@@ -90,6 +90,13 @@ _IDS_CHUNK = 20_000  # ids per query in Store.claims_by_ids
 _JSON_CHUNK = 50_000  # ids per part in Store._packed_columns (parts parse side by side; SQLite caps a text at 1 GB)
 
 Extractor = Callable[[Document], list[Claim]]
+
+
+READ_ONLY_MESSAGE = "the store is read-only: nothing can be added or changed here"
+
+
+class ReadOnlyError(RuntimeError):
+    """A write asked of a store opened read-only."""
 
 
 def resolve_database_url(explicit: str | None = None) -> str:
@@ -130,6 +137,8 @@ class FileReport:
     claims: int = 0
     error: str | None = None
     doc_ids: list[str] = field(default_factory=list)
+    skipped: str | None = None  # why the file was left out on purpose (a README, a FIFO, ...)
+    notes: list[str] = field(default_factory=list)  # rows left out, documents that failed extraction
 
     @property
     def ok(self) -> bool:
@@ -142,7 +151,8 @@ class ReextractReport:
     added: int = 0
     updated: int = 0
     removed: int = 0
-    corrections_kept: int = 0
+    corrections_kept: int = 0  # corrections moved to a claim whose key changed (a shifted span, a new metric)
+    unattached: list[str] = field(default_factory=list)  # one line per correction left without a claim (kept)
     errors: list[str] = field(default_factory=list)
 
 
@@ -285,27 +295,60 @@ class Store:
         *,
         extractor: Extractor | None = None,
         extractor_version: str | None = None,
+        read_only: bool = False,
     ):
+        """Open the store, creating or upgrading its tables, unless `read_only`: then nothing is
+        ever written (no file created, no schema, every write refused) and `ready` says whether
+        there are tables to read."""
         self.url = resolve_database_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        self.read_only = read_only
         self._extractor = extractor
         self._extractor_version = extractor_version
         self.engine = self._make_engine()
-        with self.engine.connect() as conn:
-            ready = current_version(conn) == SCHEMA_VERSION
-        if not ready:
+        self.ready = self._schema_current()
+        if not self.ready and not read_only:
             with self._write() as conn:
                 upgrade(conn)
+            self.ready = True
+
+    def is_ready(self) -> bool:
+        """Whether there are tables to read; a read-only store looks again while there are none
+        (a writer may have created them since)."""
+        if not self.ready:
+            self.ready = self._schema_current()
+        return self.ready
+
+    def _schema_current(self) -> bool:
+        if self.read_only and self.is_sqlite and not self._sqlite_file_exists():
+            return False
+        with self.engine.connect() as conn:
+            return current_version(conn) == SCHEMA_VERSION
+
+    def _sqlite_path(self) -> str:
+        return self.url.split("///", 1)[-1] if "///" in self.url else ""
+
+    def _sqlite_file_exists(self) -> bool:
+        database = self._sqlite_path()
+        return database == ":memory:" or (bool(database) and Path(database).is_file())
 
     # ------------------------------------------------------------ plumbing
 
     def _make_engine(self) -> Engine:
         if not self.is_sqlite:
-            return create_engine(self.url, pool_pre_ping=True)
-        database = self.url.split("///", 1)[-1] if "///" in self.url else ""
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(self.url, connect_args={"timeout": 60})
+            # read-only: PostgreSQL itself refuses any write in these sessions
+            options = {"options": "-c default_transaction_read_only=on"} if self.read_only else {}
+            return create_engine(self.url, pool_pre_ping=True, connect_args=options)
+        database = self._sqlite_path()
+        if self.read_only and database and database != ":memory:":
+            # SQLite's read-only mode: never creates the file, refuses every write
+            engine = create_engine(f"sqlite:///file:{Path(database).resolve()}?mode=ro&uri=true",
+                                   connect_args={"timeout": 60})
+        else:
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(self.url, connect_args={"timeout": 60})
+        read_only = self.read_only
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -313,7 +356,8 @@ class Store:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA busy_timeout = 60000")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            if not read_only:
+                cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
@@ -328,6 +372,8 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """One write transaction; writers queue here instead of failing on each other."""
+        if self.read_only:
+            raise ReadOnlyError(READ_ONLY_MESSAGE)
         with self.engine.connect() as conn:
             conn.execution_options(figures_write=True)
             with conn.begin():
@@ -374,8 +420,11 @@ class Store:
 
     def ingest_documents(self, documents_: Iterable[Document], source: str = "") -> FileReport:
         """Store documents (skipping ones already stored) and their claims, all in one transaction."""
-        docs = list(documents_)
+        docs = [without_nul(document) for document in documents_]
         report = FileReport(source=source or next((d.source for d in docs if d.source), "") or "")
+        if self.read_only:
+            report.error = READ_ONLY_MESSAGE
+            return report
         try:
             unique: dict[str, Document] = {}
             for document in docs:
@@ -385,7 +434,7 @@ class Store:
             report.duplicates += len(known)
             fresh = [(h, d) for h, d in unique.items() if h not in known]
             version = self.extractor_version if fresh else None
-            extracted = [(h, d, self._extract(d)) for h, d in fresh]
+            extracted = [(h, d, self._extract_or_fail(d)) for h, d in fresh]
             with self._write() as conn:
                 self._bump(conn)
                 keys: set[tuple] = set()
@@ -404,10 +453,22 @@ class Store:
                 self._regroup(conn, keys)
         except DocumentError as exc:
             return FileReport(source=report.source, error=exc.problem)
-        except (SQLAlchemyError, ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
+        except ReadOnlyError as exc:
+            return FileReport(source=report.source, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - the detail (SQL, article text) goes to the log only
             log.exception("ingesting %s failed", report.source)
-            return FileReport(source=report.source, error=f"{type(exc).__name__}: {exc}")
+            return FileReport(source=report.source, error=failure_message(exc))
         return report
+
+    def _extract_or_fail(self, document: Document) -> list[Claim]:
+        """The document's claims; an extractor failure (RecursionError, MemoryError included)
+        becomes its file's error, naming the document."""
+        try:
+            return self._extract(document)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("extracting %s failed", document.id, exc_info=True)
+            raise DocumentError(document.source or document.id, f"extraction failed on {document.id} "
+                                f"({type(exc).__name__}: {str(exc)[:200]})") from exc
 
     def ingest_paths(self, paths: Sequence[str | Path], **limits: Any) -> list[FileReport]:
         """Ingest files, folders and archives; one transaction and one report per file (or archive member)."""
@@ -416,24 +477,35 @@ class Store:
         reports = []
         for source, items in groupby(iter_documents(paths, **limits), key=lambda item: item.source):
             batch = list(items)
-            errors = [item for item in batch if isinstance(item, DocumentError)]
-            if errors:
+            skipped = [item for item in batch if isinstance(item, SkippedFile)]
+            notes = [item.problem for item in batch if isinstance(item, RowProblems)]
+            errors = [item for item in batch if isinstance(item, DocumentError) and item not in skipped
+                      and not isinstance(item, RowProblems)]
+            if skipped:
+                reports.append(FileReport(source=str(source), skipped=skipped[0].problem))
+            elif errors:
                 reports.append(FileReport(source=str(source), error="; ".join(e.problem for e in errors)))
             else:
-                reports.append(self.ingest_documents(batch, source=str(source)))
+                report = self.ingest_documents([item for item in batch if isinstance(item, Document)],
+                                               source=str(source))
+                report.notes[:0] = notes
+                reports.append(report)
         return reports
 
     def ingest_upload(self, name: str, data: bytes, **limits: Any) -> FileReport:
         """Ingest an uploaded file's bytes (any supported type, zip included) as one transaction."""
         from figures.ingest import documents_from_bytes
 
+        notes: list[str] = []
         try:
-            docs = documents_from_bytes(name, data, **limits)
+            docs = documents_from_bytes(name, data, notes=notes, **limits)
         except DocumentError as exc:
-            return FileReport(source=name, error=exc.problem)
+            return FileReport(source=name, error=exc.problem, notes=notes)
         for document in docs:
             document.source = document.source or name
-        return self.ingest_documents(docs, source=name)
+        report = self.ingest_documents(docs, source=name)
+        report.notes[:0] = notes
+        return report
 
     def _known_hashes(self, hashes: list[str]) -> set[str]:
         found: set[str] = set()
@@ -551,7 +623,7 @@ class Store:
         if not batch:
             return {}
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        hashes = {document.content_hash: document for document in batch}
+        hashes = {document.content_hash: document for document in map(without_nul, batch)}
         conn.execute(self._insert_or_ignore(documents, ["content_hash"]), [
             {"doc_key": d.id, "content_hash": h, "title": d.title, "url": d.url, "outlet": d.outlet,
              "published": d.published, "source": d.source, "text": d.text,
@@ -906,30 +978,39 @@ class Store:
         for document_id in ids:
             try:
                 self._reextract_one(document_id, version, report)
-            except (SQLAlchemyError, ValueError, TypeError, KeyError, AttributeError, RuntimeError) as exc:
+            except Exception as exc:  # noqa: BLE001 - one document's failure is reported, the run goes on
                 log.exception("re-extracting document %s failed", document_id)
-                report.errors.append(f"document {document_id}: {type(exc).__name__}: {exc}")
+                report.errors.append(f"document {document_id}: {failure_message(exc)}")
         return report
 
     @staticmethod
     def _adopt_orphans(conn: Connection, document_id: int, key: str, new_rows: Mapping[str, Any]) -> int:
-        """Move corrections left by a removed claim on the same span (one key only) to the new claim `key`."""
-        start, end, _ = key.split(":", 2)
-        orphan_keys = {
-            k for k in conn.execute(
-                select(corrections.c.claim_key).distinct().where(
-                    corrections.c.document_id == document_id,
-                    corrections.c.claim_key.startswith(f"{start}:{end}:", autoescape=True),
-                )
-            ).scalars()
-            if k not in new_rows
-        }
-        if len(orphan_keys) != 1:
+        """Move corrections left by a claim no longer found (an earlier run removed it) to the new
+        claim `key`: the orphans on the same span, else those of the same metric on an overlapping
+        span, when exactly one claim's worth of corrections qualifies."""
+        orphans = {k for k in conn.execute(select(corrections.c.claim_key).distinct().where(
+            corrections.c.document_id == document_id)).scalars() if k not in new_rows}
+        start, end, metric = _key_parts(key)
+        same_span = {k for k in orphans if _key_parts(k)[:2] == (start, end)}
+        overlapping = {k for k in orphans if _key_parts(k)[2] == metric
+                       and _overlap((start, end), _key_parts(k)[:2])}
+        chosen = same_span if len(same_span) == 1 else overlapping
+        if len(chosen) != 1:
             return 0
         moved = conn.execute(update(corrections).where(
-            corrections.c.document_id == document_id, corrections.c.claim_key == orphan_keys.pop()
+            corrections.c.document_id == document_id, corrections.c.claim_key == chosen.pop()
         ).values(claim_key=key))
         return max(moved.rowcount or 0, 0)
+
+    @staticmethod
+    def _unattached(conn: Connection, document_id: int, doc_key: str, keys: Iterable[str]) -> list[str]:
+        """One line per correction of the document whose claim key matches no claim now."""
+        rows = conn.execute(select(corrections).where(
+            corrections.c.document_id == document_id, corrections.c.claim_key.not_in(list(keys)))
+            .order_by(corrections.c.id)).all()
+        return [f"{doc_key}: {row.kind}{' of ' + row.field if row.field else ''} by {row.user_name} "
+                f"on {row.created_at:%Y-%m-%d} (claim {row.claim_key}) could not be re-attached; kept"
+                for row in rows]
 
     def _reextract_one(self, document_id: int, version: str, report: ReextractReport) -> None:
         with self.engine.connect() as conn:
@@ -950,10 +1031,9 @@ class Store:
             for key in new_rows:
                 if key in matched:
                     continue
-                same_span = [k for k, r in spare.items() if (r.start, r.end) == (new_rows[key]["start"],
-                                                                                  new_rows[key]["end"])]
-                if len(same_span) == 1:
-                    old = spare.pop(same_span[0])
+                successor = _predecessor(new_rows[key], spare)
+                if successor is not None:
+                    old = spare.pop(successor)
                     matched[key] = old
                     moved = conn.execute(update(corrections).where(
                         corrections.c.document_id == document_id, corrections.c.claim_key == old.claim_key
@@ -980,12 +1060,75 @@ class Store:
             conn.execute(update(documents).where(documents.c.id == document_id).values(extractor_version=version))
             self._regroup(conn, keys)
             self._bump(conn)
+            report.unattached.extend(self._unattached(conn, document_id, row.doc_key, new_rows))
         report.documents += 1
 
 
+def _key_parts(key: str) -> tuple[int, int, str]:
+    start, end, metric = key.split(":", 2)
+    return int(start), int(end), metric
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _extracted_values(row: Any) -> Mapping[str, Any]:
+    """A stored claim's values as the extractor gave them (before people's corrections)."""
+    return json.loads(row.original) if row.original else row._mapping
+
+
+def _same_figure(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """The same figure found again by a newer extractor: same metric and value, and the spans
+    overlap or one quote holds the other (a rule change may move a span or re-cut a quote)."""
+    if old["metric"] != new["metric"] or old["value"] != new["value"]:
+        return False
+    old_quote, new_quote = old.get("quote") or "", new.get("quote") or ""
+    return (_overlap((int(old["start"]), int(old["end"])), (int(new["start"]), int(new["end"])))
+            or bool(old_quote and new_quote and (old_quote in new_quote or new_quote in old_quote)))
+
+
+def _predecessor(new: Mapping[str, Any], spare: Mapping[str, Any]) -> str | None:
+    """The key of the stored claim (not matched yet) that a re-extracted claim replaces: the same
+    figure (_same_figure), the nearest if several; else the only one on exactly the same span."""
+    same = [key for key, row in spare.items() if _same_figure(_extracted_values(row), new)]
+    if same:
+        return min(same, key=lambda key: abs(int(spare[key].start) - int(new["start"])))
+    on_span = [key for key, row in spare.items() if (row.start, row.end) == (new["start"], new["end"])]
+    return on_span[0] if len(on_span) == 1 else None
+
+
 def format_file_report(report: FileReport) -> str:
-    """One line per file for the command line."""
-    if report.error:
-        return f"{report.source}: FAILED: {report.error}"
-    return (f"{report.source}: {report.documents} new documents, {report.duplicates} already stored, "
-            f"{report.claims} claims")
+    """One line per file for the command line (control characters in names escaped, so a file
+    name cannot fake a line), then one indented line per note."""
+    from figures.documents import printable
+
+    source = printable(report.source)
+    if report.skipped:
+        line = f"{source}: skipped: {report.skipped}"
+    elif report.error:
+        line = f"{source}: FAILED: {printable(report.error)}"
+    else:
+        line = (f"{source}: {report.documents} new documents, {report.duplicates} already stored, "
+                f"{report.claims} claims")
+    return "\n".join([line, *(f"  {printable(note)}" for note in report.notes)])
+
+
+def failure_message(exc: BaseException) -> str:
+    """What a person sees when a write fails: the kind of failure, never the SQL statement or the
+    article text the database error carries (those go to the server log)."""
+    if isinstance(exc, ReadOnlyError):
+        return str(exc)
+    if isinstance(exc, SQLAlchemyError):
+        return f"the database refused the write ({type(exc).__name__}); the details are in the server log"
+    return f"it failed ({type(exc).__name__}); the details are in the server log"
+
+
+def without_nul(document: Document) -> Document:
+    """The document without NUL characters (PostgreSQL refuses them in text): stripped from every
+    text field, so one bad cell does not fail its file."""
+    fields = {name: getattr(document, name) for name in ("id", "text", "title", "url", "outlet", "source")}
+    if not any(isinstance(value, str) and "\x00" in value for value in fields.values()):
+        return document
+    return replace(document, **{name: value.replace("\x00", "") for name, value in fields.items()
+                                if isinstance(value, str)})

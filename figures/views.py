@@ -16,9 +16,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -27,6 +28,8 @@ import pandas as pd
 
 from figures import charts
 from figures.charts import UNATTRIBUTED, UNKNOWN_SIDE, format_figure, series_label
+
+log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "data" / "demo"
@@ -68,15 +71,29 @@ DETAIL_COLUMNS = ("quote", "stated", "location", "title", "url", "published", "c
 # ---------------------------------------------------------------- settings
 
 
+DEFAULT_MAX_UPLOAD_INFLATED_MB = 50.0
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
     read_only: bool = False
     editor_password: str | None = None
+    open_editing: bool = False  # FIGURES_OPEN_EDITING=1: everyone may edit without a password
+    max_upload_inflated_mb: float = DEFAULT_MAX_UPLOAD_INFLATED_MB
 
     @property
     def needs_login(self) -> bool:
         return not self.read_only and bool(self.editor_password)
+
+    @property
+    def editing_open(self) -> bool:
+        """Editing without a password: only when asked for, never because no password is set."""
+        return not self.read_only and not self.editor_password and self.open_editing
+
+    @property
+    def max_upload_inflated_bytes(self) -> int:
+        return int(self.max_upload_inflated_mb * 1024 * 1024)
 
 
 def _truthy(value: Any) -> bool:
@@ -108,19 +125,84 @@ def resolve_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str,
     * database: ``FIGURES_DATABASE_URL``, else ``[database] url`` in secrets, else the
       store's default (SQLite in data/);
     * read-only: ``FIGURES_READ_ONLY=1``, else ``[figures] read_only = true``;
-    * editors' password: ``FIGURES_EDITOR_PASSWORD``, else ``[figures] editor_password``.
+    * editors' password: ``FIGURES_EDITOR_PASSWORD``, else ``[figures] editor_password``;
+    * editing without a password: ``FIGURES_OPEN_EDITING=1``, else ``[figures] open_editing = true``
+      (off by default: no password means no editing, not editing for everyone);
+    * cap on what one upload may inflate to: ``FIGURES_MAX_UPLOAD_INFLATED_MB``, else
+      ``[figures] max_upload_inflated_mb`` (default 50).
     """
     env = os.environ if env is None else env
     database = _section(secrets, "database")
     figures = _section(secrets, "figures")
     url = env.get("FIGURES_DATABASE_URL") or database.get("url") or _secret(secrets, "FIGURES_DATABASE_URL")
-    if "FIGURES_READ_ONLY" in env:
-        read_only = _truthy(env["FIGURES_READ_ONLY"])
-    else:
-        read_only = _truthy(figures.get("read_only", _secret(secrets, "FIGURES_READ_ONLY") or False))
+
+    def flag(name: str, key: str) -> bool:
+        if name in env:
+            return _truthy(env[name])
+        return _truthy(figures.get(key, _secret(secrets, name) or False))
+
     password = (env.get("FIGURES_EDITOR_PASSWORD") or figures.get("editor_password")
                 or _secret(secrets, "FIGURES_EDITOR_PASSWORD") or None)
-    return Settings(database_url=url or None, read_only=read_only, editor_password=password)
+    cap = _positive(env.get("FIGURES_MAX_UPLOAD_INFLATED_MB") or figures.get("max_upload_inflated_mb")
+                    or _secret(secrets, "FIGURES_MAX_UPLOAD_INFLATED_MB"), DEFAULT_MAX_UPLOAD_INFLATED_MB)
+    return Settings(database_url=url or None, read_only=flag("FIGURES_READ_ONLY", "read_only"),
+                    editor_password=password, open_editing=flag("FIGURES_OPEN_EDITING", "open_editing"),
+                    max_upload_inflated_mb=cap)
+
+
+def _positive(value: Any, default: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
+
+
+class LoginThrottle:
+    """Failed editor logins per client (shared by every session of the server): the first
+    `free` failures cost nothing, then each one locks the client out for twice as long as the
+    last (2 s, 4 s, 8 s ... at most `longest`), so guessing the password is slow. A success
+    clears the client's record."""
+
+    def __init__(self, free: int = 3, longest: float = 300.0, clock: Any = None, max_clients: int = 10_000):
+        import time
+
+        self.free, self.longest, self.max_clients = free, longest, max_clients
+        self.clock = clock or time.monotonic
+        self._failures: dict[str, tuple[int, float]] = {}  # client -> (failures, locked until)
+        self._lock = threading.Lock()
+
+    def wait_left(self, client: str) -> float:
+        """Seconds before this client may try again (0 when it may now)."""
+        with self._lock:
+            _, until = self._failures.get(client, (0, 0.0))
+        return max(0.0, until - self.clock())
+
+    def failed(self, client: str) -> float:
+        """Record a failed try; returns the lockout it earned, in seconds."""
+        with self._lock:
+            if len(self._failures) >= self.max_clients and client not in self._failures:
+                self._failures.pop(next(iter(self._failures)))
+            count = self._failures.get(client, (0, 0.0))[0] + 1
+            lockout = 0.0 if count <= self.free else min(self.longest, 2.0 ** (count - self.free))
+            self._failures[client] = (count, self.clock() + lockout)
+        return lockout
+
+    def succeeded(self, client: str) -> None:
+        with self._lock:
+            self._failures.pop(client, None)
+
+
+def try_login(throttle: LoginThrottle, client: str, given: str | None, expected: str | None) -> tuple[bool, str]:
+    """(logged in, message): refused unchecked while the client is locked out."""
+    wait = throttle.wait_left(client)
+    if wait > 0:
+        return False, f"Too many failed tries: wait {wait:.0f} s before the next one."
+    if password_ok(given, expected):
+        throttle.succeeded(client)
+        return True, ""
+    lockout = throttle.failed(client)
+    return False, "Wrong password." + (f" Wait {lockout:.0f} s before the next try." if lockout else "")
 
 
 def password_ok(given: str | None, expected: str | None) -> bool:
@@ -626,57 +708,98 @@ class IntakeResult:
     duplicates: int = 0
     claims: int = 0
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # rows or archive members left out, one line each
+    columns: list[str] = field(default_factory=list)  # a table's columns when no text column was found
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
     def message(self) -> str:
+        notes = "".join(f" {note}." for note in self.notes[:10])
+        if len(self.notes) > 10:
+            notes += f" ... and {len(self.notes) - 10} more."
         if self.error:
-            return f"{self.name}: not added. {self.error}"
+            return f"{self.name}: not added. {self.error}{notes}"
         extra = f", {self.duplicates} already stored" if self.duplicates else ""
-        return f"{self.name}: {self.documents} article(s), {self.claims} claim(s) added{extra}."
+        return f"{self.name}: {self.documents} article(s), {self.claims} claim(s) added{extra}.{notes}"
 
 
-def _report_to_result(name: str, report: Any) -> IntakeResult:
+def _report_to_result(name: str, report: Any, notes: Sequence[str] = ()) -> IntakeResult:
     return IntakeResult(
         name=name,
         documents=int(getattr(report, "documents", 0) or 0),
         duplicates=int(getattr(report, "duplicates", 0) or 0),
         claims=int(getattr(report, "claims", 0) or 0),
         error=getattr(report, "error", None) or None,
+        notes=[*notes, *(getattr(report, "notes", None) or [])],
     )
 
 
-def ingest_upload(store: Any, name: str, data: bytes) -> IntakeResult:
+def _stored(store: Any, documents: list, source: str, name: str, notes: Sequence[str] = ()) -> IntakeResult:
+    """Store documents; a failure gives a short message, the detail goes to the server log."""
+    from figures.store import failure_message
+
+    try:
+        report = store.ingest_documents(documents, source=source)
+    except Exception as exc:  # noqa: BLE001 - never the SQL or the article text in the page
+        log.exception("storing %s failed", name)
+        return IntakeResult(name, error=f"could not be stored: {failure_message(exc)}.", notes=list(notes))
+    return _report_to_result(name, report, notes)
+
+
+def ingest_upload(store: Any, name: str, data: bytes, max_inflated_bytes: int | None = None,
+                  text_column: str | None = None) -> IntakeResult:
     """Read one uploaded file (txt, html, csv, jsonl, zip) and store its articles.
 
     Never raises: a file that cannot be read or stored gives a result with a
-    message naming the file and the problem.
+    message naming the file and the problem. An archive may inflate to at most
+    `max_inflated_bytes` in all (the upload cap); a table's text column may be named.
     """
-    from figures.documents import DocumentError
-    from figures.ingest import documents_from_bytes
+    from figures.documents import DocumentError, printable
+    from figures.ingest import MissingTextColumn, documents_from_bytes
 
-    safe_name = Path(name or "upload").name[:200] or "upload"
+    safe_name = printable(Path(name or "upload").name[:200] or "upload")
+    limits: dict[str, Any] = {"text_column": text_column or None}
+    if max_inflated_bytes:
+        limits.update(max_archive_bytes=max_inflated_bytes, archive_setting="FIGURES_MAX_UPLOAD_INFLATED_MB")
+    notes: list[str] = []
     try:
-        documents = documents_from_bytes(safe_name, data)
+        documents = documents_from_bytes(safe_name, data, notes=notes, **limits)
+    except MissingTextColumn as exc:
+        return IntakeResult(safe_name, columns=exc.columns, notes=notes, error=(
+            f"no column was found to hold the article text; its columns are: {', '.join(exc.columns)}. "
+            "Choose one under 'Text column' and add the file again."))
     except DocumentError as exc:
-        return IntakeResult(safe_name, error=str(getattr(exc, "problem", exc)))
+        return IntakeResult(safe_name, error=str(getattr(exc, "problem", exc)), notes=notes)
     except Exception as exc:  # a parser failure must not break the page
-        return IntakeResult(safe_name, error=f"could not be read ({type(exc).__name__}).")
+        log.exception("reading upload %s failed", safe_name)
+        return IntakeResult(safe_name, error=f"could not be read ({type(exc).__name__}).", notes=notes)
     if not documents:
-        return IntakeResult(safe_name, error="no articles were found in it.")
+        return IntakeResult(safe_name, error="no articles were found in it.", notes=notes)
     for doc in documents:
         doc.source = doc.source or f"upload:{safe_name}"
+    return _stored(store, documents, f"upload:{safe_name}", safe_name, notes)
+
+
+def ingest_uploads(store: Any, files: Iterable[tuple[str, bytes]], max_inflated_bytes: int | None = None,
+                   text_column: str | None = None) -> list[IntakeResult]:
+    return [ingest_upload(store, name, data, max_inflated_bytes, text_column) for name, data in files]
+
+
+def safely(action: Any, what: str) -> str | None:
+    """Run a write the page asked for; None when it landed, else a short message for the page
+    (the detail, with any SQL, goes to the server log)."""
+    from figures.store import failure_message
+
     try:
-        report = store.ingest_documents(documents, source=f"upload:{safe_name}")
-    except Exception as exc:
-        return IntakeResult(safe_name, error=f"could not be stored ({type(exc).__name__}: {exc}).")
-    return _report_to_result(safe_name, report)
-
-
-def ingest_uploads(store: Any, files: Iterable[tuple[str, bytes]]) -> list[IntakeResult]:
-    return [ingest_upload(store, name, data) for name, data in files]
+        action()
+    except ValueError as exc:
+        return f"{what} was refused: {exc}"
+    except Exception as exc:  # noqa: BLE001
+        log.exception("%s failed", what)
+        return f"{what} did not land: {failure_message(exc)}."
+    return None
 
 
 def pasted_document(text: str, title: str = "", outlet: str = "", url: str = "",
@@ -706,11 +829,7 @@ def ingest_paste(store: Any, text: str, title: str = "", outlet: str = "", url: 
         document = pasted_document(text, title, outlet, url, published)
     except ValueError as exc:
         return IntakeResult("pasted text", error=str(exc))
-    try:
-        report = store.ingest_documents([document], source="paste")
-    except Exception as exc:
-        return IntakeResult("pasted text", error=f"could not be stored ({type(exc).__name__}: {exc}).")
-    return _report_to_result("pasted text", report)
+    return _stored(store, [document], "paste", "pasted text")
 
 
 def demo_paths(folder: Path = DEMO_DIR) -> list[Path]:

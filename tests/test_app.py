@@ -67,7 +67,8 @@ CLAIMS = [
 
 @pytest.fixture(autouse=True)
 def fresh_caches(monkeypatch):
-    for name in ("FIGURES_READ_ONLY", "FIGURES_EDITOR_PASSWORD", "FIGURES_DATABASE_URL"):
+    for name in ("FIGURES_READ_ONLY", "FIGURES_EDITOR_PASSWORD", "FIGURES_DATABASE_URL", "FIGURES_OPEN_EDITING",
+                 "FIGURES_MAX_UPLOAD_INFLATED_MB"):
         monkeypatch.delenv(name, raising=False)
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -81,6 +82,12 @@ def empty_url(tmp_path, monkeypatch) -> str:
     url = f"sqlite:///{tmp_path / 'figures.db'}"
     monkeypatch.setenv("FIGURES_DATABASE_URL", url)
     return url
+
+
+@pytest.fixture
+def editing(monkeypatch) -> None:
+    """Editing without a password, as FIGURES_OPEN_EDITING=1 allows on one's own machine."""
+    monkeypatch.setenv("FIGURES_OPEN_EDITING", "1")
 
 
 @pytest.fixture
@@ -341,7 +348,7 @@ DISPATCH = (
 )
 
 
-def test_upload_adds_claims_and_reports_each_failed_file(seeded_url):
+def test_upload_adds_claims_and_reports_each_failed_file(seeded_url, editing):
     at = run_app()
     before = len(CLAIMS)
     at.file_uploader(key="upload").set_value([
@@ -374,7 +381,7 @@ def test_upload_handler_directly(seeded_url):
         assert again.ok and again.duplicates == 1 and again.claims == 0
 
 
-def test_paste_adds_claims_at_once(seeded_url):
+def test_paste_adds_claims_at_once(seeded_url, editing):
     at = run_app()
     at.text_area(key="paste_text").set_value(
         "Ukraine's General Staff said on 9 May that about 25,650 Russian soldiers had been killed.")
@@ -403,7 +410,7 @@ def _claim_id(url: str, value: float) -> int:
     return int(frame.loc[frame["value"] == value, "claim_id"].iloc[0])
 
 
-def test_a_correction_persists_across_reruns_and_restarts(seeded_url, monkeypatch):
+def test_a_correction_persists_across_reruns_and_restarts(seeded_url, editing, monkeypatch):
     cid = _claim_id(seeded_url, 1351)
     at = run_app()
     at.text_input(key="curate_id").set_value(str(cid))
@@ -447,7 +454,7 @@ def test_a_correction_persists_across_reruns_and_restarts(seeded_url, monkeypatc
     assert list(corrections_log(fresh)["kind"])[-2:] == ["reject", "confirm"]
 
 
-def test_invalid_edit_is_refused(seeded_url):
+def test_invalid_edit_is_refused(seeded_url, editing):
     cid = _claim_id(seeded_url, 1351)
     at = run_app()
     at.text_input(key="curate_id").set_value(str(cid)).run()
