@@ -56,7 +56,7 @@ ORG_WORDS = {
 INDEPENDENT_HEADS = {"researchers", "analysts", "experts", "monitors", "observers", "investigators", "institute", "charity"}
 MEDIA_HEADS = {"media", "outlet", "newspaper", "broadcaster"}
 LOCAL_OFFICIAL_HEADS = {
-    "officials", "official", "authorities", "authority", "governor", "mayor", "police", "administration",
+    "officials", "official", "authorities", "authority", "governor", "governors", "mayor", "mayors", "police", "administration",
     "head", "prosecutor", "prosecutors", "rescuers", "services", "service", "council", "ministry", "health",
     "director", "hospital", "doctors", "medics",
 }
@@ -186,9 +186,21 @@ def is_noun_phrase(phrase: str) -> bool:
             continue
         return False
     last = words[-1]
-    if not (_capitalised(last) or _base(last) in PRONOUNS or table.get(_base(last)) == "head"):
+    if not (_capitalised(last) or _base(last) in PRONOUNS or table.get(_base(last)) == "head"
+            or table.get(_base(last)) == "place" and _head_with_complement(words)):
         return False
     return not _only_bare_sources(words)
+
+
+_COMPLEMENT_GLUE = frozenset(("of", "in", "for"))
+
+
+def _head_with_complement(words: list[str]) -> bool:
+    """'the governor of the Odesa region', 'officials in the enclave': a head word followed by
+    'of', 'in' or 'for', so that a place noun at the end names where the head serves."""
+    table = np_words()
+    bases = [_base(w) for w in words]
+    return any(table.get(base) == "head" and bases[i + 1] in _COMPLEMENT_GLUE for i, base in enumerate(bases[:-1]))
 
 
 def _only_bare_sources(words: list[str]) -> bool:
@@ -300,7 +312,8 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
     core, core_lower = _without_asides(core, lowered[window_start : window_start + len(core)])
     # 'that' as a word, its boundary checked after the 't' so that every branch starts with a
     # literal and the regex engine skips quickly between candidates
-    segments = re_split(r"(,|;|:|“|”|\"|\(|\)|—|–| - |t(?<=\bt)hat\b)", core)
+    # (not the comma inside a number: '6,000')
+    segments = re_split(r"(,(?!\d{3})|;|:|“|”|\"|\(|\)|—|–| - |t(?<=\bt)hat\b)", core)
     parts: list[str] = []
     position = len(core)
     claimant_start = position  # where the first accepted part starts
@@ -331,7 +344,17 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
             stripped, stripped_lower = inner
         stripped_core, _ = _strip_tail(stripped, stripped_lower)
         if not is_noun_phrase(stripped_core):
-            if not parts and not _DIGIT.search(stripped_core) and not _NUMBER_WORD.search(
+            opening = (_apposition_opening(segments, index, window_start > 0)
+                       if not parts and comma_before_verb and _apposition_like(stripped) else None)
+            if opening is not None:
+                # 'X, a regional MP with the opposition, said': the speaker is X, described
+                name = segments[opening].strip()
+                name = _without_lead_words(name, lower_same_length(name))[0].strip()
+                # a description names the speaker's office; 'speaking to state television' does not
+                parts = [name] if _participle(stripped_core) else [name, stripped_core.strip()]
+                claimant_start = position - sum(len(s) for s in segments[opening:index]) + \
+                    len(segments[opening].rstrip()) - len(name)
+            elif not parts and not _DIGIT.search(stripped_core) and not _NUMBER_WORD.search(
                     stripped_lower, 0, len(stripped_core)):
                 tail = longest_noun_phrase(stripped_core)
                 if tail:
@@ -351,6 +374,58 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
     if len(parts) == 1 and len(_words(parts[0])) == 1 and not _known_single(parts[0]):
         return None
     return ", ".join(parts), window_start + max(0, claimant_start)
+
+
+_BOUNDARY_SEGMENTS = frozenset((";", ":", "“", "”", '"', "—", "–", " - ", "that"))
+
+
+def _apposition_opening(segments: list[str], index: int, cut: bool) -> int | None:
+    """'Maria Kovalenko, a regional MP with the opposition, said': the index of the segment
+    that names the speaker, when the segment at `index` is the only thing between it and the
+    verb, it opens the clause and is a claimant phrase. `cut`: the text before the first
+    segment was cut off (the first segment may be a fragment)."""
+    opening = index - 2
+    if opening < 0 or segments[index - 1] != ",":
+        return None
+    if opening == 0 and cut or opening > 0 and segments[opening - 1] not in _BOUNDARY_SEGMENTS:
+        return None
+    name = segments[opening].strip()
+    name, name_lower = _without_lead_words(name, lower_same_length(name))
+    core = _strip_tail(name, name_lower)[0].strip()
+    if core != name.strip() or not is_noun_phrase(core) or _only_time_words(core):
+        return None
+    return opening
+
+
+def _apposition_like(segment: str) -> bool:
+    """Could a segment between commas describe the speaker before it? It opens with a
+    determiner, a word of claimant phrases, a nationality, a possessive or a participle
+    ('a regional MP', 'Ukraine's deputy minister', 'viewed 6,000 times')."""
+    words = _words(segment)
+    if not words or len(words) > 14:
+        return False
+    first = words[0]
+    base = _base(first)
+    return (base in _DETERMINERS or base in np_words() or base in nationalities() or first.endswith(("'s", "’s"))
+            or _participle(segment))
+
+
+def _participle(segment: str) -> bool:
+    """'viewed 6,000 times', 'speaking on television': a segment that opens with a participle."""
+    words = _words(segment)
+    return bool(words) and words[0].islower() and (words[0].endswith("ed") or words[0] == "speaking")
+
+
+_TIME_WORDS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday yesterday today tonight morning evening night "
+    "earlier later meanwhile additionally".split()
+)
+
+
+def _only_time_words(phrase: str) -> bool:
+    """'Wednesday', 'Sunday morning', 'Additionally': words that name a time or link sentences, never a speaker."""
+    words = [_base(w) for w in _words(phrase)]
+    return bool(words) and all(w in _TIME_WORDS or w in _DETERMINERS for w in words)
 
 
 def _relative_clause_subject(segment: str, lowered: str, pronoun_end: int) -> tuple[str, str] | None:
@@ -622,6 +697,27 @@ def person_name(phrase: str) -> str | None:
     return None
 
 
+# offices that serve a place: unnamed, they speak for the country of the place the story is in
+PLACE_OFFICES = frozenset(
+    "officials authorities authority governor governors mayor mayors administration council police prosecutor "
+    "prosecutors".split()
+)
+
+
+def _unnamed_local_office(phrase: str) -> bool:
+    """'the regional governor', "the city's mayor", 'local authorities': an office of a place,
+    named by no proper name or gazetteer row (those carry their own side)."""
+    words = _words(phrase)
+    if not words or gazetteer_entry(phrase) is not None:
+        return False
+    if any(_capitalised(w) for w in words[1:]) or _capitalised(words[0]) and _base(words[0]) not in np_words():
+        return False
+    return bool({_base(w) for w in words} & PLACE_OFFICES)
+
+
+_PLACE_WINDOW = 1500  # characters looked back for the place a local official serves
+
+
 @dataclass
 class DocumentContext:
     """Named claimants seen so far in one document, for back-references."""
@@ -660,6 +756,11 @@ class DocumentContext:
             if side:
                 speaker = replace(self._remember(phrase, sentence, earlier), side=side)
         speaker = speaker or self._remember(phrase, sentence, earlier)
+        if speaker.side == "unknown" and _unnamed_local_office(phrase):
+            # 'the regional governor said', no place in the sentence: the place the story is in
+            country = self._country_before(position)
+            if country:
+                speaker = replace(speaker, side=country)
         bisect.insort(self.named, (position, speaker), key=lambda pair: pair[0])
         return speaker
 
@@ -684,6 +785,15 @@ class DocumentContext:
         if pronoun in phrase.split():
             return None
         return self._remember(phrase, sentence, earlier)
+
+    def _country_before(self, position: int) -> str | None:
+        """The country of the last place named in the few paragraphs before `position` (or in
+        the title and lead, at the start of a document): where local officials serve."""
+        window = self.text[max(0, position - _PLACE_WINDOW) : position]
+        found = None
+        for found in place_pattern().finditer(window):
+            pass
+        return places()[found.group(0)] if found else None
 
     def _country_of_mention(self, phrase: str, position: int) -> str | None:
         """For a gazetteer body without a side of its own ('the Defence Ministry'): the country

@@ -1,0 +1,93 @@
+"""Attribution rules that hold across news writing: each class of construction is tested on
+several sentences written for these tests, in different phrasings."""
+
+import datetime as dt
+
+import pytest
+
+from figures.extract import extract_claims
+from figures.model import Document
+
+
+def claims_of(body: str, published: dt.date | None = dt.date(2023, 3, 15), title: str | None = None):
+    return extract_claims(Document(id="t.txt", text=body, title=title, published=published))
+
+
+def one(body: str, **kwargs):
+    found = claims_of(body, **kwargs)
+    assert len(found) == 1, [(c.stated, c.metric, c.claimant) for c in found]
+    return found[0]
+
+
+@pytest.mark.parametrize("sentence, claimant, side", [
+    ("Olena Marchenko, the governor of the Poltava region, reported that four people had been killed.",
+     "Olena Marchenko", "Ukraine"),
+    ("Taras Bondar, a Ukrainian MP with a small liberal party, said rockets injured six civilians.",
+     "Taras Bondar", "Ukraine"),
+    ("Russia's defence ministry, in a statement on Telegram, said 30 Ukrainian soldiers were killed.",
+     "Russia's defence ministry", "Russia"),
+    ("The Instagram post, shared more than 4,000 times, claims that 15 pilots were killed.",
+     "Instagram post", "unknown"),
+    ("Ivan Sokolov, speaking to state television, said 20 soldiers had been captured.", "Ivan Sokolov", "unknown"),
+])
+def test_a_speaker_described_between_commas_is_the_claimant(sentence, claimant, side):
+    claim = one(sentence)
+    assert (claim.claimant, claim.side) == (claimant, side)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Yesterday, shelling killed two people in the village, said the regional governor.",
+    "On Friday, the strike, which hit a market, killed 11 people.",
+])
+def test_a_time_word_before_a_comma_is_no_claimant(sentence):
+    claim = one(sentence)
+    assert claim.claimant not in ("Yesterday", "On Friday", "Friday")
+
+
+@pytest.mark.parametrize("phrase", [
+    "The governor of the Odesa region", "The mayor of the town", "Officials in the enclave", "The head of the regional council",
+])
+def test_an_office_with_a_place_complement_is_a_claimant_phrase(phrase):
+    claim = one(f"{phrase} said 14 people were killed in the shelling.")
+    assert claim.claimant is not None and claim.claimant.lower() in phrase.lower()
+
+
+@pytest.mark.parametrize("body, side", [
+    ("Russian missiles hit Kharkiv overnight.\nShelling killed five people on Tuesday, the regional governor said.",
+     "Ukraine"),
+    ("Drones struck Belgorod on Monday.\nThe city's mayor said 12 people were wounded.", "Russia"),
+    ("Fighting continued near Kherson. The head of the military administration said eight people died.", "Ukraine"),
+    ("Air strikes hit Khan Younis again.\nLocal authorities said 40 people had been killed.", "Palestine"),
+    ("Rockets fell on Sderot.\nPolice said three people were injured.", "Israel"),
+])
+def test_an_unnamed_local_office_speaks_for_the_country_the_story_is_in(body, side):
+    assert one(body).side == side
+
+
+def test_an_unnamed_local_office_without_any_place_stays_unknown():
+    assert one("Shelling killed five people on Tuesday, the regional governor said.").side == "unknown"
+
+
+def test_a_named_body_keeps_its_own_side_whatever_place_came_before():
+    body = "Rockets hit Gaza City again.\nThe ZAKA rescue service said 20 bodies were recovered in Israel."
+    assert one(body).side != "Palestine"
+
+
+@pytest.mark.parametrize("sentence, side", [
+    ("According to the Thai authorities, 39 Thai workers were killed in the attack.", "Thailand"),
+    ("Nepal's embassy said 10 Nepali students were killed.", "Nepal"),
+])
+def test_nationalities_beyond_the_two_wars_give_sides(sentence, side):
+    assert one(sentence).side == side
+
+
+@pytest.mark.parametrize("title, qualifier, value", [
+    ("Death toll tops 5,000 as rescuers search the rubble", "at_least", 5000),
+    ("Gaza death toll surpasses 10,000, health ministry says", "at_least", 10000),
+    ("Number of people killed in the quake exceeds 2,300", "at_least", 2300),
+    ("Death toll nears 24,000 in the enclave", "approx", 24000),
+    ("Toll from the strikes crosses 300", "at_least", 300),
+])
+def test_headline_verbs_of_thresholds_are_qualifiers(title, qualifier, value):
+    claim = one("", title=title)
+    assert (claim.qualifier, claim.value) == (qualifier, value)
