@@ -67,12 +67,14 @@ PLURAL_HEADS = {
 _LEAD_WORDS = re.compile(
     r"^(?:and|but|while|whereas|with|where|as|so|then|also|meanwhile|however|yet|though|although|because|"
     r"since|after|before|when|if|now|later|earlier|separately|in addition|moreover|instead|even|"
-    r"in a statement|in his|in her|in its|in their)\b[\s,]*",
+    r"in a statement|in his|in her|in its|in their|additionally|furthermore|overnight|today|yesterday|"
+    r"(?:on\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b[\s,]*",
 )  # for lower-cased text (lower_same_length)
 _TAIL_WORDS = re.compile(
     r"[\s,]*\b(?:has|have|had|also|later|previously|earlier|separately|reportedly|initially|then|again|"
     r"would|will|could|may|might|did|does|do|is|are|was|were|now|already|first|further|recently|"
-    r"repeatedly|publicly|officially|on\s+\w+day|late|early|today|yesterday|last\s+night|"
+    r"repeatedly|publicly|officially|on\s+\w+day|(?:mon|tues|wednes|thurs|fri|satur|sun)day|late|early|today|"
+    r"yesterday|last\s+night|"
     r"in\s+a\s+statement|in\s+an?\s+\w+|at\s+the\s+time|this\s+week|\d{1,2}\s+\w+|"
     r"in\s+(?:19|20)\d\d|(?:have|has|had)?\s*been\s+able\s+to|able\s+to|been|to)\s*$",
 )  # for lower-cased text (lower_same_length): a case-insensitive regex runs about twice as slow
@@ -180,8 +182,9 @@ def is_noun_phrase(phrase: str) -> bool:
         parts = [p for p in re_split(r"-", base) if p]
         if parts and all(p in table or p in nationalities() for p in parts):
             continue
+        # an adjective after a determiner, not a verb before its object ('issued a statement')
         if (first in _DETERMINERS and 0 < position < len(words) - 1 and base not in _NOT_ADJECTIVES
-                and unknown < 2):
+                and unknown < 2 and _base(words[position + 1]) not in _DETERMINERS):
             unknown += 1
             continue
         return False

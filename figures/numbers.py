@@ -394,6 +394,14 @@ def _before_may_exclude(before: str) -> bool:
     return core[len(core.rstrip(ascii_letters)) :].lower() in _BEFORE_END_WORDS
 
 
+def _clock_time(span: str, before: str, after: str) -> bool:
+    """'12 Jul 2022 18.05', '09.30 BST': a time of day written with a dot, as live blogs stamp
+    their entries, after a date or before a time zone."""
+    return bool(re_fullmatch(r"(?:[01]?\d|2[0-3])\.[0-5]\d", span)) and bool(
+        re_search(r"\b(?:19|20)\d\d\s+$", before)
+        or re_match(r"\s*(?:bst|gmt|cet|cest|eet|eest|edt|est|utc|am|pm|a\.m\.|p\.m\.|local\s+time)\b", after, re.I))
+
+
 _AGE = re.compile(r"[A-Z][\w'’.-]+,\s$")  # a name and a comma before an age: 'Smith, 45, said'
 
 
@@ -425,6 +433,8 @@ def exclusion(text: str, mention: NumberMention, lowered: str | None = None) -> 
         return "year"
     if mention.qualifier == "range" and re_fullmatch(r"(?:1[89]|20)\d\d\s*[-–—]\s*(?:1[89]|20)?\d\d", span):
         return "year range"
+    if "." in span and _clock_time(span, before, after):
+        return "time"
     # _AGE ends with a comma and a space ($ allows a newline after them): the cheap test first
     if "," in before[-3:] and _AGE.search(before) and re_match(r"\s?(?:,|\)|;|\.(?:\s|$)|$|\s(?:who|said|told|from|and|was|is|has)\b)", after):
         return "age"

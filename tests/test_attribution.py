@@ -91,3 +91,27 @@ def test_nationalities_beyond_the_two_wars_give_sides(sentence, side):
 def test_headline_verbs_of_thresholds_are_qualifiers(title, qualifier, value):
     claim = one("", title=title)
     assert (claim.qualifier, claim.value) == (qualifier, value)
+
+
+@pytest.mark.parametrize("sentence, claimant", [
+    ("Additionally, the agency said nearly six million people had fled the country.", "agency"),
+    ("On Sunday Kovalenko said four people were wounded in the town.", "Kovalenko"),
+    ("Wednesday, the ministry said 40 people were killed.", "ministry"),
+    ("Furthermore, the charity said 300 children were evacuated from the city.", "charity"),
+])
+def test_time_and_linking_words_are_no_part_of_a_claimant(sentence, claimant):
+    assert one(sentence).claimant == claimant
+
+
+def test_a_verb_and_its_object_make_no_claimant_phrase():
+    claim = one("The secretary-general issued a statement Sunday saying 30 people were rescued.")
+    assert claim.claimant is None or "statement" not in claim.claimant
+
+
+@pytest.mark.parametrize("body, figures", [
+    ("12 Jul 2022 18.05 Three people were killed in the strike, the regional governor said.", ["Three"]),
+    ("3 Aug 2022 09.41 At least 12 people were wounded in the shelling, officials said.", ["At least 12"]),
+    ("Officials said at 14.20 BST that nine people had died.", ["nine"]),
+])
+def test_live_blog_time_stamps_are_no_figures(body, figures):
+    assert [c.stated for c in claims_of(body)] == figures
