@@ -56,8 +56,8 @@ ORG_WORDS = {
 INDEPENDENT_HEADS = {"researchers", "analysts", "experts", "monitors", "observers", "investigators", "institute", "charity"}
 MEDIA_HEADS = {"media", "outlet", "newspaper", "broadcaster"}
 LOCAL_OFFICIAL_HEADS = {
-    "officials", "official", "authorities", "authority", "governor", "governors", "mayor", "mayors", "police", "administration",
-    "head", "prosecutor", "prosecutors", "rescuers", "services", "service", "council", "ministry", "health",
+    "officials", "official", "authorities", "authority", "governor", "governors", "mayor", "mayors", "police",
+    "administration", "head", "prosecutor", "prosecutors", "rescuers", "services", "service", "council", "ministry", "health",
     "director", "hospital", "doctors", "medics",
 }
 PLURAL_HEADS = {
@@ -335,6 +335,8 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
         )
         if not stripped.strip():
             break
+        if stripped_lower.startswith("citing "):
+            break  # 'Citing officials, the newspaper said': the cited source is a frame of its own
         relative = _RELATIVE_PRONOUN.match(stripped_lower)
         if relative:
             inner = _relative_clause_subject(stripped, stripped_lower, relative.end())
@@ -463,14 +465,26 @@ def _known_single(word: str) -> bool:
 
 def _phrase_after(text: str) -> str | None:
     """The claimant phrase that follows 'according to' or 'said', up to the clause end."""
-    match = re_match(r"([^,.;:!?“”\"()]+)", text)
+    # not at the dots of 'U.S. officials' (the text is one sentence: a dot inside it abbreviates)
+    match = re_match(r"((?:[^,.;:!?“”\"()]|\.(?=\s*\w))+)", text)
     if not match:
         return None
     phrase = re_split(r"\s+(?:that|who|which|in\s+a|on\s+\w+day|late|early|as|after|before|when|on)\b", match.group(1))[0]
     phrase = phrase.strip()
     phrase, _ = _without_lead_words(phrase, lower_same_length(phrase))
     phrase = re_sub(r"\s+(?:news\s+agency|newspaper)$", lambda m: m.group(0), phrase)
+    source = _SOURCE_OF.match(phrase)
+    if source and is_noun_phrase(phrase[source.end() :]):
+        return phrase[source.end() :]  # 'figures released by the ministry': the ministry
     return phrase if phrase and is_noun_phrase(phrase) else None
+
+
+# a source that names nobody, and who made it ('data compiled by', 'figures from', 'a report by')
+_SOURCE_OF = re.compile(
+    r"(?i:(?:(?:the|a|an|new|latest|official|daily|preliminary|its|their)\s+){0,3}"
+    r"(?:figures|data|estimates?|statistics|numbers|tally|count|information|report|analysis|assessment|update)\s+"
+    r"(?:(?:compiled|released|published|collected|provided|gathered|issued|verified|shared)\s+)?(?:by|from)\s+)"
+)
 
 
 # For lower-cased text (lower_same_length): what may come between a verb and the date of the
@@ -541,11 +555,36 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
                 if _base(phrase.split()[0]) not in PRONOUNS or re_search(r"[,.]\s*$", sentence[:verb_start]):
                     end = verb_end + len(after) - len(after.lstrip()) + len(phrase)
                     frames.append(Frame(verb_start, end, verb_start, verb_end, phrase, True))
+    if "citing" in lowered:
+        _add_cited_sources(sentence, lowered, frames)
     for frame in frames:
         frame.date = _frame_date(sentence, lowered, frame, published)
     if len(frames) > 1:
         frames.sort(key=lambda f: f.verb_start)
     return frames
+
+
+_CITING = re.compile(r"\bciting\s+")  # for lower-cased text
+_CITING_REACH = 60  # characters between an outlet's verb and 'citing' ('CNN reported on Saturday, citing')
+
+
+def _add_cited_sources(sentence: str, lowered: str, frames: list[Frame]) -> None:
+    """'..., CNN reported, citing a State Department spokesperson': an outlet citing a source
+    passes the claim on to that source, as 'according to' does; a 'citing' with no frame
+    before it governs the sentence."""
+    for match in _CITING.finditer(lowered):
+        phrase = _phrase_after(sentence[match.end() :])
+        if not phrase or _only_bare_sources(_words(phrase)):
+            continue
+        phrase_end = match.end() + len(phrase)
+        reporting = [f for f in frames if f.verb_end <= match.start() < f.verb_end + _CITING_REACH
+                     or phrase_end <= f.start < phrase_end + 4]  # 'Citing officials, the outlet said
+        if reporting:
+            if side_of(reporting[-1].phrase)[0] == "media":
+                reporting[-1].phrase = phrase
+            continue
+        frames.append(Frame(match.start(), match.end() + len(phrase), match.start(), match.end(), phrase, True,
+                            according=True))
 
 
 # sides a nationality in the phrase does not override ('Mediazona, an independent Russian outlet')
@@ -687,17 +726,36 @@ def person_name(phrase: str) -> str | None:
     """The proper name of a person in a phrase like 'the regional governor, Pavlo Kyrylenko'."""
     for part in re_split(r",\s*", phrase):
         runs: list[list[str]] = [[]]
-        for word in _words(part):
+        words = _words(part)
+        for position, word in enumerate(words):
             base = _base(word)
             is_name = (word[0].isupper() or base in _NAME_PARTICLES or base.startswith("al-")) and base not in ORG_WORDS
             if is_name and base not in nationalities() and base not in ("the", "a", "an", "mr", "mrs", "ms", "dr", "minister"):
+                if not runs[-1] and _inside_a_name(words, position):
+                    runs[-1].append("")  # a run that cannot be a person's name
                 runs[-1].append(word)
             elif runs[-1]:
                 runs.append([])
         for run in runs:
-            if len(run) >= 2 and _capitalised(run[-1]):
+            if len(run) >= 2 and run[0] and _capitalised(run[-1]):
                 return " ".join(run)
     return None
+
+
+_NAME_GLUE = frozenset(("of", "for", "the", "and", "on"))
+
+
+def _inside_a_name(words: list[str], position: int) -> bool:
+    """Does the word at `position` continue an organisation's name ('Institute for Strategic
+    Studies', 'Office for the Coordination of Humanitarian Affairs')? It follows glue words after
+    a capitalised word that is no title of a person ('Governor of Donetsk Pavlo Kyrylenko')."""
+    before = position - 1
+    while before >= 0 and words[before].lower() in _NAME_GLUE:
+        before -= 1
+    if before == position - 1 or before < 0:
+        return False
+    word = words[before]
+    return word[:1].isupper() and _base(word) not in PERSON_ROLES
 
 
 # offices that serve a place: unnamed, they speak for the country of the place the story is in

@@ -45,7 +45,8 @@ def test_a_time_word_before_a_comma_is_no_claimant(sentence):
 
 
 @pytest.mark.parametrize("phrase", [
-    "The governor of the Odesa region", "The mayor of the town", "Officials in the enclave", "The head of the regional council",
+    "The governor of the Odesa region", "The mayor of the town", "Officials in the enclave",
+    "The head of the regional council",
 ])
 def test_an_office_with_a_place_complement_is_a_claimant_phrase(phrase):
     claim = one(f"{phrase} said 14 people were killed in the shelling.")
@@ -115,3 +116,44 @@ def test_a_verb_and_its_object_make_no_claimant_phrase():
 ])
 def test_live_blog_time_stamps_are_no_figures(body, figures):
     assert [c.stated for c in claims_of(body)] == figures
+
+
+@pytest.mark.parametrize("sentence, claimant, side", [
+    ("Two aid workers died in the east, CNN reported on Friday, citing a U.S. State Department spokesperson.",
+     "U.S. State Department spokesperson", "United States"),
+    ("Sixteen ships were damaged in the port, the Kyiv Independent reports, citing the country's navy.",
+     "country's navy", "unknown"),
+    ("Citing local officials, the newspaper said 20 people were killed.", "local officials", "unknown"),
+    ("Citing hospital staff, the broadcaster said 14 people were wounded.", "hospital staff", "unknown"),
+])
+def test_an_outlet_citing_a_source_passes_the_claim_on(sentence, claimant, side):
+    claim = one(sentence)
+    assert (claim.claimant, claim.side) == (claimant, side)
+
+
+def test_a_speaker_citing_a_source_keeps_the_claim():
+    claim = one("Ten people died in the blast, Zelensky said, citing intelligence reports.")
+    assert claim.claimant == "Zelensky"
+
+
+@pytest.mark.parametrize("sentence, claimant", [
+    ("According to figures released by the Ukrainian health ministry, 300 children have been killed.",
+     "Ukrainian health ministry"),
+    ("At least 40 soldiers died, according to data compiled by the BBC Russian service.", "BBC Russian service"),
+    ("According to a report by Human Rights Watch, 12 civilians were executed.", "Human Rights Watch"),
+    ("Some 5,000 people fled, according to the latest estimates from the UN refugee agency.", "UN refugee agency"),
+])
+def test_a_source_document_gives_the_claim_to_its_author(sentence, claimant):
+    assert one(sentence).claimant == claimant
+
+
+@pytest.mark.parametrize("sentence, claimant", [
+    ("The army had 125,000 troops, according to the International Institute for Strategic Studies.",
+     "International Institute for Strategic Studies"),
+    ("Some 600 displaced people share one shelter, according to the UN Office for the Coordination of "
+     "Humanitarian Affairs.",
+     "UN Office for the Coordination of Humanitarian Affairs"),
+    ("According to U.S. officials, 20 soldiers were killed.", "U.S. officials"),
+])
+def test_the_words_of_an_organisation_name_are_not_a_persons_name(sentence, claimant):
+    assert one(sentence).claimant == claimant
