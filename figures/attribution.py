@@ -349,14 +349,16 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
             stripped, stripped_lower = inner
         stripped_core, _ = _strip_tail(stripped, stripped_lower)
         if not is_noun_phrase(stripped_core):
+            # the description may be followed by more ('X, an expert with the Y, a think tank in Z, said')
             opening = (_apposition_opening(segments, index, window_start > 0)
-                       if not parts and comma_before_verb and _apposition_like(stripped) else None)
+                       if (parts or comma_before_verb) and _apposition_like(stripped) else None)
             if opening is not None:
                 # 'X, a regional MP with the opposition, said': the speaker is X, described
                 name = segments[opening].strip()
                 name = _without_lead_words(name, lower_same_length(name))[0].strip()
-                # a description names the speaker's office; 'speaking to state television' does not
-                parts = [name] if _participle(stripped_core) else [name, stripped_core.strip()]
+                # a description names the speaker's office; 'speaking to state television' does not,
+                # nor a chain of descriptions, whose later ones describe the earlier
+                parts = [name] if _participle(stripped_core) or parts else [name, stripped_core.strip()]
                 claimant_start = position - sum(len(s) for s in segments[opening:index]) + \
                     len(segments[opening].rstrip()) - len(name)
             elif not parts and not _DIGIT.search(stripped_core) and not _NUMBER_WORD.search(
@@ -540,6 +542,8 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
             continue  # a noun before the verb ('which reports said'): one word, one space, then the verb
         if verb in end_only_verbs() and not _END_OF_CLAUSE.match(sentence, verb_end):
             continue
+        if verb_start and sentence[verb_start].isupper():
+            continue  # a word of a name ('the United States', 'Consumer Reports'), not a verb
         if (_SAY_NOT_REPORTING if verb in _SAY else _NOT_REPORTING).match(lowered, verb_end):
             continue
         subject = _subject_before(sentence, lowered, verb_start)
@@ -776,6 +780,7 @@ def _unnamed_local_office(phrase: str) -> bool:
     return bool({_base(w) for w in words} & PLACE_OFFICES)
 
 
+_GENERIC_ORGS = frozenset(("agency", "organisation", "organization", "body", "charity", "watchdog"))
 _PLACE_WINDOW = 1500  # characters looked back for the place a local official serves
 
 
@@ -813,6 +818,11 @@ class DocumentContext:
             found = self._lookup(earlier, None, frozenset(words[1:]))
             if found:
                 return found
+            if words[-1] in _GENERIC_ORGS:
+                # 'the agency', 'the organisation': the last organisation that spoke
+                found = self._lookup([s for s in earlier if s.kind == "org" and s.side != "unknown"], "org", None)
+                if found:
+                    return found
             side = self._side_of_mention(frozenset(words[1:]), position) or self._country_of_mention(phrase, position)
             if side:
                 speaker = replace(self._remember(phrase, sentence, earlier), side=side)

@@ -701,9 +701,11 @@ class _Run:
         local_quote = (in_quote[0] - sentence.start, in_quote[1] - sentence.start) if in_quote else None
         frame = _choose_frame(frames, mention.start, local_quote)
         speaker: Speaker | None = frame.speaker if frame else None
-        if frame and speaker and speaker.name and speaker.name.lower() in _PRONOUN_NAMES:
+        if frame and speaker and (speaker.name and speaker.name.lower() in _PRONOUN_NAMES
+                                  or frame.phrase.lower() in _PRONOUN_NAMES):
+            # 'X said ..., after it said ...': the pronoun is the sentence's own speaker
             earlier = [f for f in frames if f is not frame and f.speaker and f.speaker.name and
-                       f.speaker.name.lower() not in _PRONOUN_NAMES]
+                       f.speaker.name.lower() not in _PRONOUN_NAMES and f.phrase.lower() not in _PRONOUN_NAMES]
             if earlier:
                 speaker = earlier[0].speaker
         frame_date = frame.date if frame else None
@@ -811,7 +813,8 @@ def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
     return None, "unknown"
 
 
-_NAMING_HINTS = ("said", "says", "told", "according", "reported", "claimed", "added", "announced", "confirmed",
+# 'ccording': sentences open with 'According to'
+_NAMING_HINTS = ("said", "says", "told", "ccording", "reported", "claimed", "added", "announced", "confirmed",
                  "estimated", "wrote", "stated", "spoke", "speaking")
 
 

@@ -157,3 +157,47 @@ def test_a_source_document_gives_the_claim_to_its_author(sentence, claimant):
 ])
 def test_the_words_of_an_organisation_name_are_not_a_persons_name(sentence, claimant):
     assert one(sentence).claimant == claimant
+
+
+def test_a_chain_of_descriptions_leaves_the_speaker_named_first():
+    claim = one("Mark Olsen, an expert on the militia with the Hudson Group, a think tank in Washington, DC, said it had "
+                "3,000 fighters.")
+    assert claim.claimant == "Mark Olsen" and claim.side != "United States"
+
+
+@pytest.mark.parametrize("sentence", [
+    "He laid the blame for the war, in which 9,000 people have been killed, at the feet of the United States.",
+    "Envoys of Canada and the United States, which lost 12 soldiers in the raid, met in Rome.",
+])
+def test_a_verb_inside_a_name_is_no_verb(sentence):
+    assert one(sentence).claimant is None
+
+
+@pytest.mark.parametrize("body, claimant", [
+    ("According to the UN, roads were damaged. The international agency estimates that about 100 trucks of aid "
+     "were destroyed.", "UN"),
+    ("Amnesty International said prisons were full. The organisation said 40 detainees had died in custody.",
+     "Amnesty International"),
+    ("The Red Cross said on Monday that access was blocked. The charity said 12 of its staff had been killed.",
+     "Red Cross"),
+])
+def test_the_agency_or_organisation_is_the_last_organisation_that_spoke(body, claimant):
+    assert one(body).claimant == claimant
+
+
+@pytest.mark.parametrize("sentence, claimant", [
+    ("The prosecutor's office said 287 children had died, after it said it had learned of 24 more deaths.",
+     "prosecutor's office"),
+    ("The army said 40 soldiers were wounded, and it added that 12 more had died.", "army"),
+])
+def test_a_pronoun_after_a_named_speaker_in_the_sentence_is_that_speaker(sentence, claimant):
+    assert {c.claimant for c in claims_of(sentence)} == {claimant}
+
+
+@pytest.mark.parametrize("sentence, side", [
+    ("Turkey's defence ministry said eight missiles were intercepted.", "Turkey"),
+    ("In the north, 20 rockets hit the village, Ukraine's northern military command said.", "Ukraine"),
+    ("Israel's southern command said 30 rockets were intercepted.", "Israel"),
+])
+def test_compass_words_and_country_possessives_keep_the_side(sentence, side):
+    assert one(sentence).side == side
