@@ -734,7 +734,7 @@ def person_name(phrase: str) -> str | None:
         for position, word in enumerate(words):
             base = _base(word)
             is_name = (word[0].isupper() or base in _NAME_PARTICLES or base.startswith("al-")) and base not in ORG_WORDS
-            if is_name and base not in nationalities() and base not in ("the", "a", "an", "mr", "mrs", "ms", "dr", "minister"):
+            if is_name and base not in nationalities() and base not in _DETERMINERS and base not in _TITLES:
                 if not runs[-1] and _inside_a_name(words, position):
                     runs[-1].append("")  # a run that cannot be a person's name
                 runs[-1].append(word)
@@ -746,6 +746,7 @@ def person_name(phrase: str) -> str | None:
     return None
 
 
+_TITLES = frozenset(("mr", "mrs", "ms", "dr", "minister"))
 _NAME_GLUE = frozenset(("of", "for", "the", "and", "on"))
 
 

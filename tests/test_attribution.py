@@ -201,3 +201,21 @@ def test_a_pronoun_after_a_named_speaker_in_the_sentence_is_that_speaker(sentenc
 ])
 def test_compass_words_and_country_possessives_keep_the_side(sentence, side):
     assert one(sentence).side == side
+
+
+@pytest.mark.parametrize("sentence, claimant", [
+    ("A Twitter user claimed that 40,000 Russian soldiers had been killed in a single week.", "Twitter user"),
+    ("Social media users have claimed 50 generals were killed.", "Social media users"),
+    ("A Facebook page alleged that 12 tanks were destroyed.", "Facebook page"),
+    ("An Instagram user wrote that 80 people were killed in the blast.", "Instagram user"),
+    ("A viral video claims 300 soldiers died in the strike.", "viral video"),
+    ("The caption of the clip reads: \"200 Ukrainian troops surrendered today\".", "caption of the clip"),
+])
+def test_fact_checked_posts_and_users_are_claimants_of_unknown_side(sentence, claimant):
+    claim = one(sentence)
+    assert (claim.claimant, claim.side) == (claimant, "unknown")
+
+
+def test_a_fact_checker_citing_an_official_source_keeps_that_sources_side():
+    claim = one("According to the Ukrainian military, 30 Russian generals have been killed since the invasion.")
+    assert claim.side == "Ukraine"
