@@ -394,6 +394,10 @@ def _before_may_exclude(before: str) -> bool:
     return core[len(core.rstrip(ascii_letters)) :].lower() in _BEFORE_END_WORDS
 
 
+# a capitalised word (and 'of') right before a capitalised number word, inside a sentence
+_NAME_BEFORE = re.compile(r"(?:\bthe\s+[A-Z][\w’'-]*|[a-z,]\s+[A-Z][\w’'-]*\s+of(?:\s+the)?)\s+$")
+
+
 def _clock_time(span: str, before: str, after: str) -> bool:
     """'12 Jul 2022 18.05', '09.30 BST': a time of day written with a dot, as live blogs stamp
     their entries, after a date or before a time zone."""
@@ -441,6 +445,8 @@ def exclusion(text: str, mention: NumberMention, lowered: str | None = None) -> 
     if "(" in before[-2:] and re_match(r"\s*\((?:\d{1,3})\)", after) is None and re_search(r"\(\s?$", before) and re_match(r"\s?\)", after) and mention.value < 120:
         if re_search(r"[A-Z][a-z]+\s\($", before):
             return "age"
+    if mention.kind == "words" and span[:1].isupper() and _NAME_BEFORE.search(before):
+        return "name"  # 'the Group of Seven', 'the Big Three'
     if mention.kind == "words" and span.lower() == "one":
         if re_match(r"\s+(?:of|another|family|day|side|way|thing|time|point|hand|year|month|week|another|last|more time|or two)\b", after, re.I):
             return "not a count"

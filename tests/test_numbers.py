@@ -1,5 +1,6 @@
 """Number parsing, qualifiers, ranges and exclusions, on sentences written for these tests."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -115,3 +116,13 @@ def test_decimal_millions_parse_back(whole, tenth):
     mentions = find_numbers(f"{whole}.{tenth} million refugees")
     assert len(mentions) == 1
     assert abs(mentions[0].value - (whole + tenth / 10) * 1e6) < 1e-3
+
+
+@pytest.mark.parametrize("sentence", [
+    "Envoys of the Group of Seven met in Rome as the death toll rose.",
+    "Ministers of the Big Four said casualties were mounting.",
+    "A summit of the Gang of Four discussed the wounded.",
+])
+def test_a_number_word_in_a_name_is_no_figure(sentence):
+    mentions = find_numbers(sentence)
+    assert mentions and all(exclusion(sentence, m) == "name" for m in mentions)
