@@ -546,6 +546,13 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
             continue  # a word of a name ('the United States', 'Consumer Reports'), not a verb
         if (_SAY_NOT_REPORTING if verb in _SAY else _NOT_REPORTING).match(lowered, verb_end):
             continue
+        if lowered.startswith(" by ", verb_end) and _PASSIVE_BEFORE.search(lowered, max(0, verb_start - 12), verb_start):
+            # 'the deaths were confirmed by the regional governor': the agent states it
+            phrase = _phrase_after(sentence[verb_end + 4 :])
+            if phrase:
+                frames.append(Frame(verb_start, verb_end + 4 + len(phrase), verb_start, verb_end, phrase, True,
+                                    according=True))
+                continue
         subject = _subject_before(sentence, lowered, verb_start)
         if subject:
             phrase, start = subject
@@ -568,6 +575,7 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
     return frames
 
 
+_PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s+(?:\w+ly\s+)?$")  # for lower-cased text
 _CITING = re.compile(r"\bciting\s+")  # for lower-cased text
 _CITING_REACH = 60  # characters between an outlet's verb and 'citing' ('CNN reported on Saturday, citing')
 

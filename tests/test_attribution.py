@@ -219,3 +219,18 @@ def test_fact_checked_posts_and_users_are_claimants_of_unknown_side(sentence, cl
 def test_a_fact_checker_citing_an_official_source_keeps_that_sources_side():
     claim = one("According to the Ukrainian military, 30 Russian generals have been killed since the invasion.")
     assert claim.side == "Ukraine"
+
+
+@pytest.mark.parametrize("sentence, claimant", [
+    ("The deaths of 12 civilians were confirmed by the regional governor of Kharkiv.", "regional governor of Kharkiv"),
+    ("Four soldiers killed in the raid were identified by the Israeli army on Monday.", "Israeli army"),
+    ("Nine people were killed, it was reported by state media.", "state media"),
+])
+def test_the_agent_of_a_passive_reporting_verb_is_the_claimant(sentence, claimant):
+    assert one(sentence).claimant == claimant
+
+
+def test_a_passive_agent_is_remembered_for_a_later_pronoun():
+    body = ("The attack was reported by Mikhail Petrov, the head of the local administration. "
+            "He said five people were injured.")
+    assert one(body).claimant == "Mikhail Petrov"
