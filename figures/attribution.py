@@ -335,8 +335,10 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
         )
         if not stripped.strip():
             break
-        if stripped_lower.startswith("citing "):
-            break  # 'Citing officials, the newspaper said': the cited source is a frame of its own
+        if stripped_lower.startswith(_LEADING_PARTICIPLES):
+            # 'Citing officials, the newspaper said': the cited source is a frame of its own;
+            # 'Speaking to the BBC, Reznikov said': whom the speaker spoke to
+            break
         relative = _RELATIVE_PRONOUN.match(stripped_lower)
         if relative:
             inner = _relative_clause_subject(stripped, stripped_lower, relative.end())
@@ -383,6 +385,7 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
     return ", ".join(parts), window_start + max(0, claimant_start)
 
 
+_LEADING_PARTICIPLES = ("citing ", "speaking ", "writing ", "talking ", "addressing ", "responding ")
 _BOUNDARY_SEGMENTS = frozenset((";", ":", "“", "”", '"', "—", "–", " - ", "that"))
 
 
@@ -544,6 +547,8 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
             continue
         if verb_start and sentence[verb_start].isupper():
             continue  # a word of a name ('the United States', 'Consumer Reports'), not a verb
+        if _adjective_before(lowered, verb_start):
+            continue  # a noun after an adjective ('rejected Russian claims', 'Ukrainian reports')
         if (_SAY_NOT_REPORTING if verb in _SAY else _NOT_REPORTING).match(lowered, verb_end):
             continue
         if lowered.startswith(" by ", verb_end) and _PASSIVE_BEFORE.search(lowered, max(0, verb_start - 12), verb_start):
@@ -558,6 +563,13 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
             phrase, start = subject
             frames.append(Frame(start, verb_end, verb_start, verb_end, phrase, False))
             continue
+        if (verb in _PARTICIPLES_OF_THE_SUBJECT and lowered[:verb_start].rstrip().endswith(",")
+                and not any(f.verb_end <= verb_start for f in frames)):
+            # 'Ukraine rejected the claims, saying the strike killed 23': the sentence's subject says it
+            opening = _sentence_subject(sentence, lowered)
+            if opening:
+                frames.append(Frame(opening[1], verb_end, verb_start, verb_end, opening[0], False))
+                continue
         if verb in ("said", "says", "added", "wrote"):
             after = sentence[verb_end:]
             phrase = _phrase_after(after.lstrip())
@@ -573,6 +585,42 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
     if len(frames) > 1:
         frames.sort(key=lambda f: f.verb_start)
     return frames
+
+
+_PARTICIPLES_OF_THE_SUBJECT = frozenset(("saying", "adding", "claiming"))
+
+
+def _sentence_subject(sentence: str, lowered: str) -> tuple[str, int] | None:
+    """(phrase, start) of the noun phrase that opens a sentence, up to its first comma, when it
+    is a claimant phrase: the longest run of its first words that is one ('Ukraine has
+    rejected...' -> 'Ukraine')."""
+    clause = sentence.split(",", 1)[0]
+    text, clause_lower = _without_lead_words(clause, lowered[: len(clause)])
+    start = len(clause) - len(text)
+    words = text.split()[:8]
+    for count in range(len(words), 0, -1):
+        candidate = " ".join(words[:count])
+        if is_noun_phrase(candidate) and (count > 1 or _known_single(candidate)) and not _only_time_words(candidate):
+            return candidate, start
+    return None
+
+
+def _adjective_before(lowered: str, verb_start: int) -> bool:
+    """Is the word right before a verb a nationality adjective ('russian', 'ukrainian'), not a
+    country's name, so that the verb is a noun ('Russian claims')?"""
+    words = lowered[max(0, verb_start - 30) : verb_start].rsplit(None, 2)
+    if len(words) < 2 or not lowered[verb_start - 1 : verb_start].isspace():
+        return False  # (a sentence may open with a misspelt country: 'Israeli says')
+    word = words[-1:]
+    return word[0] in nationalities() and word[0].endswith(_ADJECTIVE_ENDINGS) and word[0] not in _place_words()
+
+
+_ADJECTIVE_ENDINGS = ("an", "ish", "ese", "i", "ic")
+
+
+@lru_cache(maxsize=None)
+def _place_words() -> frozenset[str]:
+    return frozenset(place.lower() for place in places())
 
 
 _PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s+(?:\w+ly\s+)?$")  # for lower-cased text
@@ -592,8 +640,8 @@ def _add_cited_sources(sentence: str, lowered: str, frames: list[Frame]) -> None
         reporting = [f for f in frames if f.verb_end <= match.start() < f.verb_end + _CITING_REACH
                      or phrase_end <= f.start < phrase_end + 4]  # 'Citing officials, the outlet said
         if reporting:
-            if side_of(reporting[-1].phrase)[0] == "media":
-                reporting[-1].phrase = phrase
+            if side_of(reporting[-1].phrase)[0] == "media" and side_of(phrase, sentence)[0] != "unknown":
+                reporting[-1].phrase = phrase  # (a source of unknown side tells a reader less than the outlet)
             continue
         frames.append(Frame(match.start(), match.end() + len(phrase), match.start(), match.end(), phrase, True,
                             according=True))
@@ -774,7 +822,7 @@ def _inside_a_name(words: list[str], position: int) -> bool:
 # offices that serve a place: unnamed, they speak for the country of the place the story is in
 PLACE_OFFICES = frozenset(
     "officials authorities authority governor governors mayor mayors administration council police prosecutor "
-    "prosecutors".split()
+    "prosecutors rescuers services presidency office".split()
 )
 
 
