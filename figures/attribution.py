@@ -474,7 +474,7 @@ def _phrase_after(text: str) -> str | None:
     match = re_match(r"((?:[^,.;:!?“”\"()]|\.(?=\s*\w))+)", text)
     if not match:
         return None
-    phrase = re_split(r"\s+(?:that|who|which|in\s+a|on\s+\w+day|late|early|as|after|before|when|on)\b", match.group(1))[0]
+    phrase = re_split(r"\s+(?:that|who|which|in\s+an?|on\s+\w+day|late|early|as|after|before|when|on)\b", match.group(1))[0]
     phrase = phrase.strip()
     phrase, _ = _without_lead_words(phrase, lower_same_length(phrase))
     phrase = re_sub(r"\s+(?:news\s+agency|newspaper)$", lambda m: m.group(0), phrase)

@@ -711,6 +711,8 @@ class _Run:
         frame_date = frame.date if frame else None
         if speaker is None and in_quote:
             speaker, frame_date = self._quote_speaker(in_quote, paragraph, index)
+        if speaker is None and not frames and _CONTINUES.match(lowered):
+            speaker, frame_date = self._previous_speaker(paragraph, index, frame_date)
         if speaker is None:
             speaker = Speaker.media()
         claim_date, basis = _claim_date(sentence.text, frame_date, document.published, lowered)
@@ -764,6 +766,19 @@ class _Run:
         return None, None
 
 
+    def _previous_speaker(self, paragraph: int, index: int, frame_date: tuple[dt.date | None, str] | None
+                          ) -> tuple[Speaker | None, tuple[dt.date | None, str] | None]:
+        """The last speaker of the sentence before ('Moscow said the strike killed 53. Another 73
+        were injured.'): a figure that adds to the one before it comes from the same source."""
+        key = self.neighbour(paragraph, index, -1)
+        frames = self.frames(*key) if key else []
+        if frames and frames[-1].speaker:
+            return frames[-1].speaker, frames[-1].date
+        return None, frame_date
+
+
+# a sentence that adds to the figure before it ('Another 73 were injured.'), for lower-cased text
+_CONTINUES = re.compile(r"[“\"‘']?(?:another|a\s+further|further|an\s+additional)\s+(?:\d|[a-z]+\s)")
 _PRONOUN_NAMES = ("he", "she", "it", "they", "we", "i")
 _AS_OF_WORDS = frozenset(("as", "by", "up", "through"))  # a word every 'as of' phrase holds
 
@@ -814,7 +829,7 @@ def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
 
 
 # 'ccording': sentences open with 'According to'
-_NAMING_HINTS = ("said", "says", "told", "ccording", "reported", "claimed", "added", "announced", "confirmed",
+_NAMING_HINTS = ("said", "says", "told", "ccording", "reported", "conceded", "admitted", "acknowledged", "quoted", "claimed", "added", "announced", "confirmed",
                  "estimated", "wrote", "stated", "spoke", "speaking")
 
 

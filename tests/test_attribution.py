@@ -292,3 +292,25 @@ def test_an_outlet_citing_a_source_of_unknown_side_keeps_the_claim(sentence, cla
 ])
 def test_more_reporting_verbs(sentence):
     assert one(sentence).claimant is not None
+
+
+@pytest.mark.parametrize("body, claimant", [
+    ("Moscow claims a strike killed 53 prisoners last week. Another 73 were injured.", "Moscow"),
+    ("The agency said 81 people had been killed since midnight. A further 60 were believed to be dead.", "agency"),
+    ("Kyiv said 14 soldiers were captured on Monday. An additional 9 were reported missing.", "Kyiv"),
+])
+def test_a_figure_that_adds_to_the_one_before_has_the_same_source(body, claimant):
+    assert {c.claimant for c in claims_of(body)} == {claimant}
+
+
+def test_a_figure_that_adds_to_an_unattributed_one_stays_unattributed():
+    assert {c.claimant for c in claims_of("Shelling killed 12 people. Another 20 were wounded.")} == {None}
+
+
+@pytest.mark.parametrize("body, claimant", [
+    ("The losses were conceded by Zelenskiy in an interview. \"We are losing 100 soldiers a day,\" he said.",
+     "Zelenskiy"),
+    ("The deaths were acknowledged by Kovalenko in a statement. He said 12 people had been killed.", "Kovalenko"),
+])
+def test_a_passive_agent_named_in_a_sentence_without_figures_is_remembered(body, claimant):
+    assert one(body).claimant == claimant
