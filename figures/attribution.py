@@ -54,7 +54,7 @@ ORG_WORDS = {
     "twitter", "telegram", "insider", "monitoring", "human", "rights", "refugee", "refugees", "high",
 }
 INDEPENDENT_HEADS = {"researchers", "analysts", "experts", "monitors", "observers", "investigators", "institute", "charity"}
-MEDIA_HEADS = {"media", "outlet", "newspaper", "broadcaster"}
+MEDIA_HEADS = {"media", "outlet", "newspaper", "broadcaster", "reports"}
 LOCAL_OFFICIAL_HEADS = {
     "officials", "official", "authorities", "authority", "governor", "governors", "mayor", "mayors", "police",
     "administration", "head", "prosecutor", "prosecutors", "rescuers", "services", "service", "council", "ministry", "health",
@@ -147,6 +147,8 @@ _NOT_ADJECTIVES = {
     "that", "not", "no", "also", "would", "will", "can", "could", "did", "does", "do", "after", "before",
     "when", "while", "where", "as", "if", "than", "then", "there", "here", "into", "onto", "with", "by",
 }
+_VAGUE_MODIFIERS = {"latest", "new", "initial", "preliminary", "official", "unofficial", "daily", "nightly",
+                    "weekly", "current", "recent", "further", "other", "several", "some", "early", "first"}
 _BARE_SOURCES = {"data", "figures", "estimates", "estimate", "report", "reports", "analysis", "statement",
                  "update", "count", "tally", "toll", "study", "survey", "sources", "source", "video", "post"}
 
@@ -207,10 +209,13 @@ def _head_with_complement(words: list[str]) -> bool:
 
 
 def _only_bare_sources(words: list[str]) -> bool:
-    """'reports', 'the latest figures': a source that names nobody (the claim is the outlet's)."""
+    """'the latest figures', 'a statement': a source that names nobody (the claim is the
+    outlet's). Not 'reports': unnamed news reports are a claimant of their own, side media."""
     table = np_words()
-    content = [w for w in words if _base(w) not in _DETERMINERS and table.get(_base(w)) != "glue"]
-    return bool(content) and all(_base(w) in _BARE_SOURCES for w in content)
+    content = [w for w in words if _base(w) not in _DETERMINERS and table.get(_base(w)) != "glue"
+               and _base(w) not in _VAGUE_MODIFIERS]
+    return (bool(content) and all(_base(w) in _BARE_SOURCES for w in content)
+            and _base(content[-1]) not in MEDIA_HEADS)
 
 
 def longest_noun_phrase(segment: str) -> str | None:
@@ -578,6 +583,8 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
                 if _base(phrase.split()[0]) not in PRONOUNS or re_search(r"[,.]\s*$", sentence[:verb_start]):
                     end = verb_end + len(after) - len(after.lstrip()) + len(phrase)
                     frames.append(Frame(verb_start, end, verb_start, verb_end, phrase, True))
+    if "–" in sentence or "—" in sentence or " - " in sentence:
+        _add_dash_source(sentence, frames)
     if "citing" in lowered:
         _add_cited_sources(sentence, lowered, frames)
     for frame in frames:
@@ -624,6 +631,21 @@ def _place_words() -> frozenset[str]:
 
 
 _PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s+(?:\w+ly\s+)?$")  # for lower-cased text
+# a headline's source after a dash at its end ('Seven die in fire – reports', '... - officials')
+_DASH_SOURCE = re.compile(r"\s[–—-]\s*([A-Za-z][\w’' .-]{0,40}[\w’'])\s*$")
+
+
+def _add_dash_source(sentence: str, frames: list[Frame]) -> None:
+    """'Seven die in fire at defence institute – reports': a claimant phrase after a dash at the
+    end of a sentence (headline style) governs it, when no other frame does."""
+    match = _DASH_SOURCE.search(sentence)
+    if match is None or frames:
+        return
+    phrase = match.group(1)
+    if is_noun_phrase(phrase) and (len(_words(phrase)) > 1 or _known_single(phrase)):
+        frames.append(Frame(match.start(), match.end(1), match.start(1), match.end(1), phrase, True))
+
+
 _CITING = re.compile(r"\bciting\s+")  # for lower-cased text
 _CITING_REACH = 60  # characters between an outlet's verb and 'citing' ('CNN reported on Saturday, citing')
 

@@ -314,3 +314,31 @@ def test_a_figure_that_adds_to_an_unattributed_one_stays_unattributed():
 ])
 def test_a_passive_agent_named_in_a_sentence_without_figures_is_remembered(body, claimant):
     assert one(body).claimant == claimant
+
+
+@pytest.mark.parametrize("sentence", [
+    "Seven people have been killed in a fire at the plant, according to reports.",
+    "Officials traded blame over the blast, which reports said killed as many as 500 people.",
+    "Unconfirmed reports said 30 soldiers had been captured.",
+])
+def test_unnamed_reports_are_a_claimant_of_side_media(sentence):
+    claim = one(sentence)
+    assert claim.claimant.lower().endswith("reports") and claim.side == "media"
+
+
+@pytest.mark.parametrize("title, claimant", [
+    ("Seven die in fire at defence institute – reports", "reports"),
+    ("Rocket strike kills 12 in Kharkiv - officials", "officials"),
+    ("Twelve killed in strike on market — Zelensky", "Zelensky"),
+])
+def test_a_source_after_a_dash_ends_a_headline(title, claimant):
+    assert one("", title=title).claimant == claimant
+
+
+@pytest.mark.parametrize("sentence", [
+    "Three soldiers were killed - a grim toll.",
+    "According to the latest figures, 40 people died.",
+    "A new analysis found that 40 people died.",
+])
+def test_a_source_naming_nobody_leaves_the_outlets_voice(sentence):
+    assert one(sentence).claimant is None

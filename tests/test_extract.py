@@ -168,8 +168,10 @@ def test_it_refers_to_the_organisation_or_country_the_sentence_opens_with(body, 
      "unknown"),
     ("The raid, which Russia's defence ministry said killed 40 fighters, lasted two hours.",
      "Russia's defence ministry", "Russia"),
-    # an unnamed source in the clause leaves the claim to the outlet, never to the antecedent
-    ("Both sides blamed each other for the explosion at the depot, which reports said killed 31 people.", None,
+    # unnamed reports in the clause are the claimant (side media, as the dev gold has it), never the antecedent
+    ("Both sides blamed each other for the explosion at the depot, which reports said killed 31 people.", "reports",
+     "media"),
+    ("Both sides blamed each other for the explosion at the depot, which figures said killed 31 people.", None,
      "media"),
     # a clause closed by a comma before the verb: the claimant is the antecedent
     ("Oleh Syniehubov, who toured the district on Friday, said 11 people were wounded.", "Oleh Syniehubov",
