@@ -148,7 +148,8 @@ _NOT_ADJECTIVES = {
     "when", "while", "where", "as", "if", "than", "then", "there", "here", "into", "onto", "with", "by",
 }
 _VAGUE_MODIFIERS = {"latest", "new", "initial", "preliminary", "official", "unofficial", "daily", "nightly",
-                    "weekly", "current", "recent", "further", "other", "several", "some", "early", "first"}
+                    "weekly", "current", "recent", "further", "other", "several", "some", "early", "first", "death",
+                    "casualty", "overall", "total"}
 _BARE_SOURCES = {"data", "figures", "estimates", "estimate", "report", "reports", "analysis", "statement",
                  "update", "count", "tally", "toll", "study", "survey", "sources", "source", "video", "post"}
 
@@ -321,7 +322,7 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
     # 'that' as a word, its boundary checked after the 't' so that every branch starts with a
     # literal and the regex engine skips quickly between candidates
     # (not the comma inside a number: '6,000')
-    segments = re_split(r"(,(?!\d{3})|;|:|“|”|\"|\(|\)|—|–| - |t(?<=\bt)hat\b)", core)
+    segments = re_split(r"(,(?!\d{3})|;|:|“|”|\"|\(|\)|—|–| - |t(?<=\bt)hat\b|b(?<=\bb)ut\b)", core)
     parts: list[str] = []
     position = len(core)
     claimant_start = position  # where the first accepted part starts
@@ -332,7 +333,7 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
         if segment in (",", "(", ")"):
             index -= 1
             continue
-        if segment in (";", ":", "“", "”", '"', "—", "–", " - ", "that"):
+        if segment in _BOUNDARY_SEGMENTS:
             break
         # lower-casing keeps whitespace, so both strip the same characters
         stripped, stripped_lower = _without_lead_words(
@@ -391,7 +392,7 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
 
 
 _LEADING_PARTICIPLES = ("citing ", "speaking ", "writing ", "talking ", "addressing ", "responding ")
-_BOUNDARY_SEGMENTS = frozenset((";", ":", "“", "”", '"', "—", "–", " - ", "that"))
+_BOUNDARY_SEGMENTS = frozenset((";", ":", "“", "”", '"', "—", "–", " - ", "that", "but"))
 
 
 def _apposition_opening(segments: list[str], index: int, cut: bool) -> int | None:
@@ -552,6 +553,9 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
             continue
         if verb_start and sentence[verb_start].isupper():
             continue  # a word of a name ('the United States', 'Consumer Reports'), not a verb
+        if verb == "put" and _PASSIVE_BEFORE.search(lowered, max(0, verb_start - 30), verb_start) \
+                and not lowered.startswith(" by ", verb_end):
+            continue  # 'the toll was put at five': nobody put it
         if _adjective_before(lowered, verb_start):
             continue  # a noun after an adjective ('rejected Russian claims', 'Ukrainian reports')
         if (_SAY_NOT_REPORTING if verb in _SAY else _NOT_REPORTING).match(lowered, verb_end):
@@ -587,6 +591,8 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
         _add_dash_source(sentence, frames)
     if "citing" in lowered:
         _add_cited_sources(sentence, lowered, frames)
+    if " as saying" in lowered or " as telling" in lowered:
+        _quoted_speakers(sentence, lowered, frames)
     for frame in frames:
         frame.date = _frame_date(sentence, lowered, frame, published)
     if len(frames) > 1:
@@ -631,6 +637,20 @@ def _place_words() -> frozenset[str]:
 
 
 _PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s+(?:\w+ly\s+)?$")  # for lower-cased text
+_QUOTED_AS = re.compile(r"\b(?:cited|quoted)\s+(.{1,80}?)\s+as\s+(?:saying|telling)\b")  # for lower-cased text
+
+
+def _quoted_speakers(sentence: str, lowered: str, frames: list[Frame]) -> None:
+    """'Tass cited the source as saying', 'RIA quoted a spokesperson, Ivan Petrov, as saying':
+    the one quoted speaks, not the outlet quoting them."""
+    for match in _QUOTED_AS.finditer(lowered):
+        phrase = sentence[match.start(1) : match.end(1)]
+        if not (is_noun_phrase(phrase) or is_noun_phrase(phrase.split(",")[0]) or _only_bare_sources(_words(phrase))):
+            continue  # ('the source' is someone here: the outlet names whom it quotes, if not by name)
+        frames[:] = [f for f in frames if not match.start() <= f.verb_start < match.end()]
+        frames.append(Frame(match.start(), match.end(), match.start(), match.end(), phrase, False))
+
+
 # a headline's source after a dash at its end ('Seven die in fire – reports', '... - officials')
 _DASH_SOURCE = re.compile(r"\s[–—-]\s*([A-Za-z][\w’' .-]{0,40}[\w’'])\s*$")
 

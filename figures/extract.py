@@ -340,7 +340,8 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
     before = sentence[previous_end : mention.stated_start]
     lower_after = lowered[mention.end : next_start]
     lower_before = lowered[previous_end : mention.stated_start]
-    if not _counts_something(after):
+    # 'the toll was put at five but ...': a number a toll or total is put at counts that toll
+    if not _counts_something(after) and not _TOTAL.search(before[-60:]):
         return None
     subject, noun_end = _subject(sentence, mention, sentence[mention.end : mention.end + 80],
                                  lowered[mention.end : mention.end + 80])

@@ -342,3 +342,28 @@ def test_a_source_after_a_dash_ends_a_headline(title, claimant):
 ])
 def test_a_source_naming_nobody_leaves_the_outlets_voice(sentence):
     assert one(sentence).claimant is None
+
+
+@pytest.mark.parametrize("sentence, claimant", [
+    ("RIA quoted a railway spokesperson, Ivan Petrov, as saying that 12 workers had been injured.", "Ivan Petrov"),
+    ("The agency quoted the governor as saying 30 people were wounded.", "governor"),
+    ("\"We confirm seven deaths,\" Tass cited the source as saying.", "source"),
+])
+def test_the_one_quoted_as_saying_is_the_claimant(sentence, claimant):
+    assert one(sentence).claimant == claimant
+
+
+@pytest.mark.parametrize("sentence, claimants", [
+    ("The death toll was initially put at five but Tass said it had increased to seven.", {"Tass"}),
+    ("Russia claimed 40 soldiers were killed but Ukraine said 12 were captured.", {"Russia", "Ukraine"}),
+])
+def test_but_ends_a_claimant_phrase(sentence, claimants):
+    assert {c.claimant for c in claims_of(sentence)} == claimants
+
+
+@pytest.mark.parametrize("sentence, metric", [
+    ("The governor said Russia is keeping 170 people captive in the region.", "prisoners"),
+    ("The governor said two security guards were killed.", "deaths"),
+])
+def test_more_cues_and_subjects(sentence, metric):
+    assert one(sentence).metric == metric
