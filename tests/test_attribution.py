@@ -363,7 +363,7 @@ def test_but_ends_a_claimant_phrase(sentence, claimants):
 
 @pytest.mark.parametrize("sentence, metric", [
     ("The governor said Russia is keeping 170 people captive in the region.", "prisoners"),
-    ("The governor said two security guards were killed.", "deaths"),
+    ("The governor said two guards were killed at the depot.", "deaths"),
 ])
 def test_more_cues_and_subjects(sentence, metric):
     assert one(sentence).metric == metric
