@@ -697,6 +697,8 @@ def side_of(phrase: str, context: str = "") -> tuple[str, str | None, str | None
     """(side, canonical name, kind) of a claimant phrase. `context` (the sentence) is
     used for the country of local officials ('the governor of the Donetsk region')."""
     lowered = phrase.lower()
+    if _SCHOLARS.intersection(_base(w) for w in _words(phrase)):
+        return "independent", None, None  # 'an expert on Hezbollah' does not speak for it
     entry = gazetteer_entry(phrase)
     if entry is not None:
         country = _nationality(lowered)
@@ -880,6 +882,10 @@ def _unnamed_local_office(phrase: str) -> bool:
 
 
 _GENERIC_ORGS = frozenset(("agency", "organisation", "organization", "body", "charity", "watchdog"))
+# a description right after or before a person's name, between commas
+_DESCRIPTION_AFTER = re.compile(r",\s*([^,.;:“”\"()\n]{3,90})")
+_DESCRIPTION_BEFORE = re.compile(r"([^,.;:“”\"()\n]{3,80}),\s*(?:[A-Z][\w’'-]*\s+)?$")
+_SCHOLARS = frozenset(("expert", "analyst", "researcher", "scholar", "professor", "fellow", "specialist", "historian"))
 _PLACE_WINDOW = 1500  # characters looked back for the place a local official serves
 
 
@@ -926,6 +932,11 @@ class DocumentContext:
             if side:
                 speaker = replace(self._remember(phrase, sentence, earlier), side=side)
         speaker = speaker or self._remember(phrase, sentence, earlier)
+        if speaker.side == "unknown" and speaker.kind == "person" and speaker.name:
+            # 'Skibitsky said': the side his introduction gave ('Vadym Skibitsky, Ukraine's deputy ...')
+            side = self._side_of_introduction(speaker.name, position + len(sentence))
+            if side:
+                speaker = replace(speaker, side=side)
         if speaker.side == "unknown" and _unnamed_local_office(phrase):
             # 'the regional governor said', no place in the sentence: the place the story is in
             country = self._country_before(position)
@@ -955,6 +966,28 @@ class DocumentContext:
         if pronoun in phrase.split():
             return None
         return self._remember(phrase, sentence, earlier)
+
+    def _side_of_introduction(self, name: str, end: int) -> str | None:
+        """The side of the description beside the first mention of a person's surname before
+        `end`: 'NAME, Ukraine's deputy head of ...,' or "South Africa's president, NAME"."""
+        surname = name.split()[-1]
+        if len(surname) < 3:
+            return None
+        first = self.text.find(surname, 0, end)
+        if first < 0:
+            return None
+        name_end = first + len(surname)
+        after = _DESCRIPTION_AFTER.match(self.text, name_end)
+        before = _DESCRIPTION_BEFORE.search(self.text, max(0, first - 80), max(0, first - len(name) + len(surname)))
+        descriptions = [after.group(1) if after and _apposition_like(after.group(1)) and not _participle(after.group(1))
+                        else None,
+                        longest_noun_phrase(before.group(1)) if before else None]
+        for description in descriptions:
+            if description:
+                side = side_of(description)[0]
+                if side != "unknown":
+                    return side
+        return None
 
     def _country_before(self, position: int) -> str | None:
         """The country of the last place named in the few paragraphs before `position` (or in

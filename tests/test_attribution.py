@@ -367,3 +367,23 @@ def test_but_ends_a_claimant_phrase(sentence, claimants):
 ])
 def test_more_cues_and_subjects(sentence, metric):
     assert one(sentence).metric == metric
+
+
+@pytest.mark.parametrize("body, side", [
+    ("The interview was given by Vadym Kovalenko, Ukraine's deputy head of military intelligence. "
+     "Kovalenko said 87 soldiers were killed.", "Ukraine"),
+    ("Several leaders, notably South Africa's president, Cyril Ramaphosa, spoke. Ramaphosa said 40 people died.",
+     "South Africa"),
+    ("The strike was reported by Mikhail Orlov, the head of the Russian-installed administration. "
+     "Orlov said five people were injured.", "Russia"),
+])
+def test_a_person_keeps_the_side_of_their_introduction(body, side):
+    assert one(body).side == side
+
+
+@pytest.mark.parametrize("sentence", [
+    "Mark Olsen, an expert on Hezbollah with a think tank, said the group had 3,000 fighters.",
+    "A military analyst at a Kyiv university said 20,000 Russian soldiers had been killed.",
+])
+def test_experts_and_analysts_are_independent_whatever_they_study(sentence):
+    assert one(sentence).side == "independent"
