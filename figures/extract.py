@@ -396,7 +396,10 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
         candidates.append((distance + (60 if crossing else 0), phrase))
     if backward:
         distance, phrase = backward
-        candidates.append((distance + 5, phrase))
+        # 'killed and seven others were injured': a clause boundary between the cue and the
+        # number weighs as it does after the number
+        crossing = distance and re_search(r"\s(?:and|while|but)\s|[;:]|,\s", before[len(before) - distance :])
+        candidates.append((distance + (65 if crossing else 5), phrase))
     if candidates:
         distance, phrase = min(candidates)
         cue = _cue_of(phrase)

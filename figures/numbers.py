@@ -437,6 +437,10 @@ def exclusion(text: str, mention: NumberMention, lowered: str | None = None) -> 
         return "year"
     if mention.qualifier == "range" and re_fullmatch(r"(?:1[89]|20)\d\d\s*[-–—]\s*(?:1[89]|20)?\d\d", span):
         return "year range"
+    if mention.qualifier == "range" and re_search(r"\b(?:aged|ages|age)\s+(?:between\s+|from\s+)?$",
+                                                   text[max(0, mention.stated_start - 30) : mention.stated_start]):
+        return "age"  # 'aged between 18 and 60'
+
     if "." in span and _clock_time(span, before, after):
         return "time"
     # _AGE ends with a comma and a space ($ allows a newline after them): the cheap test first

@@ -346,3 +346,13 @@ def test_tail_prefilter_keeps_every_tail_phrase():
         for phrase in (f"{first} {second}", f"{first}, {second} ", f"{first}{second}"):
             if _TAIL_WORDS.search(phrase):
                 assert _may_end_in_tail(phrase), phrase
+
+
+@pytest.mark.parametrize("sentence, metrics", [
+    ("Officials said at least two people were killed and seven others were injured.", ["deaths", "injuries"]),
+    ("The governor said two guards were killed, while 13 other people were wounded.", ["deaths", "injuries"]),
+    ("At least 89 people have been killed and 13 have been captured.", ["deaths", "prisoners"]),
+    ("At least 21 people have been killed and 112 injured.", ["deaths", "injuries"]),
+])
+def test_a_cue_across_a_clause_boundary_yields_to_the_cue_of_the_numbers_own_clause(sentence, metrics):
+    assert [c.metric for c in claims_of(sentence)] == metrics

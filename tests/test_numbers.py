@@ -126,3 +126,9 @@ def test_decimal_millions_parse_back(whole, tenth):
 def test_a_number_word_in_a_name_is_no_figure(sentence):
     mentions = find_numbers(sentence)
     assert mentions and all(exclusion(sentence, m) == "name" for m in mentions)
+
+
+@pytest.mark.parametrize("sentence", ["Recruits aged between 18 and 60 were mobilised.", "Men aged 18 to 60 were called up."])
+def test_an_age_range_is_no_figure(sentence):
+    mentions = find_numbers(sentence)
+    assert mentions and all(exclusion(sentence, m) == "age" for m in mentions)
