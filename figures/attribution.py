@@ -176,8 +176,9 @@ def is_noun_phrase(phrase: str) -> bool:
     unknown = 0
     if _DIGIT.search(phrase):
         return False
+    named = _known_name_words(phrase)
     for position, word in enumerate(words):
-        if word[0].isupper() or "-" in word and _capitalised(word):
+        if word[0].isupper() or "-" in word and _capitalised(word) or word in named:
             continue
         base = _base(word)
         if base in table or base in PRONOUNS:
@@ -193,9 +194,23 @@ def is_noun_phrase(phrase: str) -> bool:
         return False
     last = words[-1]
     if not (_capitalised(last) or _base(last) in PRONOUNS or table.get(_base(last)) == "head"
-            or table.get(_base(last)) == "place" and _head_with_complement(words)):
+            or table.get(_base(last)) == "place" and _head_with_complement(words) or _ends_in_a_known_name(phrase)):
         return False
     return not _only_bare_sources(words)
+
+
+def _known_name_words(phrase: str) -> frozenset[str]:
+    """The words of a gazetteer row that ends the phrase ('high commissioner for refugees')."""
+    if not _ends_in_a_known_name(phrase):
+        return frozenset()
+    found = _gazetteer_match(phrase)
+    return frozenset(_words(phrase[found[1] : found[2]]))
+
+
+def _ends_in_a_known_name(phrase: str) -> bool:
+    """'the UN high commissioner for refugees': a gazetteer row ends the phrase."""
+    found = _gazetteer_match(phrase)
+    return found is not None and not phrase[found[2] :].strip(" .’'s")
 
 
 _COMPLEMENT_GLUE = frozenset(("of", "in", "for"))
@@ -471,7 +486,7 @@ def _known_single(word: str) -> bool:
         return True
     if word in places():
         return is_country(word)  # a country speaks ('Canada said'), a town does not
-    return word[:1].isupper() and base not in np_words() and not re_fullmatch(r"[A-Z][a-z]+ing|[A-Z][a-z]+s", word)
+    return _capitalised(word) and base not in np_words() and not re_fullmatch(r"[A-Z][a-z]+ing|[A-Z][a-z]+s", word)
 
 
 def _phrase_after(text: str) -> str | None:

@@ -85,7 +85,8 @@ _PERIOD = [
                 r"may|june|july|august|september|october|november|december)(?:\s+alone)?(?!\s+\d))"), "month"),
 ]  # for lower-cased text (lower_same_length): case-insensitive regexes run about twice as slow
 _LIST_GLUE = re.compile(r"^[\s,]*(?:[\w’'-]+[,–—]?\s+[–—]?\s*){0,3}?(?:including|of\s+whom|among\s+them)?[\s,]*(?:and\s+)?$", re.I)
-_INCLUDING = re.compile(r"\b(?:including|among\s+them|of\s+whom|of\s+them)\b[^.;]*$", re.I)
+# (right before the number: 'Three of them were killed and seven...' does not include the seven)
+_INCLUDING = re.compile(r"\b(?:including|among\s+them|of\s+whom|of\s+them)\b[\s,:]*(?:[\w’'-]+\s+)?$", re.I)
 _TOTAL = re.compile(r"\b(?:total|tally|toll|number|figure)\b(?:\s+\w+){0,3}\s+(?:to|of|at|was|is|stands\s+at|reached|rose\s+to|now)\s*$", re.I)
 _MILITARY_FALLBACK_WINDOW = 40
 _CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")

@@ -387,3 +387,18 @@ def test_a_person_keeps_the_side_of_their_introduction(body, side):
 ])
 def test_experts_and_analysts_are_independent_whatever_they_study(sentence):
     assert one(sentence).side == "independent"
+
+
+@pytest.mark.parametrize("sentence, claimant, side", [
+    ("A police station was hit, wounding 20 officers, according to special forces colonel Ivan Petrenko.",
+     "Ivan Petrenko", "unknown"),
+    ("Five soldiers were returned, according to the Ukrainian defence ministry's intelligence directorate.",
+     "Ukrainian defence ministry's intelligence directorate", "Ukraine"),
+    ("The UN high commissioner for refugees reports that more than 3.7 million people have fled.",
+     "UN high commissioner for refugees", "United Nations"),
+    ("\"Three of them were killed,\" al-Kahlout said.", "al-Kahlout", "unknown"),
+    ("Several have been arrested, according to community members.", "community members", "unknown"),
+])
+def test_ranks_units_members_particle_names_and_known_bodies_make_claimant_phrases(sentence, claimant, side):
+    claim = one(sentence)
+    assert (claim.claimant, claim.side) == (claimant, side)

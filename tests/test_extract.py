@@ -356,3 +356,8 @@ def test_tail_prefilter_keeps_every_tail_phrase():
 ])
 def test_a_cue_across_a_clause_boundary_yields_to_the_cue_of_the_numbers_own_clause(sentence, metrics):
     assert [c.metric for c in claims_of(sentence)] == metrics
+
+
+def test_of_them_belongs_to_the_number_before_it_not_to_a_later_one():
+    body = '"Three of them were killed and seven were wounded," the doctor said.'
+    assert [c.metric for c in claims_of(body)] == ["deaths", "injuries"]
