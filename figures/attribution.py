@@ -602,7 +602,7 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
                 if _base(phrase.split()[0]) not in PRONOUNS or re_search(r"[,.]\s*$", sentence[:verb_start]):
                     end = verb_end + len(after) - len(after.lstrip()) + len(phrase)
                     frames.append(Frame(verb_start, end, verb_start, verb_end, phrase, True))
-    if "–" in sentence or "—" in sentence or " - " in sentence:
+    if "–" in sentence or "—" in sentence or " - " in sentence or ":" in sentence:
         _add_dash_source(sentence, frames)
     if "citing" in lowered:
         _add_cited_sources(sentence, lowered, frames)
@@ -667,7 +667,7 @@ def _quoted_speakers(sentence: str, lowered: str, frames: list[Frame]) -> None:
 
 
 # a headline's source after a dash at its end ('Seven die in fire – reports', '... - officials')
-_DASH_SOURCE = re.compile(r"\s[–—-]\s*([A-Za-z][\w’' .-]{0,40}[\w’'])\s*$")
+_DASH_SOURCE = re.compile(r"(?:\s[–—-]|:)\s*([A-Za-z][\w’' .-]{0,40}[\w’'])\s*$")
 
 
 def _add_dash_source(sentence: str, frames: list[Frame]) -> None:
@@ -677,6 +677,8 @@ def _add_dash_source(sentence: str, frames: list[Frame]) -> None:
     if match is None or frames:
         return
     phrase = match.group(1)
+    if sentence[match.start()] == ":" and np_words().get(_base(_words(phrase)[-1])) != "head":
+        return  # 'Dozens killed in strike: medical official', not 'Ukraine war: Zelensky'
     if is_noun_phrase(phrase) and (len(_words(phrase)) > 1 or _known_single(phrase)):
         frames.append(Frame(match.start(), match.end(1), match.start(1), match.end(1), phrase, True))
 
@@ -899,6 +901,7 @@ def _unnamed_local_office(phrase: str) -> bool:
 _GENERIC_ORGS = frozenset(("agency", "organisation", "organization", "body", "charity", "watchdog"))
 # a description right after or before a person's name, between commas
 _DESCRIPTION_AFTER = re.compile(r",\s*([^,.;:“”\"()\n]{3,90})")
+_TITLE_BEFORE = re.compile(r"((?:[A-Z][\w’'-]*\s+){1,4})$")
 _DESCRIPTION_BEFORE = re.compile(r"([^,.;:“”\"()\n]{3,80}),\s*(?:[A-Z][\w’'-]*\s+)?$")
 _SCHOLARS = frozenset(("expert", "analyst", "researcher", "scholar", "professor", "fellow", "specialist", "historian"))
 _PLACE_WINDOW = 1500  # characters looked back for the place a local official serves
@@ -994,9 +997,12 @@ class DocumentContext:
         name_end = first + len(surname)
         after = _DESCRIPTION_AFTER.match(self.text, name_end)
         before = _DESCRIPTION_BEFORE.search(self.text, max(0, first - 80), max(0, first - len(name) + len(surname)))
+        title = _TITLE_BEFORE.search(self.text, max(0, first - 60), max(0, first - len(name) + len(surname)))
         descriptions = [after.group(1) if after and _apposition_like(after.group(1)) and not _participle(after.group(1))
                         else None,
-                        longest_noun_phrase(before.group(1)) if before else None]
+                        longest_noun_phrase(before.group(1)) if before else None,
+                        # 'South African President Cyril Ramaphosa': a title right before the name
+                        title.group(1) if title and _base(title.group(1).split()[-1]) in PERSON_ROLES else None]
         for description in descriptions:
             if description:
                 side = side_of(description)[0]

@@ -330,9 +330,14 @@ def test_unnamed_reports_are_a_claimant_of_side_media(sentence):
     ("Seven die in fire at defence institute – reports", "reports"),
     ("Rocket strike kills 12 in Kharkiv - officials", "officials"),
     ("Twelve killed in strike on market — Zelensky", "Zelensky"),
+    ("Dozens killed in air strike on refugee camp: medical official", "medical official"),
 ])
 def test_a_source_after_a_dash_ends_a_headline(title, claimant):
     assert one("", title=title).claimant == claimant
+
+
+def test_a_headline_topic_before_a_colon_is_no_source():
+    assert one("", title="Ukraine war: 40 soldiers killed in strike on base").claimant is None
 
 
 @pytest.mark.parametrize("sentence", [
