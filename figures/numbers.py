@@ -257,15 +257,17 @@ def _raw_mentions(text: str, lowered: str, number_words: bool | None) -> list[_R
 
 
 def _range(text: str, lowered: str, first: _RawMention, second: _RawMention) -> NumberMention | None:
-    """The range two numbers in a row make ('5-10', 'between 5 and 10'), or None."""
+    """The range two numbers in a row make ('5-10', 'between 5 and 10', '300 or 400'), or None."""
     start, end, low, kind, scaled = first
     next_start, next_end, high, next_kind, next_scaled = second
     if next_kind == "vague" or next_start - end > 6:
         return None
     glue = text[end:next_start]
     between = _BETWEEN.search(lowered[max(0, start - 12) : start])
+    # ('300 or 400 a day': two estimates of one count, of one kind, the smaller first)
     if not (re_fullmatch(r"\s*[-–—‑]\s*|-to-|\s+to\s+", glue)
-            or (between and re_fullmatch(r"\s+(?:and|to)\s+", glue, re.IGNORECASE))):
+            or (between and re_fullmatch(r"\s+(?:and|to)\s+", glue, re.IGNORECASE))
+            or (kind == next_kind and re_fullmatch(r"\s+or\s+", glue))):
         return None
     if next_scaled and not scaled and low * 1000 <= high:
         low *= high / _unscaled(text[next_start:next_end], high)
