@@ -177,6 +177,8 @@ def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
     if forward:
         best = None
         for match in _lower_cue_pattern().finditer(window):
+            if _publishes(window, match):
+                continue
             lead = window[: match.start()]
             relative = ("wh" in lead or "that" in lead) and re_search(r"\b(?:who|which|that)\s+(?:\w+\s+){0,2}$", lead)
             if relative and best is None:
@@ -190,9 +192,23 @@ def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
     last = None
     for match in _lower_cue_pattern().finditer(window):
         cue = _cue_of(match.group(0))
-        if cue is None or cue.role != "item":
+        if (cue is None or cue.role != "item") and not _publishes(window, match):
             last = match
     return (len(window) - last.end(), last.group(0)) if last else None
+
+
+# what is released or freed besides people: documents ('a report released Friday', 'released a list')
+_DOCUMENTS = r"(?:report|reports|statement|figures|data|list|video|footage|images|photos|document|documents|study|survey|findings|update|details|names|transcript|recording)"
+_DOCUMENT_BEFORE = re.compile(rf"\b{_DOCUMENTS}\s+(?:\w+\s+)?$")
+_DOCUMENT_AFTER = re.compile(rf"\s+(?:a|an|the|its|their|new)\s+(?:\w+\s+)?{_DOCUMENTS}\b")
+
+
+def _publishes(window: str, match: re.Match[str]) -> bool:
+    """'released' said of a document, not of prisoners."""
+    if match.group(0) != "released":
+        return False
+    return bool(_DOCUMENT_BEFORE.search(window, max(0, match.start() - 30), match.start())
+                or _DOCUMENT_AFTER.match(window, match.end()))
 
 
 @lru_cache(maxsize=None)

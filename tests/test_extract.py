@@ -361,3 +361,15 @@ def test_a_cue_across_a_clause_boundary_yields_to_the_cue_of_the_numbers_own_cla
 def test_of_them_belongs_to_the_number_before_it_not_to_a_later_one():
     body = '"Three of them were killed and seven were wounded," the doctor said.'
     assert [c.metric for c in claims_of(body)] == ["deaths", "injuries"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "In a new report released Friday, the agency said 3.7 million people have registered for protection.",
+    "Moscow on Saturday released a list of 963 Americans banned from entering the country.",
+])
+def test_a_document_released_is_no_prisoner_release(sentence):
+    assert all(c.metric != "prisoners" for c in claims_of(sentence))
+
+
+def test_people_released_are_still_prisoners():
+    assert one("Hamas released 13 hostages on Friday.").metric == "prisoners"
