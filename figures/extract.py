@@ -381,7 +381,10 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
         if back_item and re_search(r"\b(?:loss|losses|lost|destroyed)\b", lower_before[-60:]):
             item_cue = cue_index()[back_item[-1].group(0)]
     if item_cue is not None:
-        clause = lowered[max(previous_end, mention.start - 80) : min(len(sentence), mention.end + 100)]
+        # 'brought down two of four missiles': the missiles fired, after 'of', share the verb of the part
+        partitive = item_cue.metric == "strikes" and re_fullmatch(r"\s+of\s+", before)
+        clause_start = mention.start - 80 if partitive else max(previous_end, mention.start - 80)
+        clause = lowered[max(0, clause_start) : min(len(sentence), mention.end + 100)]
         effects = []
         for verb in _lower_item_verb_pattern().finditer(clause):
             phrase = verb.group(0)

@@ -373,3 +373,11 @@ def test_a_document_released_is_no_prisoner_release(sentence):
 
 def test_people_released_are_still_prisoners():
     assert one("Hamas released 13 hostages on Friday.").metric == "prisoners"
+
+
+@pytest.mark.parametrize("sentence, metrics", [
+    ("Air defences brought down two of four missiles over the port.", ["strikes", "strikes"]),
+    ("The army said it intercepted 12 of 15 drones overnight.", ["strikes", "strikes"]),
+])
+def test_the_missiles_fired_after_of_share_the_verb_of_those_downed(sentence, metrics):
+    assert [c.metric for c in claims_of(sentence)] == metrics
