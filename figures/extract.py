@@ -337,6 +337,24 @@ def _counts_something(after: str) -> bool:
     return word.lower() in _countable_words()
 
 
+_REMAINING = re.compile(r"\b(?:remaining|other)\s+$", re.I)
+_AND_BEFORE = re.compile(r"^\W*(?:\w+\W+){0,12}?(?:and|while)\s+$", re.I)
+_FIRST_WORD = re.compile(r"\s+([a-z]+)\b")
+_SCALE_WORDS = frozenset(("dozen", "dozens", "hundred", "hundreds", "thousand", "thousands", "million", "of"))
+
+
+def _elides_its_noun(before: str, after: str) -> bool:
+    """'two of four missiles, with the remaining two hitting the port', 'four missiles hit the
+    school and five hit the hospital': a number whose noun is the previous number's, left out."""
+    if _REMAINING.search(before):
+        return True
+    verb = _FIRST_WORD.match(after)
+    if verb is None or verb.group(1) in _SCALE_WORDS or not _AND_BEFORE.match(before):
+        return False
+    # the same verb followed the previous number's noun
+    return re_search(rf"\b{verb.group(1)}\b", before[:40]) is not None
+
+
 def _one_is_count(before: str, after: str) -> bool:
     """'one' counts only right next to a cue ('killed one', 'one person died'), never 'one soldier said'."""
     tail = before[-14:]
@@ -359,6 +377,8 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
     lower_before = lowered[previous_end : mention.stated_start]
     # 'the toll was put at five but ...': a number a toll or total is put at counts that toll
     if not _counts_something(after) and not _TOTAL.search(before[-60:]):
+        if previous_reading and _elides_its_noun(before, after):
+            return previous_reading
         return None
     subject, noun_end = _subject(sentence, mention, sentence[mention.end : mention.end + 80],
                                  lowered[mention.end : mention.end + 80])

@@ -381,3 +381,14 @@ def test_people_released_are_still_prisoners():
 ])
 def test_the_missiles_fired_after_of_share_the_verb_of_those_downed(sentence, metrics):
     assert [c.metric for c in claims_of(sentence)] == metrics
+
+
+@pytest.mark.parametrize("sentence, metrics", [
+    ("Air defences brought down two of four missiles, with the remaining two hitting the port.",
+     ["strikes", "strikes", "strikes"]),
+    ("The mayor said four missiles hit the university and five hit the hospital.", ["strikes", "strikes"]),
+    ("Three people died in the blast and two went to hospital.", ["deaths"]),
+    ("Marines killed 40 soldiers and destroyed two dozen tanks and four dozen armoured vehicles.", ["deaths"]),
+])
+def test_a_number_whose_noun_is_left_out_takes_the_reading_of_the_number_before(sentence, metrics):
+    assert [c.metric for c in claims_of(sentence)] == metrics
