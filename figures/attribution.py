@@ -901,9 +901,11 @@ def _unnamed_local_office(phrase: str) -> bool:
 _GENERIC_ORGS = frozenset(("agency", "organisation", "organization", "body", "charity", "watchdog"))
 # a description right after or before a person's name, between commas
 _DESCRIPTION_AFTER = re.compile(r",\s*([^,.;:“”\"()\n]{3,90})")
-_TITLE_BEFORE = re.compile(r"((?:[A-Z][\w’'-]*\s+){1,4})$")
+_TITLE_BEFORE = re.compile(r"((?:[A-Za-z][\w’'-]*\s+){1,5})$")
 _DESCRIPTION_BEFORE = re.compile(r"([^,.;:“”\"()\n]{3,80}),\s*(?:[A-Z][\w’'-]*\s+)?$")
 _SCHOLARS = frozenset(("expert", "analyst", "researcher", "scholar", "professor", "fellow", "specialist", "historian"))
+_PRONOUN_REACH = 300  # characters looked back for a person named outside a frame, for 'he' or 'she'
+_FULL_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
 _PLACE_WINDOW = 1500  # characters looked back for the place a local official serves
 
 
@@ -935,6 +937,7 @@ class DocumentContext:
         if len(words) == 1 and words[0] in PRONOUNS:
             kind = PRONOUNS[words[0]]
             return (self._sentence_subject(sentence, phrase, kind, earlier) or self._lookup(earlier, kind, None)
+                    or (self._person_named_before(position) if kind == "person" else None)
                     or Speaker(phrase, "unknown", kind))
         speaker = None
         if back_reference:
@@ -984,6 +987,24 @@ class DocumentContext:
         if pronoun in phrase.split():
             return None
         return self._remember(phrase, sentence, earlier)
+
+    def _person_named_before(self, position: int) -> Speaker | None:
+        """'He said ...' after a sentence that names a person without quoting them ('calls for
+        calm from the governor, Anton Petrov, on Saturday. He said...'): the last full name in
+        the sentences just before, with the side of its introduction."""
+        window = self.text[max(0, position - _PRONOUN_REACH) : position]
+        names = []
+        for run in _FULL_NAME.finditer(window):
+            words = run.group(0).split()
+            while words and not _is_surname(words[0]):
+                words.pop(0)  # a title or place before the name ('Interior Minister Sarfraz Bugti')
+            if len(words) >= 2 and all(_is_surname(w) for w in words):
+                names.append(" ".join(words))
+        if not names:
+            return None
+        name = names[-1]
+        side = self._side_of_introduction(name, position) or "unknown"
+        return Speaker(name, side, "person", frozenset(_base(w) for w in name.split()))
 
     def _side_of_introduction(self, name: str, end: int) -> str | None:
         """The side of the description beside the first mention of a person's surname before

@@ -407,3 +407,18 @@ def test_experts_and_analysts_are_independent_whatever_they_study(sentence):
 def test_ranks_units_members_particle_names_and_known_bodies_make_claimant_phrases(sentence, claimant, side):
     claim = one(sentence)
     assert (claim.claimant, claim.side) == (claimant, side)
+
+
+@pytest.mark.parametrize("body, claimant, side", [
+    ("The panic followed calls for calm from the governor, Anton Petrov, on Saturday. He said two vessels were sunk.",
+     "Anton Petrov", "unknown"),
+    ("Pakistan's caretaker Interior Minister Sarfraz Khan, the top official on the matter, visited the border. "
+     "Last week, he told parliament more than 300,000 Afghans had left the country.", "Sarfraz Khan", "Pakistan"),
+])
+def test_he_refers_to_a_person_named_just_before_outside_any_frame(body, claimant, side):
+    claim = one(body)
+    assert (claim.claimant, claim.side) == (claimant, side)
+
+
+def test_he_with_nobody_named_before_stays_unresolved():
+    assert one("He said 40 soldiers were wounded.").side == "unknown"
