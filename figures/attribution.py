@@ -24,6 +24,7 @@ from figures.lexicon import (
     claimants,
     end_only_verbs,
     is_country,
+    locative_before,
     located_place_pattern,
     lower_same_length,
     nationalities,
@@ -1035,10 +1036,13 @@ class DocumentContext:
         """The country of the last place named in the few paragraphs before `position` (or in
         the title and lead, at the start of a document): where local officials serve."""
         window = self.text[max(0, position - _PLACE_WINDOW) : position]
-        found = None
+        town = country = None
         for found in place_pattern().finditer(window):
-            pass
-        return places()[found.group(0)] if found else None
+            if not is_country(found.group(0)):
+                town = found.group(0)
+            elif locative_before().search(window, max(0, found.start() - 40), found.start()):
+                country = found.group(0)  # 'in Ukraine', not 'Russia shelled...': an actor serves nowhere
+        return places()[town] if town else places().get(country) if country else None
 
     def _country_of_mention(self, phrase: str, position: int) -> str | None:
         """For a gazetteer body without a side of its own ('the Defence Ministry'): the country

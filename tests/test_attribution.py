@@ -422,3 +422,8 @@ def test_he_refers_to_a_person_named_just_before_outside_any_frame(body, claiman
 
 def test_he_with_nobody_named_before_stays_unresolved():
     assert one("He said 40 soldiers were wounded.").side == "unknown"
+
+
+def test_a_country_that_acts_is_not_where_a_local_office_serves():
+    body = "Missiles fired by Russia hit the port overnight.\nThe regional governor said 12 people were killed."
+    assert one(body).side == "unknown"
