@@ -24,6 +24,7 @@ from figures.lexicon import (
     claimants,
     end_only_verbs,
     is_country,
+    locative_before,
     located_place_pattern,
     lower_same_length,
     nationalities,
@@ -54,10 +55,10 @@ ORG_WORDS = {
     "twitter", "telegram", "insider", "monitoring", "human", "rights", "refugee", "refugees", "high",
 }
 INDEPENDENT_HEADS = {"researchers", "analysts", "experts", "monitors", "observers", "investigators", "institute", "charity"}
-MEDIA_HEADS = {"media", "outlet", "newspaper", "broadcaster"}
+MEDIA_HEADS = {"media", "outlet", "newspaper", "broadcaster", "reports"}
 LOCAL_OFFICIAL_HEADS = {
-    "officials", "official", "authorities", "authority", "governor", "mayor", "police", "administration",
-    "head", "prosecutor", "prosecutors", "rescuers", "services", "service", "council", "ministry", "health",
+    "officials", "official", "authorities", "authority", "governor", "governors", "mayor", "mayors", "police",
+    "administration", "head", "prosecutor", "prosecutors", "rescuers", "services", "service", "council", "ministry", "health",
     "director", "hospital", "doctors", "medics",
 }
 PLURAL_HEADS = {
@@ -67,12 +68,14 @@ PLURAL_HEADS = {
 _LEAD_WORDS = re.compile(
     r"^(?:and|but|while|whereas|with|where|as|so|then|also|meanwhile|however|yet|though|although|because|"
     r"since|after|before|when|if|now|later|earlier|separately|in addition|moreover|instead|even|"
-    r"in a statement|in his|in her|in its|in their)\b[\s,]*",
+    r"in a statement|in his|in her|in its|in their|additionally|furthermore|overnight|today|yesterday|"
+    r"(?:on\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b[\s,]*",
 )  # for lower-cased text (lower_same_length)
 _TAIL_WORDS = re.compile(
     r"[\s,]*\b(?:has|have|had|also|later|previously|earlier|separately|reportedly|initially|then|again|"
     r"would|will|could|may|might|did|does|do|is|are|was|were|now|already|first|further|recently|"
-    r"repeatedly|publicly|officially|on\s+\w+day|late|early|today|yesterday|last\s+night|"
+    r"repeatedly|publicly|officially|on\s+\w+day|(?:mon|tues|wednes|thurs|fri|satur|sun)day|late|early|today|"
+    r"yesterday|last\s+night|"
     r"in\s+a\s+statement|in\s+an?\s+\w+|at\s+the\s+time|this\s+week|\d{1,2}\s+\w+|"
     r"in\s+(?:19|20)\d\d|(?:have|has|had)?\s*been\s+able\s+to|able\s+to|been|to)\s*$",
 )  # for lower-cased text (lower_same_length): a case-insensitive regex runs about twice as slow
@@ -145,6 +148,9 @@ _NOT_ADJECTIVES = {
     "that", "not", "no", "also", "would", "will", "can", "could", "did", "does", "do", "after", "before",
     "when", "while", "where", "as", "if", "than", "then", "there", "here", "into", "onto", "with", "by",
 }
+_VAGUE_MODIFIERS = {"latest", "new", "initial", "preliminary", "official", "unofficial", "daily", "nightly",
+                    "weekly", "current", "recent", "further", "other", "several", "some", "early", "first", "death",
+                    "casualty", "overall", "total"}
 _BARE_SOURCES = {"data", "figures", "estimates", "estimate", "report", "reports", "analysis", "statement",
                  "update", "count", "tally", "toll", "study", "survey", "sources", "source", "video", "post"}
 
@@ -171,8 +177,9 @@ def is_noun_phrase(phrase: str) -> bool:
     unknown = 0
     if _DIGIT.search(phrase):
         return False
+    named = _known_name_words(phrase)
     for position, word in enumerate(words):
-        if word[0].isupper() or "-" in word and _capitalised(word):
+        if word[0].isupper() or "-" in word and _capitalised(word) or word in named:
             continue
         base = _base(word)
         if base in table or base in PRONOUNS:
@@ -180,22 +187,52 @@ def is_noun_phrase(phrase: str) -> bool:
         parts = [p for p in re_split(r"-", base) if p]
         if parts and all(p in table or p in nationalities() for p in parts):
             continue
+        # an adjective after a determiner, not a verb before its object ('issued a statement')
         if (first in _DETERMINERS and 0 < position < len(words) - 1 and base not in _NOT_ADJECTIVES
-                and unknown < 2):
+                and unknown < 2 and _base(words[position + 1]) not in _DETERMINERS):
             unknown += 1
             continue
         return False
     last = words[-1]
-    if not (_capitalised(last) or _base(last) in PRONOUNS or table.get(_base(last)) == "head"):
+    if not (_capitalised(last) or _base(last) in PRONOUNS or table.get(_base(last)) == "head"
+            or table.get(_base(last)) == "place" and _head_with_complement(words) or _ends_in_a_known_name(phrase)):
         return False
     return not _only_bare_sources(words)
 
 
-def _only_bare_sources(words: list[str]) -> bool:
-    """'reports', 'the latest figures': a source that names nobody (the claim is the outlet's)."""
+def _known_name_words(phrase: str) -> frozenset[str]:
+    """The words of a gazetteer row that ends the phrase ('high commissioner for refugees')."""
+    if not _ends_in_a_known_name(phrase):
+        return frozenset()
+    found = _gazetteer_match(phrase)
+    return frozenset(_words(phrase[found[1] : found[2]]))
+
+
+def _ends_in_a_known_name(phrase: str) -> bool:
+    """'the UN high commissioner for refugees': a gazetteer row ends the phrase."""
+    found = _gazetteer_match(phrase)
+    return found is not None and not phrase[found[2] :].strip(" .’'s")
+
+
+_COMPLEMENT_GLUE = frozenset(("of", "in", "for"))
+
+
+def _head_with_complement(words: list[str]) -> bool:
+    """'the governor of the Odesa region', 'officials in the enclave': a head word followed by
+    'of', 'in' or 'for', so that a place noun at the end names where the head serves."""
     table = np_words()
-    content = [w for w in words if _base(w) not in _DETERMINERS and table.get(_base(w)) != "glue"]
-    return bool(content) and all(_base(w) in _BARE_SOURCES for w in content)
+    bases = [_base(w) for w in words]
+    return any(table.get(base) == "head" and bases[i + 1] in _COMPLEMENT_GLUE for i, base in enumerate(bases[:-1]))
+
+
+def _only_bare_sources(words: list[str]) -> bool:
+    """'the latest figures', 'a statement': a source that names nobody (the claim is the
+    outlet's). Not 'reports': unnamed news reports are a claimant of their own, side media."""
+    table = np_words()
+    content = [w for w in words if _base(w) not in _DETERMINERS and table.get(_base(w)) != "glue"
+               and _base(w) not in _VAGUE_MODIFIERS]
+    return (bool(content) and all(_base(w) in _BARE_SOURCES for w in content)
+            and _base(content[-1]) not in MEDIA_HEADS)
 
 
 def longest_noun_phrase(segment: str) -> str | None:
@@ -300,7 +337,8 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
     core, core_lower = _without_asides(core, lowered[window_start : window_start + len(core)])
     # 'that' as a word, its boundary checked after the 't' so that every branch starts with a
     # literal and the regex engine skips quickly between candidates
-    segments = re_split(r"(,|;|:|“|”|\"|\(|\)|—|–| - |t(?<=\bt)hat\b)", core)
+    # (not the comma inside a number: '6,000')
+    segments = re_split(r"(,(?!\d{3})|;|:|“|”|\"|\(|\)|—|–| - |t(?<=\bt)hat\b|b(?<=\bb)ut\b)", core)
     parts: list[str] = []
     position = len(core)
     claimant_start = position  # where the first accepted part starts
@@ -311,13 +349,17 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
         if segment in (",", "(", ")"):
             index -= 1
             continue
-        if segment in (";", ":", "“", "”", '"', "—", "–", " - ", "that"):
+        if segment in _BOUNDARY_SEGMENTS:
             break
         # lower-casing keeps whitespace, so both strip the same characters
         stripped, stripped_lower = _without_lead_words(
             segment.strip(), core_lower[position : position + len(segment)].strip()
         )
         if not stripped.strip():
+            break
+        if stripped_lower.startswith(_LEADING_PARTICIPLES):
+            # 'Citing officials, the newspaper said': the cited source is a frame of its own;
+            # 'Speaking to the BBC, Reznikov said': whom the speaker spoke to
             break
         relative = _RELATIVE_PRONOUN.match(stripped_lower)
         if relative:
@@ -331,7 +373,19 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
             stripped, stripped_lower = inner
         stripped_core, _ = _strip_tail(stripped, stripped_lower)
         if not is_noun_phrase(stripped_core):
-            if not parts and not _DIGIT.search(stripped_core) and not _NUMBER_WORD.search(
+            # the description may be followed by more ('X, an expert with the Y, a think tank in Z, said')
+            opening = (_apposition_opening(segments, index, window_start > 0)
+                       if (parts or comma_before_verb) and _apposition_like(stripped) else None)
+            if opening is not None:
+                # 'X, a regional MP with the opposition, said': the speaker is X, described
+                name = segments[opening].strip()
+                name = _without_lead_words(name, lower_same_length(name))[0].strip()
+                # a description names the speaker's office; 'speaking to state television' does not,
+                # nor a chain of descriptions, whose later ones describe the earlier
+                parts = [name] if _participle(stripped_core) or parts else [name, stripped_core.strip()]
+                claimant_start = position - sum(len(s) for s in segments[opening:index]) + \
+                    len(segments[opening].rstrip()) - len(name)
+            elif not parts and not _DIGIT.search(stripped_core) and not _NUMBER_WORD.search(
                     stripped_lower, 0, len(stripped_core)):
                 tail = longest_noun_phrase(stripped_core)
                 if tail:
@@ -351,6 +405,59 @@ def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, 
     if len(parts) == 1 and len(_words(parts[0])) == 1 and not _known_single(parts[0]):
         return None
     return ", ".join(parts), window_start + max(0, claimant_start)
+
+
+_LEADING_PARTICIPLES = ("citing ", "speaking ", "writing ", "talking ", "addressing ", "responding ")
+_BOUNDARY_SEGMENTS = frozenset((";", ":", "“", "”", '"', "—", "–", " - ", "that", "but"))
+
+
+def _apposition_opening(segments: list[str], index: int, cut: bool) -> int | None:
+    """'Maria Kovalenko, a regional MP with the opposition, said': the index of the segment
+    that names the speaker, when the segment at `index` is the only thing between it and the
+    verb, it opens the clause and is a claimant phrase. `cut`: the text before the first
+    segment was cut off (the first segment may be a fragment)."""
+    opening = index - 2
+    if opening < 0 or segments[index - 1] != ",":
+        return None
+    if opening == 0 and cut or opening > 0 and segments[opening - 1] not in _BOUNDARY_SEGMENTS:
+        return None
+    name = segments[opening].strip()
+    name, name_lower = _without_lead_words(name, lower_same_length(name))
+    core = _strip_tail(name, name_lower)[0].strip()
+    if core != name.strip() or not is_noun_phrase(core) or _only_time_words(core):
+        return None
+    return opening
+
+
+def _apposition_like(segment: str) -> bool:
+    """Could a segment between commas describe the speaker before it? It opens with a
+    determiner, a word of claimant phrases, a nationality, a possessive or a participle
+    ('a regional MP', 'Ukraine's deputy minister', 'viewed 6,000 times')."""
+    words = _words(segment)
+    if not words or len(words) > 14:
+        return False
+    first = words[0]
+    base = _base(first)
+    return (base in _DETERMINERS or base in np_words() or base in nationalities() or first.endswith(("'s", "’s"))
+            or _participle(segment))
+
+
+def _participle(segment: str) -> bool:
+    """'viewed 6,000 times', 'speaking on television': a segment that opens with a participle."""
+    words = _words(segment)
+    return bool(words) and words[0].islower() and (words[0].endswith("ed") or words[0] == "speaking")
+
+
+_TIME_WORDS = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday yesterday today tonight morning evening night "
+    "earlier later meanwhile additionally".split()
+)
+
+
+def _only_time_words(phrase: str) -> bool:
+    """'Wednesday', 'Sunday morning', 'Additionally': words that name a time or link sentences, never a speaker."""
+    words = [_base(w) for w in _words(phrase)]
+    return bool(words) and all(w in _TIME_WORDS or w in _DETERMINERS for w in words)
 
 
 def _relative_clause_subject(segment: str, lowered: str, pronoun_end: int) -> tuple[str, str] | None:
@@ -380,19 +487,31 @@ def _known_single(word: str) -> bool:
         return True
     if word in places():
         return is_country(word)  # a country speaks ('Canada said'), a town does not
-    return word[:1].isupper() and base not in np_words() and not re_fullmatch(r"[A-Z][a-z]+ing|[A-Z][a-z]+s", word)
+    return _capitalised(word) and base not in np_words() and not re_fullmatch(r"[A-Z][a-z]+ing|[A-Z][a-z]+s", word)
 
 
 def _phrase_after(text: str) -> str | None:
     """The claimant phrase that follows 'according to' or 'said', up to the clause end."""
-    match = re_match(r"([^,.;:!?“”\"()]+)", text)
+    # not at the dots of 'U.S. officials' (the text is one sentence: a dot inside it abbreviates)
+    match = re_match(r"((?:[^,.;:!?“”\"()]|\.(?=\s*\w))+)", text)
     if not match:
         return None
-    phrase = re_split(r"\s+(?:that|who|which|in\s+a|on\s+\w+day|late|early|as|after|before|when|on)\b", match.group(1))[0]
+    phrase = re_split(r"\s+(?:that|who|which|in\s+an?|on\s+\w+day|late|early|as|after|before|when|on)\b", match.group(1))[0]
     phrase = phrase.strip()
     phrase, _ = _without_lead_words(phrase, lower_same_length(phrase))
     phrase = re_sub(r"\s+(?:news\s+agency|newspaper)$", lambda m: m.group(0), phrase)
+    source = _SOURCE_OF.match(phrase)
+    if source and is_noun_phrase(phrase[source.end() :]):
+        return phrase[source.end() :]  # 'figures released by the ministry': the ministry
     return phrase if phrase and is_noun_phrase(phrase) else None
+
+
+# a source that names nobody, and who made it ('data compiled by', 'figures from', 'a report by')
+_SOURCE_OF = re.compile(
+    r"(?i:(?:(?:the|a|an|new|latest|official|daily|preliminary|its|their)\s+){0,3}"
+    r"(?:figures|data|estimates?|statistics|numbers|tally|count|information|report|analysis|assessment|update)\s+"
+    r"(?:(?:compiled|released|published|collected|provided|gathered|issued|verified|shared)\s+)?(?:by|from)\s+)"
+)
 
 
 # For lower-cased text (lower_same_length): what may come between a verb and the date of the
@@ -448,13 +567,34 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
             continue  # a noun before the verb ('which reports said'): one word, one space, then the verb
         if verb in end_only_verbs() and not _END_OF_CLAUSE.match(sentence, verb_end):
             continue
+        if verb_start and sentence[verb_start].isupper():
+            continue  # a word of a name ('the United States', 'Consumer Reports'), not a verb
+        if verb == "put" and _PASSIVE_BEFORE.search(lowered, max(0, verb_start - 30), verb_start) \
+                and not lowered.startswith(" by ", verb_end):
+            continue  # 'the toll was put at five': nobody put it
+        if _adjective_before(lowered, verb_start):
+            continue  # a noun after an adjective ('rejected Russian claims', 'Ukrainian reports')
         if (_SAY_NOT_REPORTING if verb in _SAY else _NOT_REPORTING).match(lowered, verb_end):
             continue
+        if lowered.startswith(" by ", verb_end) and _PASSIVE_BEFORE.search(lowered, max(0, verb_start - 12), verb_start):
+            # 'the deaths were confirmed by the regional governor': the agent states it
+            phrase = _phrase_after(sentence[verb_end + 4 :])
+            if phrase:
+                frames.append(Frame(verb_start, verb_end + 4 + len(phrase), verb_start, verb_end, phrase, True,
+                                    according=True))
+                continue
         subject = _subject_before(sentence, lowered, verb_start)
         if subject:
             phrase, start = subject
             frames.append(Frame(start, verb_end, verb_start, verb_end, phrase, False))
             continue
+        if (verb in _PARTICIPLES_OF_THE_SUBJECT and lowered[:verb_start].rstrip().endswith(",")
+                and not any(f.verb_end <= verb_start for f in frames)):
+            # 'Ukraine rejected the claims, saying the strike killed 23': the sentence's subject says it
+            opening = _sentence_subject(sentence, lowered)
+            if opening:
+                frames.append(Frame(opening[1], verb_end, verb_start, verb_end, opening[0], False))
+                continue
         if verb in ("said", "says", "added", "wrote"):
             after = sentence[verb_end:]
             phrase = _phrase_after(after.lstrip())
@@ -463,11 +603,108 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
                 if _base(phrase.split()[0]) not in PRONOUNS or re_search(r"[,.]\s*$", sentence[:verb_start]):
                     end = verb_end + len(after) - len(after.lstrip()) + len(phrase)
                     frames.append(Frame(verb_start, end, verb_start, verb_end, phrase, True))
+    if "–" in sentence or "—" in sentence or " - " in sentence or ":" in sentence:
+        _add_dash_source(sentence, frames)
+    if "citing" in lowered:
+        _add_cited_sources(sentence, lowered, frames)
+    if " as saying" in lowered or " as telling" in lowered:
+        _quoted_speakers(sentence, lowered, frames)
     for frame in frames:
         frame.date = _frame_date(sentence, lowered, frame, published)
     if len(frames) > 1:
         frames.sort(key=lambda f: f.verb_start)
     return frames
+
+
+_PARTICIPLES_OF_THE_SUBJECT = frozenset(("saying", "adding", "claiming"))
+
+
+def _sentence_subject(sentence: str, lowered: str) -> tuple[str, int] | None:
+    """(phrase, start) of the noun phrase that opens a sentence, up to its first comma, when it
+    is a claimant phrase: the longest run of its first words that is one ('Ukraine has
+    rejected...' -> 'Ukraine')."""
+    clause = sentence.split(",", 1)[0]
+    text, clause_lower = _without_lead_words(clause, lowered[: len(clause)])
+    start = len(clause) - len(text)
+    words = text.split()[:8]
+    for count in range(len(words), 0, -1):
+        candidate = " ".join(words[:count])
+        if is_noun_phrase(candidate) and (count > 1 or _known_single(candidate)) and not _only_time_words(candidate):
+            return candidate, start
+    return None
+
+
+def _adjective_before(lowered: str, verb_start: int) -> bool:
+    """Is the word right before a verb a nationality adjective ('russian', 'ukrainian'), not a
+    country's name, so that the verb is a noun ('Russian claims')?"""
+    words = lowered[max(0, verb_start - 30) : verb_start].rsplit(None, 2)
+    if len(words) < 2 or not lowered[verb_start - 1 : verb_start].isspace():
+        return False  # (a sentence may open with a misspelt country: 'Israeli says')
+    word = words[-1:]
+    return word[0] in nationalities() and word[0].endswith(_ADJECTIVE_ENDINGS) and word[0] not in _place_words()
+
+
+_ADJECTIVE_ENDINGS = ("an", "ish", "ese", "i", "ic")
+
+
+@lru_cache(maxsize=None)
+def _place_words() -> frozenset[str]:
+    return frozenset(place.lower() for place in places())
+
+
+_PASSIVE_BEFORE = re.compile(r"\b(?:was|were|is|are|been|being|be)\s+(?:\w+ly\s+)?$")  # for lower-cased text
+_QUOTED_AS = re.compile(r"\b(?:cited|quoted)\s+(.{1,80}?)\s+as\s+(?:saying|telling)\b")  # for lower-cased text
+
+
+def _quoted_speakers(sentence: str, lowered: str, frames: list[Frame]) -> None:
+    """'Tass cited the source as saying', 'RIA quoted a spokesperson, Ivan Petrov, as saying':
+    the one quoted speaks, not the outlet quoting them."""
+    for match in _QUOTED_AS.finditer(lowered):
+        phrase = sentence[match.start(1) : match.end(1)]
+        if not (is_noun_phrase(phrase) or is_noun_phrase(phrase.split(",")[0]) or _only_bare_sources(_words(phrase))):
+            continue  # ('the source' is someone here: the outlet names whom it quotes, if not by name)
+        frames[:] = [f for f in frames if not match.start() <= f.verb_start < match.end()]
+        frames.append(Frame(match.start(), match.end(), match.start(), match.end(), phrase, False))
+
+
+# a headline's source after a dash at its end ('Seven die in fire – reports', '... - officials')
+_DASH_SOURCE = re.compile(r"(?:\s[–—-]|:)\s*([A-Za-z][\w’' .-]{0,40}[\w’'])\s*$")
+
+
+def _add_dash_source(sentence: str, frames: list[Frame]) -> None:
+    """'Seven die in fire at defence institute – reports': a claimant phrase after a dash at the
+    end of a sentence (headline style) governs it, when no other frame does."""
+    match = _DASH_SOURCE.search(sentence)
+    if match is None or frames:
+        return
+    phrase = match.group(1)
+    if sentence[match.start()] == ":" and np_words().get(_base(_words(phrase)[-1])) != "head":
+        return  # 'Dozens killed in strike: medical official', not 'Ukraine war: Zelensky'
+    if is_noun_phrase(phrase) and (len(_words(phrase)) > 1 or _known_single(phrase)):
+        frames.append(Frame(match.start(), match.end(1), match.start(1), match.end(1), phrase, True))
+
+
+_CITING = re.compile(r"\bciting\s+")  # for lower-cased text
+_CITING_REACH = 60  # characters between an outlet's verb and 'citing' ('CNN reported on Saturday, citing')
+
+
+def _add_cited_sources(sentence: str, lowered: str, frames: list[Frame]) -> None:
+    """'..., CNN reported, citing a State Department spokesperson': an outlet citing a source
+    passes the claim on to that source, as 'according to' does; a 'citing' with no frame
+    before it governs the sentence."""
+    for match in _CITING.finditer(lowered):
+        phrase = _phrase_after(sentence[match.end() :])
+        if not phrase or _only_bare_sources(_words(phrase)):
+            continue
+        phrase_end = match.end() + len(phrase)
+        reporting = [f for f in frames if f.verb_end <= match.start() < f.verb_end + _CITING_REACH
+                     or phrase_end <= f.start < phrase_end + 4]  # 'Citing officials, the outlet said
+        if reporting:
+            if side_of(reporting[-1].phrase)[0] == "media" and side_of(phrase, sentence)[0] != "unknown":
+                reporting[-1].phrase = phrase  # (a source of unknown side tells a reader less than the outlet)
+            continue
+        frames.append(Frame(match.start(), match.end() + len(phrase), match.start(), match.end(), phrase, True,
+                            according=True))
 
 
 # sides a nationality in the phrase does not override ('Mediazona, an independent Russian outlet')
@@ -478,6 +715,8 @@ def side_of(phrase: str, context: str = "") -> tuple[str, str | None, str | None
     """(side, canonical name, kind) of a claimant phrase. `context` (the sentence) is
     used for the country of local officials ('the governor of the Donetsk region')."""
     lowered = phrase.lower()
+    if _SCHOLARS.intersection(_base(w) for w in _words(phrase)):
+        return "independent", None, None  # 'an expert on Hezbollah' does not speak for it
     entry = gazetteer_entry(phrase)
     if entry is not None:
         country = _nationality(lowered)
@@ -609,15 +848,18 @@ def person_name(phrase: str) -> str | None:
     """The proper name of a person in a phrase like 'the regional governor, Pavlo Kyrylenko'."""
     for part in re_split(r",\s*", phrase):
         runs: list[list[str]] = [[]]
-        for word in _words(part):
+        words = _words(part)
+        for position, word in enumerate(words):
             base = _base(word)
             is_name = (word[0].isupper() or base in _NAME_PARTICLES or base.startswith("al-")) and base not in ORG_WORDS
-            if is_name and base not in nationalities() and base not in ("the", "a", "an", "mr", "mrs", "ms", "dr", "minister"):
+            if is_name and base not in nationalities() and base not in _DETERMINERS and base not in _TITLES:
+                if not runs[-1] and _inside_a_name(words, position):
+                    runs[-1].append("")  # a run that cannot be a person's name
                 runs[-1].append(word)
             elif runs[-1]:
                 runs.append([])
         for run in runs:
-            if len(run) >= 2 and _capitalised(run[-1]):
+            if len(run) >= 2 and run[0] and _capitalised(run[-1]):
                 return " ".join(run)
     return None
 
@@ -625,6 +867,52 @@ def person_name(phrase: str) -> str | None:
 # How many claimants named before a position a back-reference looks through (newest first):
 # keeps attribution linear in the length of a paragraph (news articles name a few dozen).
 MAX_EARLIER_SPEAKERS = 200
+
+
+_TITLES = frozenset(("mr", "mrs", "ms", "dr", "minister"))
+_NAME_GLUE = frozenset(("of", "for", "the", "and", "on"))
+
+
+def _inside_a_name(words: list[str], position: int) -> bool:
+    """Does the word at `position` continue an organisation's name ('Institute for Strategic
+    Studies', 'Office for the Coordination of Humanitarian Affairs')? It follows glue words after
+    a capitalised word that is no title of a person ('Governor of Donetsk Pavlo Kyrylenko')."""
+    before = position - 1
+    while before >= 0 and words[before].lower() in _NAME_GLUE:
+        before -= 1
+    if before == position - 1 or before < 0:
+        return False
+    word = words[before]
+    return word[:1].isupper() and _base(word) not in PERSON_ROLES
+
+
+# offices that serve a place: unnamed, they speak for the country of the place the story is in
+PLACE_OFFICES = frozenset(
+    "officials authorities authority governor governors mayor mayors administration council police prosecutor "
+    "prosecutors rescuers services presidency office".split()
+)
+
+
+def _unnamed_local_office(phrase: str) -> bool:
+    """'the regional governor', "the city's mayor", 'local authorities': an office of a place,
+    named by no proper name or gazetteer row (those carry their own side)."""
+    words = _words(phrase)
+    if not words or gazetteer_entry(phrase) is not None:
+        return False
+    if any(_capitalised(w) for w in words[1:]) or _capitalised(words[0]) and _base(words[0]) not in np_words():
+        return False
+    return bool({_base(w) for w in words} & PLACE_OFFICES)
+
+
+_GENERIC_ORGS = frozenset(("agency", "organisation", "organization", "body", "charity", "watchdog"))
+# a description right after or before a person's name, between commas
+_DESCRIPTION_AFTER = re.compile(r",\s*([^,.;:“”\"()\n]{3,90})")
+_TITLE_BEFORE = re.compile(r"((?:[A-Za-z][\w’'-]*\s+){1,5})$")
+_DESCRIPTION_BEFORE = re.compile(r"([^,.;:“”\"()\n]{3,80}),\s*(?:[A-Z][\w’'-]*\s+)?$")
+_SCHOLARS = frozenset(("expert", "analyst", "researcher", "scholar", "professor", "fellow", "specialist", "historian"))
+_PRONOUN_REACH = 300  # characters looked back for a person named outside a frame, for 'he' or 'she'
+_FULL_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
+_PLACE_WINDOW = 1500  # characters looked back for the place a local official serves
 
 
 @dataclass
@@ -678,16 +966,32 @@ class DocumentContext:
         if len(words) == 1 and words[0] in PRONOUNS:
             kind = PRONOUNS[words[0]]
             return (self._sentence_subject(sentence, phrase, kind, earlier) or self._lookup(earlier, kind, None)
+                    or (self._person_named_before(position) if kind == "person" else None)
                     or Speaker(phrase, "unknown", kind))
         speaker = None
         if back_reference:
             found = self._lookup(earlier, None, frozenset(words[1:]))
             if found:
                 return found
+            if words[-1] in _GENERIC_ORGS:
+                # 'the agency', 'the organisation': the last organisation that spoke
+                found = self._lookup([s for s in earlier if s.kind == "org" and s.side != "unknown"], "org", None)
+                if found:
+                    return found
             side = self._side_of_mention(frozenset(words[1:]), position) or self._country_of_mention(phrase, position)
             if side:
                 speaker = replace(self._remember(phrase, sentence, earlier), side=side)
         speaker = speaker or self._remember(phrase, sentence, earlier)
+        if speaker.side == "unknown" and speaker.kind == "person" and speaker.name:
+            # 'Skibitsky said': the side his introduction gave ('Vadym Skibitsky, Ukraine's deputy ...')
+            side = self._side_of_introduction(speaker.name, position + len(sentence))
+            if side:
+                speaker = replace(speaker, side=side)
+        if speaker.side == "unknown" and _unnamed_local_office(phrase):
+            # 'the regional governor said', no place in the sentence: the place the story is in
+            country = self._country_before(position)
+            if country:
+                speaker = replace(speaker, side=country)
         bisect.insort(self.named, (position, speaker), key=lambda pair: pair[0])
         return speaker
 
@@ -712,6 +1016,61 @@ class DocumentContext:
         if pronoun in phrase.split():
             return None
         return self._remember(phrase, sentence, earlier)
+
+    def _person_named_before(self, position: int) -> Speaker | None:
+        """'He said ...' after a sentence that names a person without quoting them ('calls for
+        calm from the governor, Anton Petrov, on Saturday. He said...'): the last full name in
+        the sentences just before, with the side of its introduction."""
+        window = self.text[max(0, position - _PRONOUN_REACH) : position]
+        names = []
+        for run in _FULL_NAME.finditer(window):
+            words = run.group(0).split()
+            while words and not _is_surname(words[0]):
+                words.pop(0)  # a title or place before the name ('Interior Minister Sarfraz Bugti')
+            if len(words) >= 2 and all(_is_surname(w) for w in words):
+                names.append(" ".join(words))
+        if not names:
+            return None
+        name = names[-1]
+        side = self._side_of_introduction(name, position) or "unknown"
+        return Speaker(name, side, "person", frozenset(_base(w) for w in name.split()))
+
+    def _side_of_introduction(self, name: str, end: int) -> str | None:
+        """The side of the description beside the first mention of a person's surname before
+        `end`: 'NAME, Ukraine's deputy head of ...,' or "South Africa's president, NAME"."""
+        surname = name.split()[-1]
+        if len(surname) < 3:
+            return None
+        first = self.text.find(surname, 0, end)
+        if first < 0:
+            return None
+        name_end = first + len(surname)
+        after = _DESCRIPTION_AFTER.match(self.text, name_end)
+        before = _DESCRIPTION_BEFORE.search(self.text, max(0, first - 80), max(0, first - len(name) + len(surname)))
+        title = _TITLE_BEFORE.search(self.text, max(0, first - 60), max(0, first - len(name) + len(surname)))
+        descriptions = [after.group(1) if after and _apposition_like(after.group(1)) and not _participle(after.group(1))
+                        else None,
+                        longest_noun_phrase(before.group(1)) if before else None,
+                        # 'South African President Cyril Ramaphosa': a title right before the name
+                        title.group(1) if title and _base(title.group(1).split()[-1]) in PERSON_ROLES else None]
+        for description in descriptions:
+            if description:
+                side = side_of(description)[0]
+                if side != "unknown":
+                    return side
+        return None
+
+    def _country_before(self, position: int) -> str | None:
+        """The country of the last place named in the few paragraphs before `position` (or in
+        the title and lead, at the start of a document): where local officials serve."""
+        window = self.text[max(0, position - _PLACE_WINDOW) : position]
+        town = country = None
+        for found in place_pattern().finditer(window):
+            if not is_country(found.group(0)):
+                town = found.group(0)
+            elif locative_before().search(window, max(0, found.start() - 40), found.start()):
+                country = found.group(0)  # 'in Ukraine', not 'Russia shelled...': an actor serves nowhere
+        return places()[town] if town else places().get(country) if country else None
 
     def _country_of_mention(self, phrase: str, position: int) -> str | None:
         """For a gazetteer body without a side of its own ('the Defence Ministry'): the country

@@ -123,7 +123,8 @@ _PERIOD = [
 ]  # for lower-cased text (lower_same_length), whole words ('in mayhem' is no month); case-insensitive
 # regexes run about twice as slow
 _LIST_GLUE = re.compile(r"^[\s,]*(?:[\w’'-]+[,–—]?\s+[–—]?\s*){0,3}?(?:including|of\s+whom|among\s+them)?[\s,]*(?:and\s+)?$", re.I)
-_INCLUDING = re.compile(r"\b(?:including|among\s+them|of\s+whom|of\s+them)\b[^.;]*$", re.I)
+# (right before the number: 'Three of them were killed and seven...' does not include the seven)
+_INCLUDING = re.compile(r"\b(?:including|among\s+them|of\s+whom|of\s+them)\b[\s,:]*(?:[\w’'-]+\s+)?$", re.I)
 _TOTAL = re.compile(r"\b(?:total|tally|toll|number|figure)\b(?:\s+\w+){0,3}\s+(?:to|of|at|was|is|stands\s+at|reached|rose\s+to|now)\s*$", re.I)
 _MILITARY_FALLBACK_WINDOW = 40
 _CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -214,6 +215,8 @@ def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
     if forward:
         best = None
         for match in _lower_cue_pattern().finditer(window):
+            if _publishes(window, match):
+                continue
             lead = window[: match.start()]
             relative = ("wh" in lead or "that" in lead) and re_search(r"\b(?:who|which|that)\s+(?:\w+\s+){0,2}$", lead)
             if relative and best is None:
@@ -227,9 +230,23 @@ def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
     last = None
     for match in _lower_cue_pattern().finditer(window):
         cue = _cue_of(match.group(0))
-        if cue is None or cue.role != "item":
+        if (cue is None or cue.role != "item") and not _publishes(window, match):
             last = match
     return (len(window) - last.end(), last.group(0)) if last else None
+
+
+# what is released or freed besides people: documents ('a report released Friday', 'released a list')
+_DOCUMENTS = r"(?:report|reports|statement|figures|data|list|video|footage|images|photos|document|documents|study|survey|findings|update|details|names|transcript|recording)"
+_DOCUMENT_BEFORE = re.compile(rf"\b{_DOCUMENTS}\s+(?:\w+\s+)?$")
+_DOCUMENT_AFTER = re.compile(rf"\s+(?:a|an|the|its|their|new)\s+(?:\w+\s+)?{_DOCUMENTS}\b")
+
+
+def _publishes(window: str, match: re.Match[str]) -> bool:
+    """'released' said of a document, not of prisoners."""
+    if match.group(0) != "released":
+        return False
+    return bool(_DOCUMENT_BEFORE.search(window, max(0, match.start() - 30), match.start())
+                or _DOCUMENT_AFTER.match(window, match.end()))
 
 
 @lru_cache(maxsize=None)
@@ -358,6 +375,24 @@ def _counts_something(after: str) -> bool:
     return word.lower() in _countable_words()
 
 
+_REMAINING = re.compile(r"\b(?:remaining|other)\s+$", re.I)
+_AND_BEFORE = re.compile(r"^\W*(?:\w+\W+){0,12}?(?:and|while)\s+$", re.I)
+_FIRST_WORD = re.compile(r"\s+([a-z]+)\b")
+_SCALE_WORDS = frozenset(("dozen", "dozens", "hundred", "hundreds", "thousand", "thousands", "million", "of"))
+
+
+def _elides_its_noun(before: str, after: str) -> bool:
+    """'two of four missiles, with the remaining two hitting the port', 'four missiles hit the
+    school and five hit the hospital': a number whose noun is the previous number's, left out."""
+    if _REMAINING.search(before):
+        return True
+    verb = _FIRST_WORD.match(after)
+    if verb is None or verb.group(1) in _SCALE_WORDS or not _AND_BEFORE.match(before):
+        return False
+    # the same verb followed the previous number's noun
+    return re_search(rf"\b{verb.group(1)}\b", before[:40]) is not None
+
+
 def _one_is_count(before: str, after: str) -> bool:
     """'one' counts only right next to a cue ('killed one', 'one person died'), never 'one soldier said'."""
     tail = before[-14:]
@@ -378,7 +413,10 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
     before = sentence[previous_end : mention.stated_start]
     lower_after = lowered[mention.end : next_start]
     lower_before = lowered[previous_end : mention.stated_start]
-    if not _counts_something(after):
+    # 'the toll was put at five but ...': a number a toll or total is put at counts that toll
+    if not _counts_something(after) and not _TOTAL.search(before[-60:]):
+        if previous_reading and _elides_its_noun(before, after):
+            return previous_reading
         return None
     subject, noun_end = _subject(sentence, mention, sentence[mention.end : mention.end + 80],
                                  lowered[mention.end : mention.end + 80])
@@ -401,7 +439,10 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
         if back_item and re_search(r"\b(?:loss|losses|lost|destroyed)\b", lower_before[-60:]):
             item_cue = cue_index()[back_item[-1].group(0)]
     if item_cue is not None:
-        clause = lowered[max(previous_end, mention.start - 80) : min(len(sentence), mention.end + 100)]
+        # 'brought down two of four missiles': the missiles fired, after 'of', share the verb of the part
+        partitive = item_cue.metric == "strikes" and re_fullmatch(r"\s+of\s+", before)
+        clause_start = mention.start - 80 if partitive else max(previous_end, mention.start - 80)
+        clause = lowered[max(0, clause_start) : min(len(sentence), mention.end + 100)]
         effects = []
         for verb in _lower_item_verb_pattern().finditer(clause):
             phrase = verb.group(0)
@@ -433,7 +474,10 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
         candidates.append((distance + (60 if crossing else 0), phrase))
     if backward:
         distance, phrase = backward
-        candidates.append((distance + 5, phrase))
+        # 'killed and seven others were injured': a clause boundary between the cue and the
+        # number weighs as it does after the number
+        crossing = distance and re_search(r"\s(?:and|while|but)\s|[;:]|,\s", before[len(before) - distance :])
+        candidates.append((distance + (65 if crossing else 5), phrase))
     if candidates:
         distance, phrase = min(candidates)
         cue = _cue_of(phrase)
@@ -738,14 +782,18 @@ class _Run:
         local_quote = (in_quote[0] - sentence.start, in_quote[1] - sentence.start) if in_quote else None
         frame = _choose_frame(frames, mention.start, local_quote)
         speaker: Speaker | None = frame.speaker if frame else None
-        if frame and speaker and speaker.name and speaker.name.lower() in _PRONOUN_NAMES:
+        if frame and speaker and (speaker.name and speaker.name.lower() in _PRONOUN_NAMES
+                                  or frame.phrase.lower() in _PRONOUN_NAMES):
+            # 'X said ..., after it said ...': the pronoun is the sentence's own speaker
             earlier = [f for f in frames if f is not frame and f.speaker and f.speaker.name and
-                       f.speaker.name.lower() not in _PRONOUN_NAMES]
+                       f.speaker.name.lower() not in _PRONOUN_NAMES and f.phrase.lower() not in _PRONOUN_NAMES]
             if earlier:
                 speaker = earlier[0].speaker
         frame_date = frame.date if frame else None
         if speaker is None and in_quote:
             speaker, frame_date = self._quote_speaker(in_quote, paragraph, index)
+        if speaker is None and not frames and _CONTINUES.match(lowered):
+            speaker, frame_date = self._previous_speaker(paragraph, index, frame_date)
         if speaker is None:
             speaker = Speaker.media()
         claim_date, basis = _claim_date(sentence.text, frame_date, document.published, lowered)
@@ -799,6 +847,19 @@ class _Run:
         return None, None
 
 
+    def _previous_speaker(self, paragraph: int, index: int, frame_date: tuple[dt.date | None, str] | None
+                          ) -> tuple[Speaker | None, tuple[dt.date | None, str] | None]:
+        """The last speaker of the sentence before ('Moscow said the strike killed 53. Another 73
+        were injured.'): a figure that adds to the one before it comes from the same source."""
+        key = self.neighbour(paragraph, index, -1)
+        frames = self.frames(*key) if key else []
+        if frames and frames[-1].speaker:
+            return frames[-1].speaker, frames[-1].date
+        return None, frame_date
+
+
+# a sentence that adds to the figure before it ('Another 73 were injured.'), for lower-cased text
+_CONTINUES = re.compile(r"[“\"‘']?(?:another|a\s+further|further|an\s+additional)\s+(?:\d|[a-z]+\s)")
 _PRONOUN_NAMES = ("he", "she", "it", "they", "we", "i")
 _AS_OF_WORDS = frozenset(("as", "by", "up", "through"))  # a word every 'as of' phrase holds
 
@@ -848,7 +909,8 @@ def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
     return None, "unknown"
 
 
-_NAMING_HINTS = ("said", "says", "told", "according", "reported", "claimed", "added", "announced", "confirmed",
+# 'ccording': sentences open with 'According to'
+_NAMING_HINTS = ("said", "says", "told", "ccording", "reported", "conceded", "admitted", "acknowledged", "quoted", "claimed", "added", "announced", "confirmed",
                  "estimated", "wrote", "stated", "spoke", "speaking")
 
 

@@ -257,15 +257,17 @@ def _raw_mentions(text: str, lowered: str, number_words: bool | None) -> list[_R
 
 
 def _range(text: str, lowered: str, first: _RawMention, second: _RawMention) -> NumberMention | None:
-    """The range two numbers in a row make ('5-10', 'between 5 and 10'), or None."""
+    """The range two numbers in a row make ('5-10', 'between 5 and 10', '300 or 400'), or None."""
     start, end, low, kind, scaled = first
     next_start, next_end, high, next_kind, next_scaled = second
     if next_kind == "vague" or next_start - end > 6:
         return None
     glue = text[end:next_start]
     between = _BETWEEN.search(lowered[max(0, start - 12) : start])
+    # ('300 or 400 a day': two estimates of one count, of one kind, the smaller first)
     if not (re_fullmatch(r"\s*[-–—‑]\s*|-to-|\s+to\s+", glue)
-            or (between and re_fullmatch(r"\s+(?:and|to)\s+", glue, re.IGNORECASE))):
+            or (between and re_fullmatch(r"\s+(?:and|to)\s+", glue, re.IGNORECASE))
+            or (kind == next_kind and re_fullmatch(r"\s+or\s+", glue))):
         return None
     if next_scaled and not scaled and low * 1000 <= high:
         low *= high / _unscaled(text[next_start:next_end], high)
@@ -394,6 +396,18 @@ def _before_may_exclude(before: str) -> bool:
     return core[len(core.rstrip(ascii_letters)) :].lower() in _BEFORE_END_WORDS
 
 
+# a capitalised word (and 'of') right before a capitalised number word, inside a sentence
+_NAME_BEFORE = re.compile(r"(?:\bthe\s+[A-Z][\w’'-]*|[a-z,]\s+[A-Z][\w’'-]*\s+of(?:\s+the)?)\s+$")
+
+
+def _clock_time(span: str, before: str, after: str) -> bool:
+    """'12 Jul 2022 18.05', '09.30 BST': a time of day written with a dot, as live blogs stamp
+    their entries, after a date or before a time zone."""
+    return bool(re_fullmatch(r"(?:[01]?\d|2[0-3])\.[0-5]\d", span)) and bool(
+        re_search(r"\b(?:19|20)\d\d\s+$", before)
+        or re_match(r"\s*(?:bst|gmt|cet|cest|eet|eest|edt|est|utc|am|pm|a\.m\.|p\.m\.|local\s+time)\b", after, re.I))
+
+
 _AGE = re.compile(r"[A-Z][\w'’.-]+,\s$")  # a name and a comma before an age: 'Smith, 45, said'
 
 
@@ -425,12 +439,20 @@ def exclusion(text: str, mention: NumberMention, lowered: str | None = None) -> 
         return "year"
     if mention.qualifier == "range" and re_fullmatch(r"(?:1[89]|20)\d\d\s*[-–—]\s*(?:1[89]|20)?\d\d", span):
         return "year range"
+    if mention.qualifier == "range" and re_search(r"\b(?:aged|ages|age)\s+(?:between\s+|from\s+)?$",
+                                                   text[max(0, mention.stated_start - 30) : mention.stated_start]):
+        return "age"  # 'aged between 18 and 60'
+
+    if "." in span and _clock_time(span, before, after):
+        return "time"
     # _AGE ends with a comma and a space ($ allows a newline after them): the cheap test first
     if "," in before[-3:] and _AGE.search(before) and re_match(r"\s?(?:,|\)|;|\.(?:\s|$)|$|\s(?:who|said|told|from|and|was|is|has)\b)", after):
         return "age"
     if "(" in before[-2:] and re_match(r"\s*\((?:\d{1,3})\)", after) is None and re_search(r"\(\s?$", before) and re_match(r"\s?\)", after) and mention.value < 120:
         if re_search(r"[A-Z][a-z]+\s\($", before):
             return "age"
+    if mention.kind == "words" and span[:1].isupper() and _NAME_BEFORE.search(before):
+        return "name"  # 'the Group of Seven', 'the Big Three'
     if mention.kind == "words" and span.lower() == "one":
         if re_match(r"\s+(?:of|another|family|day|side|way|thing|time|point|hand|year|month|week|another|last|more time|or two)\b", after, re.I):
             return "not a count"

@@ -116,7 +116,7 @@ def test_scores_on_the_shared_gold_meet_the_targets():
     seeds = evaluate_files(SHARED / "gold" / "seeds.jsonl", SHARED / "corpus" / "seeds")
     dev = evaluate_files(SHARED / "gold" / "dev.jsonl", SHARED / "corpus" / "dev")
     assert seeds.f1 >= 0.95 and seeds.strict_f1 >= 0.90, (seeds.f1, seeds.strict_f1)
-    assert dev.f1 >= 0.90 and dev.strict_f1 >= 0.75, (dev.f1, dev.strict_f1)
+    assert dev.f1 >= 0.92 and dev.strict_f1 >= 0.85, (dev.f1, dev.strict_f1)  # issue 11: 0.932 / 0.869
 
 
 def test_bench_reports_generated_and_real_throughput(tmp_path):

@@ -168,8 +168,10 @@ def test_it_refers_to_the_organisation_or_country_the_sentence_opens_with(body, 
      "unknown"),
     ("The raid, which Russia's defence ministry said killed 40 fighters, lasted two hours.",
      "Russia's defence ministry", "Russia"),
-    # an unnamed source in the clause leaves the claim to the outlet, never to the antecedent
-    ("Both sides blamed each other for the explosion at the depot, which reports said killed 31 people.", None,
+    # unnamed reports in the clause are the claimant (side media, as the dev gold has it), never the antecedent
+    ("Both sides blamed each other for the explosion at the depot, which reports said killed 31 people.", "reports",
+     "media"),
+    ("Both sides blamed each other for the explosion at the depot, which figures said killed 31 people.", None,
      "media"),
     # a clause closed by a comma before the verb: the claimant is the antecedent
     ("Oleh Syniehubov, who toured the district on Friday, said 11 people were wounded.", "Oleh Syniehubov",
@@ -344,3 +346,49 @@ def test_tail_prefilter_keeps_every_tail_phrase():
         for phrase in (f"{first} {second}", f"{first}, {second} ", f"{first}{second}"):
             if _TAIL_WORDS.search(phrase):
                 assert _may_end_in_tail(phrase), phrase
+
+
+@pytest.mark.parametrize("sentence, metrics", [
+    ("Officials said at least two people were killed and seven others were injured.", ["deaths", "injuries"]),
+    ("The governor said two guards were killed, while 13 other people were wounded.", ["deaths", "injuries"]),
+    ("At least 89 people have been killed and 13 have been captured.", ["deaths", "prisoners"]),
+    ("At least 21 people have been killed and 112 injured.", ["deaths", "injuries"]),
+])
+def test_a_cue_across_a_clause_boundary_yields_to_the_cue_of_the_numbers_own_clause(sentence, metrics):
+    assert [c.metric for c in claims_of(sentence)] == metrics
+
+
+def test_of_them_belongs_to_the_number_before_it_not_to_a_later_one():
+    body = '"Three of them were killed and seven were wounded," the doctor said.'
+    assert [c.metric for c in claims_of(body)] == ["deaths", "injuries"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "In a new report released Friday, the agency said 3.7 million people have registered for protection.",
+    "Moscow on Saturday released a list of 963 Americans banned from entering the country.",
+])
+def test_a_document_released_is_no_prisoner_release(sentence):
+    assert all(c.metric != "prisoners" for c in claims_of(sentence))
+
+
+def test_people_released_are_still_prisoners():
+    assert one("Hamas released 13 hostages on Friday.").metric == "prisoners"
+
+
+@pytest.mark.parametrize("sentence, metrics", [
+    ("Air defences brought down two of four missiles over the port.", ["strikes", "strikes"]),
+    ("The army said it intercepted 12 of 15 drones overnight.", ["strikes", "strikes"]),
+])
+def test_the_missiles_fired_after_of_share_the_verb_of_those_downed(sentence, metrics):
+    assert [c.metric for c in claims_of(sentence)] == metrics
+
+
+@pytest.mark.parametrize("sentence, metrics", [
+    ("Air defences brought down two of four missiles, with the remaining two hitting the port.",
+     ["strikes", "strikes", "strikes"]),
+    ("The mayor said four missiles hit the university and five hit the hospital.", ["strikes", "strikes"]),
+    ("Three people died in the blast and two went to hospital.", ["deaths"]),
+    ("Marines killed 40 soldiers and destroyed two dozen tanks and four dozen armoured vehicles.", ["deaths"]),
+])
+def test_a_number_whose_noun_is_left_out_takes_the_reading_of_the_number_before(sentence, metrics):
+    assert [c.metric for c in claims_of(sentence)] == metrics

@@ -1,5 +1,6 @@
 """Number parsing, qualifiers, ranges and exclusions, on sentences written for these tests."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -122,3 +123,29 @@ def test_decimal_millions_parse_back(whole, tenth):
     mentions = find_numbers(f"{whole}.{tenth} million refugees")
     assert len(mentions) == 1
     assert abs(mentions[0].value - (whole + tenth / 10) * 1e6) < 1e-3
+
+
+@pytest.mark.parametrize("sentence, reason", [
+    ("Envoys of the Group of Seven met in Rome as the death toll rose.", "name"),
+    ("Ministers of the Big Four said casualties were mounting.", "name"),
+    ("A summit of the Gang of Four discussed the wounded.", "name"),
+    ("Recruits aged between 18 and 60 were mobilised.", "age"),
+    ("Men aged 18 to 60 were called up.", "age"),
+])
+def test_number_words_in_names_and_age_ranges_are_no_figures(sentence, reason):
+    mentions = find_numbers(sentence)
+    assert mentions and all(exclusion(sentence, m) == reason for m in mentions)
+
+
+@pytest.mark.parametrize("text, low, high", [
+    ("wounded at 300 or 400 a day", 300, 400),
+    ("two or three soldiers", 2, 3),
+    ("six or seven people", 6, 7),
+])
+def test_two_estimates_joined_by_or_make_a_range(text, low, high):
+    [mention] = find_numbers(text)
+    assert (mention.qualifier, mention.low, mention.high) == ("range", low, high)
+
+
+def test_or_joins_no_range_when_the_second_number_is_smaller_or_of_another_kind():
+    assert all(m.qualifier != "range" for m in find_numbers("400 or 300 people, 2 or three people"))
