@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from figures import charts, views
-from figures.store import Store
+from figures.store import EditConflict, Store
 
 st.set_page_config(page_title="figures: competing figures over time", layout="wide")
 
@@ -185,14 +187,37 @@ def show_flash() -> None:
         getattr(st, kind)(views.md_escape(message))
 
 
+def act(write: Callable[[], object], done: str, failed: str) -> None:
+    """Run one write and say, in the section the person is in, whether it landed; then rerun
+    the page (its data changed). A write that fails says so and stores nothing."""
+    try:
+        write()
+    except EditConflict as exc:
+        flash(f"{failed}: {exc}.", "error")
+    except Exception as exc:  # whatever the database said, the person must learn it did not land
+        flash(f"{failed}: {type(exc).__name__}: {str(exc)[:300]}", "error")
+    else:
+        flash(done)
+    st.rerun()
+
+
 # ---------------------------------------------------------------- sections
 
 
-def draw_timeline(model: dict, filters: views.ViewFilters) -> None:
+@st.fragment
+def draw_timeline(url: str | None, token: str, filters: views.ViewFilters) -> None:
+    """The charts: a fragment, so picking series or a point reruns this part only."""
+    filters = replace(filters, series=tuple(st.session_state.get(FILTER_KEYS["series"], []) or ()))
+    model = page_model(url, token, filters)
     options = model["series_options"]
     chosen = [s for s in st.session_state.get(FILTER_KEYS["series"], []) if s]
     st.multiselect("Metric and subject to chart (largest three when empty)",
                    sorted(set(options) | set(chosen)), key=FILTER_KEYS["series"])
+    series = tuple(st.session_state.get(FILTER_KEYS["series"], []) or ())
+    if series != filters.series:
+        filters = replace(filters, series=series)
+        model = page_model(url, token, filters)
+    sync_url(filters)
     if not model["panels"]:
         st.info("No claims match these filters.")
         return
@@ -275,7 +300,9 @@ def draw_claims(model: dict, filters: views.ViewFilters, store: Store, frame: pd
         st.text(f"Outlet: {views.plain(first['outlet'])}")
 
 
-def draw_intake(store) -> None:
+@st.fragment
+def draw_intake(store: Store) -> None:
+    """Upload and paste: a fragment, so choosing files or typing reruns this part only."""
     st.subheader("Upload articles")
     st.text("Text (.txt with a title:/url:/outlet:/published: header), HTML, CSV, JSONL or a ZIP of these.")
     files = st.file_uploader("Files", accept_multiple_files=True, key="upload",
@@ -284,7 +311,7 @@ def draw_intake(store) -> None:
         results = views.ingest_uploads(store, [(f.name, f.getvalue()) for f in files or []])
         for result in results:
             flash(result.message(), "success" if result.ok else "error")
-        st.rerun()
+        st.rerun()  # the whole page: counts, filters and charts hold the new claims
     st.subheader("Paste an article")
     with st.form("paste", clear_on_submit=False):
         text = st.text_area("Article text", key="paste_text", height=200)
@@ -299,53 +326,94 @@ def draw_intake(store) -> None:
             st.rerun()
 
 
-def draw_curation(store: Store, model: dict) -> None:
+@st.fragment
+def draw_curation(store: Store, url: str | None, token: str, filters: views.ViewFilters) -> None:
+    """Pick, confirm, reject, restore and correct claims: a fragment, so picking a claim or
+    reviewing an edit reruns this part only; a stored change reruns the page."""
     st.text("Pick a claim (click a row, or type its id), then confirm, reject or correct it. "
             "Every change is stored as a correction with your name and the time.")
-    table = model["table"]
+    table = page_model(url, token, filters)["table"]
     event = st.dataframe(table[["claim_id", "date", "claimant", "stated", "metric", "subject", "quote", "status"]],
                          hide_index=True, key="curate_table", on_select="rerun", selection_mode="single-row")
     try:
         rows = event.selection.get("rows") or []
     except AttributeError:
         rows = []
-    if rows and rows[0] < len(table):
+    if rows and rows[0] < len(table) and st.session_state.get("_picked_row") != rows[0]:
         st.session_state["curate_id"] = str(table.iloc[rows[0]]["claim_id"])
+    st.session_state["_picked_row"] = rows[0] if rows else None
     raw_id = st.text_input("Claim id", key="curate_id")
     user = views.clean_user(st.text_input("Your name (recorded with the correction)", key="curate_user"))
     if not raw_id.strip():
         return
-    claim_id, row = views.find_claim(store, raw_id)
+    claim_id, row = views.find_claim(store, raw_id, include_rejected=True)
     if row is None:
         st.error(views.md_escape(f"No claim with id {raw_id.strip()[:40]} in the current data."))
         return
     st.text(f"Quote: {views.plain(row.get('quote'))}")
     st.text(f"Source: {views.plain(row.get('title'))} | {views.plain(row.get('outlet'))} | "
             f"{views.plain(row.get('url'))}")
+    if row.get("rejected"):
+        st.warning(f"Claim {claim_id} is rejected: it appears in no chart, table or export.")
+        if st.button("Restore this claim", key="restore"):
+            act(lambda: store.add_correction(claim_id, "restore", user=user),
+                f"Claim {claim_id} restored by {user}.", f"Claim {claim_id} was NOT restored")
+        return
     cols = st.columns(2)
     if cols[0].button("Confirm this claim", key="confirm"):
-        store.add_correction(claim_id, "confirm", user=user)
-        flash(f"Claim {claim_id} confirmed by {user}.")
-        st.rerun()
+        act(lambda: store.add_correction(claim_id, "confirm", user=user),
+            f"Claim {claim_id} confirmed by {user}.", f"Claim {claim_id} was NOT confirmed")
     if cols[1].button("Reject this claim", key="reject"):
-        store.add_correction(claim_id, "reject", user=user)
-        flash(f"Claim {claim_id} rejected by {user}; it no longer appears in charts, tables or exports.")
-        st.rerun()
-    with st.form("edit"):
-        st.text("Correct fields (leave unchanged what is right)")
+        act(lambda: store.add_correction(claim_id, "reject", user=user),
+            f"Claim {claim_id} rejected by {user}; it no longer appears in charts, tables or exports.",
+            f"Claim {claim_id} was NOT rejected")
+    draw_edit(store, claim_id, row, user)
+
+
+def draw_edit(store: Store, claim_id: int, row: dict, user: str) -> None:
+    """The edit form, keyed on the claim and its revision (so it always shows this claim's
+    stored values), then the changes to review, then saving only those fields."""
+    revision = views.claim_revision(row)
+    with st.form(f"edit-{claim_id}-{revision}"):
+        st.text(f"Correct fields of claim {claim_id} (leave unchanged what is right)")
         edits = {}
         cols = st.columns(3)
         for i, name in enumerate(views.EDITABLE_FIELDS):
-            edits[name] = cols[i % 3].text_input(name, value=views.current_value(row, name), key=f"edit_{name}")
-        if st.form_submit_button("Save corrections"):
+            edits[name] = cols[i % 3].text_input(name, value=views.current_value(row, name),
+                                                 key=f"edit_{claim_id}_{revision}_{name}")
+        if st.form_submit_button("Review changes"):
             try:
-                changed = views.apply_edits(store, claim_id, row, edits, user)
+                st.session_state["_pending_edit"] = (claim_id, revision, views.edit_changes(row, edits))
             except ValueError as exc:
+                st.session_state.pop("_pending_edit", None)
                 st.error(views.md_escape(str(exc)))
-            else:
-                flash(f"Claim {claim_id}: corrected {', '.join(changed)}." if changed else "Nothing changed.",
-                      "success" if changed else "info")
-                st.rerun()
+    pending = st.session_state.get("_pending_edit")
+    if pending and pending[0] == claim_id and pending[1] != revision:
+        st.session_state.pop("_pending_edit", None)
+        lost = "; ".join(f"{name} → {views.current_value({name: new}, name) or '(empty)'}"
+                         for name, (_, new) in pending[2].items())
+        st.error(views.md_escape(f"Claim {claim_id} was changed by someone else since you reviewed your changes; "
+                                 f"they were NOT corrected ({lost}). The form shows the stored values now."))
+    if not pending or pending[:2] != (claim_id, revision):
+        return
+    changes = pending[2]
+    if not changes:
+        st.info("Nothing changed: every field holds the stored value.")
+        return
+    st.text(f"Saving changes these fields of claim {claim_id} and nothing else:")
+    st.dataframe(views.change_table(changes), hide_index=True, key="edit_review")
+    cols = st.columns(2)
+    if cols[0].button(f"Save {len(changes)} change(s)", key="save_edit", type="primary"):
+        st.session_state.pop("_pending_edit", None)
+        act(lambda: views.save_changes(store, claim_id, changes, user),
+            f"Claim {claim_id}: corrected {', '.join(changes)}.", f"Claim {claim_id} was NOT corrected")
+    if cols[1].button("Discard", key="discard_edit"):
+        st.session_state.pop("_pending_edit", None)
+        st.rerun(scope="fragment")
+
+
+def page_model(url: str | None, token: str, filters: views.ViewFilters) -> dict:
+    return view_model(url, token, filters.data_key(), filters.series, filters.colour_by, filters.log_scale)
 
 
 # ---------------------------------------------------------------- page
@@ -365,26 +433,31 @@ def main() -> None:
     st.text("Competing casualty and loss figures over time, grouped by who made each claim.")
     st.caption(f"{meta['claims']:,} claims from {meta['documents']:,} articles"
                + (" · read-only" if SETTINGS.read_only else ""))
-    show_flash()
 
-    model = view_model(url, token, filters.data_key(), filters.series, filters.colour_by, filters.log_scale)
     names = ["Timeline", "Claims"] + (["Add articles", "Curate"] if editor else []) + ["Corrections log"]
-    tabs = dict(zip(names, st.tabs(names)))
-    with tabs["Timeline"]:
-        draw_timeline(model, filters)
-    with tabs["Claims"]:
-        draw_claims(model, filters, store, claims_frame(url, token), matching_ids(url, token, filters.text.strip()))
-    if editor:
-        with tabs["Add articles"]:
+    if st.session_state.get("section") not in names:
+        st.session_state.pop("section", None)
+    # Keyed and stateful: the open tab survives every rerun (a confirm, a paste), and only
+    # the open tab's part of the page runs.
+    tabs = dict(zip(names, st.tabs(names, key="section", on_change="rerun")))
+    open_tab = next((name for name, tab in tabs.items() if tab.open), names[0])
+    with tabs[open_tab]:
+        show_flash()
+        if open_tab == "Timeline":
+            draw_timeline(url, token, filters)
+        elif open_tab == "Claims":
+            draw_claims(page_model(url, token, filters), filters, store, claims_frame(url, token),
+                        matching_ids(url, token, filters.text.strip()))
+        elif open_tab == "Add articles":
             draw_intake(store)
-        with tabs["Curate"]:
-            draw_curation(store, model)
-    with tabs["Corrections log"]:
-        log = corrections(url, token)
-        if log is None or len(log) == 0:
-            st.text("No corrections yet.")
+        elif open_tab == "Curate":
+            draw_curation(store, url, token, filters)
         else:
-            st.dataframe(log, hide_index=True, key="corrections")
+            log = corrections(url, token)
+            if log is None or len(log) == 0:
+                st.text("No corrections yet.")
+            else:
+                st.dataframe(log, hide_index=True, key="corrections")
     quote_index(url, token)  # once the page is drawn, the quotes start loading for searches
 
 

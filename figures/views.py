@@ -777,20 +777,49 @@ def current_value(row: Mapping[str, Any], field_name: str) -> str:
     return str(value)
 
 
+def claim_revision(row: Mapping[str, Any]) -> str:
+    """A short digest of a claim's editable values and status: the edit form is keyed on the
+    claim id and this, so a form never shows another claim's (or an older) values."""
+    shown = [current_value(row, name) for name in EDITABLE_FIELDS]
+    shown += [str(bool(row.get(flag))) for flag in ("confirmed", "rejected")]
+    return hashlib.sha1("\x1f".join(shown).encode("utf-8")).hexdigest()[:12]
+
+
+def edit_changes(row: Mapping[str, Any], edits: Mapping[str, str]) -> dict[str, tuple[str, Any]]:
+    """The fields a person changed in the edit form: field -> (value shown, typed new value).
+
+    A field counts as changed only when its text differs from what the form showed for
+    this claim. Raises ValueError (naming the field) when a changed value is invalid."""
+    changes: dict[str, tuple[str, Any]] = {}
+    for name, raw in edits.items():
+        shown = current_value(row, name)
+        if (raw or "").strip() != shown:
+            changes[name] = (shown, parse_edit(name, raw))
+    return changes
+
+
+def change_table(changes: Mapping[str, tuple[str, Any]]) -> pd.DataFrame:
+    """What a save will change, one row per field: the value now and the new one, as text."""
+    return pd.DataFrame([{"field": name, "now": shown, "new": "" if new is None else current_value({name: new}, name)}
+                         for name, (shown, new) in changes.items()], columns=["field", "now", "new"])
+
+
+def save_changes(store: Any, claim_id: Any, changes: Mapping[str, tuple[str, Any]], user: str) -> list[str]:
+    """Store the changed fields of one claim in one transaction; returns the fields stored.
+
+    Refused, nothing stored (store.EditConflict), when someone changed one of these fields
+    after the form showed it."""
+    if not changes:
+        return []
+    return store.edit_claim(claim_id, {name: new for name, (_, new) in changes.items()}, user=user or "anonymous",
+                            expected={name: shown for name, (shown, _) in changes.items()})
+
+
 def apply_edits(store: Any, claim_id: Any, row: Mapping[str, Any], edits: Mapping[str, str],
                 user: str) -> list[str]:
-    """Store one 'edit' correction per changed field; returns the changed field names.
-
-    Raises ValueError (nothing stored) when any edited value is invalid.
-    """
-    changes: dict[str, Any] = {}
-    for name, raw in edits.items():
-        if (raw or "").strip() == current_value(row, name):
-            continue
-        changes[name] = parse_edit(name, raw)
-    for name, value in changes.items():
-        store.add_correction(claim_id, "edit", field=name, value=value, user=user or "anonymous")
-    return list(changes)
+    """Store an 'edit' correction for each field changed from the values shown; returns the
+    changed field names. Raises ValueError (nothing stored) when any edited value is invalid."""
+    return save_changes(store, claim_id, edit_changes(row, edits), user)
 
 
 def clean_user(name: str | None) -> str:
@@ -798,14 +827,14 @@ def clean_user(name: str | None) -> str:
     return name or "anonymous"
 
 
-def find_claim(store: Any, raw_id: str) -> tuple[Any, dict | None]:
-    """The claim (not rejected) with this id, as (id, row dict with corrections applied), or
-    (raw text, None) when there is none."""
+def find_claim(store: Any, raw_id: str, include_rejected: bool = False) -> tuple[Any, dict | None]:
+    """The claim with this id (not rejected, unless asked for), as (id, row dict with
+    corrections applied), or (raw text, None) when there is none."""
     raw = (raw_id or "").strip()
     if not (raw.isascii() and raw.isdigit()) or int(raw) >= 2**63:
         return raw, None
     row = store.get_claim(int(raw))
-    if row is None or row.get("rejected"):
+    if row is None or (row.get("rejected") and not include_rejected):
         return raw, None
     return row["claim_id"], dict(row)
 

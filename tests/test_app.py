@@ -106,8 +106,19 @@ def restart() -> AppTest:
     return run_app()
 
 
+def show(at: AppTest, section: str) -> AppTest:
+    """Open a tab of the page (only the open one is drawn) and rerun, as a click on it does."""
+    current = at.session_state["section"] if "section" in at.session_state else None
+    if current != section:
+        at.session_state["section"] = section
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def chart_frames(at: AppTest) -> list[pd.DataFrame]:
     """The point data of every chart on the page (the layer with the tooltips)."""
+    show(at, "Timeline")
     frames = []
     for element in at.get("vega_lite_chart"):
         for dataset in element.proto.datasets:
@@ -129,16 +140,19 @@ def tables_with(at: AppTest, *columns: str) -> list[pd.DataFrame]:
 
 def claims_table(at: AppTest) -> pd.DataFrame:
     """The Claims tab table: the only one with the full table_view columns."""
+    show(at, "Claims")
     found = [t for t in tables_with(at, *views.TABLE_COLUMNS) if list(t.columns) == views.TABLE_COLUMNS]
     assert len(found) == 1
     return found[0]
 
 
 def glance_tables(at: AppTest) -> list[pd.DataFrame]:
+    show(at, "Timeline")
     return tables_with(at, "claimant", "figure", "value")
 
 
 def corrections_log(at: AppTest) -> pd.DataFrame:
+    show(at, "Corrections log")
     found = tables_with(at, "kind", "field", "user")
     assert len(found) == 1
     return found[0]
@@ -155,6 +169,15 @@ def capture_downloads(monkeypatch) -> dict[str, object]:
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
     return captured
+
+
+def downloads_of(at: AppTest, downloads: dict[str, object], section: str) -> dict[str, object]:
+    """The downloads the given tab offers now: the tab is opened and drawn afresh."""
+    downloads.clear()
+    show(at, section)
+    if not downloads:
+        at.run()
+    return downloads
 
 
 def url_values(at: AppTest, key: str) -> list[str]:
@@ -264,7 +287,7 @@ def test_csv_download_holds_exactly_the_filtered_rows(seeded_url, monkeypatch):
     at = run_app()
     at.multiselect(key="f_sides").set_value(["Ukraine", "Russia"])
     at.date_input(key="f_to").set_value(dt.date(2022, 12, 31)).run()
-    data = downloads["figures-claims.csv"]()
+    data = downloads_of(at, downloads, "Claims")["figures-claims.csv"]()
     assert data.startswith("\ufeff".encode())
     csv = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     with Store(seeded_url) as store:
@@ -273,8 +296,9 @@ def test_csv_download_holds_exactly_the_filtered_rows(seeded_url, monkeypatch):
     assert len(csv) == 4 and set(csv["side"]) == {"Ukraine", "Russia"}
     assert "series" not in csv.columns and "quote" in csv.columns
     # the chart images are offered too, rendered on click
-    png = next(fn for name, fn in downloads.items() if name.endswith(".png"))()
-    svg = next(fn for name, fn in downloads.items() if name.endswith(".svg"))()
+    images = downloads_of(at, downloads, "Timeline")
+    png = next(fn for name, fn in images.items() if name.endswith(".png"))()
+    svg = next(fn for name, fn in images.items() if name.endswith(".svg"))()
     assert png.startswith(b"\x89PNG") and b"<svg" in svg[:500]
 
 
@@ -295,14 +319,16 @@ def test_the_table_shows_the_newest_rows_with_their_quotes_and_the_csv_all(seede
     points = pd.concat(chart_frames(at))
     for row in points.itertuples():
         assert row.quote == " ".join(stored.loc[row.claim_id, "quote"].split())
-    csv = pd.read_csv(io.BytesIO(downloads["figures-claims.csv"]()), encoding="utf-8-sig")
+    csv = pd.read_csv(io.BytesIO(downloads_of(at, downloads, "Claims")["figures-claims.csv"]()),
+                      encoding="utf-8-sig")
     assert sorted(csv["claim_id"]) == sorted(stored.index)
 
     at.text_input(key="f_text").set_value("SAID").run()  # searched in SQL, case ignored
     said = sorted(i for i, quote in stored["quote"].items() if "said" in quote.lower())
     newest = stored.loc[said].reset_index().sort_values(["date", "claim_id"], ascending=False)["claim_id"]
     assert claims_table(at)["claim_id"].tolist() == newest.tolist()[:4]
-    csv = pd.read_csv(io.BytesIO(downloads["figures-claims.csv"]()), encoding="utf-8-sig")
+    csv = pd.read_csv(io.BytesIO(downloads_of(at, downloads, "Claims")["figures-claims.csv"]()),
+                      encoding="utf-8-sig")
     assert sorted(csv["claim_id"]) == said and len(said) > 4
     assert any(f"{len(said):,} claims match" in t.value for t in at.text)
 
@@ -327,8 +353,8 @@ def test_csv_neutralises_formula_cells(empty_url, monkeypatch):
     with Store(empty_url) as store:
         store.bulk_load_claims([claim("d1", 0, 10, "=HYPERLINK(\"http://x\")", "unknown", "2022-03-01")], DOCS[:1])
     downloads = capture_downloads(monkeypatch)
-    run_app()
-    csv = pd.read_csv(io.BytesIO(downloads["figures-claims.csv"]()), encoding="utf-8-sig")
+    at = run_app()
+    csv = pd.read_csv(io.BytesIO(downloads_of(at, downloads, "Claims")["figures-claims.csv"]()), encoding="utf-8-sig")
     assert csv["claimant"][0].startswith("'=")
 
 
@@ -342,7 +368,7 @@ DISPATCH = (
 
 
 def test_upload_adds_claims_and_reports_each_failed_file(seeded_url):
-    at = run_app()
+    at = show(run_app(), "Add articles")
     before = len(CLAIMS)
     at.file_uploader(key="upload").set_value([
         ("dispatch.txt", DISPATCH.encode(), "text/plain"),
@@ -354,6 +380,7 @@ def test_upload_adds_claims_and_reports_each_failed_file(seeded_url):
     successes = [s.value for s in at.success]
     errors = [e.value for e in at.error]
     assert any("dispatch" in s for s in successes), successes
+    assert at.session_state["section"] == "Add articles"  # the page stays where the person was
     assert len(errors) == 2
     assert any("broken" in e for e in errors) and any("empty" in e for e in errors)
     with Store(seeded_url) as store:
@@ -375,7 +402,7 @@ def test_upload_handler_directly(seeded_url):
 
 
 def test_paste_adds_claims_at_once(seeded_url):
-    at = run_app()
+    at = show(run_app(), "Add articles")
     at.text_area(key="paste_text").set_value(
         "Ukraine's General Staff said on 9 May that about 25,650 Russian soldiers had been killed.")
     at.text_input(key="paste_title").set_value("Pasted dispatch")
@@ -385,10 +412,12 @@ def test_paste_adds_claims_at_once(seeded_url):
     at.button(key="FormSubmitter:paste-Add pasted article").click().run()
     assert not at.exception
     assert any("pasted text" in s.value for s in at.success), [e.value for e in at.error]
+    assert at.session_state["section"] == "Add articles"
     table = claims_table(at)
     assert 25650 in set(table["value"])
     assert "Paste Gazette" in set(table["outlet"])
     # an empty paste is refused with a message, nothing stored
+    show(at, "Add articles")
     at.text_area(key="paste_text").set_value("   ")
     at.button(key="FormSubmitter:paste-Add pasted article").click().run()
     assert any("Paste the article text" in e.value for e in at.error)
@@ -403,18 +432,41 @@ def _claim_id(url: str, value: float) -> int:
     return int(frame.loc[frame["value"] == value, "claim_id"].iloc[0])
 
 
+def edit_input(at: AppTest, name: str):
+    """The edit form's input for one field (its key names the claim and its revision)."""
+    found = [w for w in at.text_input if (w.key or "").startswith("edit_") and w.key.endswith(f"_{name}")]
+    assert len(found) == 1, [w.key for w in at.text_input]
+    return found[0]
+
+
+def review(at: AppTest) -> AppTest:
+    button = next(b for b in at.button if (b.key or "").startswith("FormSubmitter:edit-"))
+    return button.click().run()
+
+
+def pick(at: AppTest, claim_id: int, user: str = "Ada") -> AppTest:
+    show(at, "Curate")
+    at.text_input(key="curate_user").set_value(user)
+    return at.text_input(key="curate_id").set_value(str(claim_id)).run()
+
+
 def test_a_correction_persists_across_reruns_and_restarts(seeded_url, monkeypatch):
     cid = _claim_id(seeded_url, 1351)
-    at = run_app()
-    at.text_input(key="curate_id").set_value(str(cid))
-    at.text_input(key="curate_user").set_value("Ada")
-    at.run()
-    assert at.text_input(key="edit_value").value == "1351"
-    at.text_input(key="edit_value").set_value("1,352")
-    at.text_input(key="edit_claimant").set_value("Russian General Staff")
-    at.button(key="FormSubmitter:edit-Save corrections").click().run()
+    at = pick(run_app(), cid)
+    assert edit_input(at, "value").value == "1351"
+    edit_input(at, "value").set_value("1,352")
+    edit_input(at, "claimant").set_value("Russian General Staff")
+    review(at)
+    assert not at.exception
+    preview = next(d.value for d in at.dataframe if list(d.value.columns) == ["field", "now", "new"])
+    assert preview.values.tolist() == [["value", "1351", "1352"], ["claimant", "Sergei Rudskoy", "Russian General Staff"]]
+    with Store(seeded_url) as store:
+        assert store.corrections_frame().empty  # nothing is stored before the person saves
+    at.button(key="save_edit").click().run()
     assert not at.exception
     assert any("corrected" in s.value for s in at.success)
+    assert at.session_state["section"] == "Curate"  # the page stays where the person was
+    assert edit_input(at, "value").value == "1352"  # the form shows the stored values
 
     def shows_correction(app: AppTest) -> bool:
         table = claims_table(app)
@@ -431,29 +483,82 @@ def test_a_correction_persists_across_reruns_and_restarts(seeded_url, monkeypatc
     assert set(log["field"]) == {"value", "claimant"} and set(log["user"]) == {"Ada"}
     assert set(log["kind"]) == {"edit"}
 
-    # rejecting removes the claim from charts, table and CSV; confirming is logged
+    # rejecting removes the claim from charts, table and CSV, and says so where the person is
     downloads = capture_downloads(monkeypatch)
-    fresh.text_input(key="curate_id").set_value(str(cid)).run()
+    pick(fresh, cid)
     fresh.button(key="reject").click().run()
+    assert fresh.session_state["section"] == "Curate"
+    assert any(f"Claim {cid} rejected" in s.value for s in fresh.success)
+    assert any("is rejected" in w.value for w in fresh.warning)
     assert cid not in set(claims_table(fresh)["claim_id"])
     assert "Russian General Staff" not in chart_claimants(fresh)
-    csv = pd.read_csv(io.BytesIO(downloads["figures-claims.csv"]()), encoding="utf-8-sig")
+    csv = pd.read_csv(io.BytesIO(downloads_of(fresh, downloads, "Claims")["figures-claims.csv"]()),
+                      encoding="utf-8-sig")
     assert cid not in set(csv["claim_id"]) and len(csv) == len(CLAIMS) - 1
     other = _claim_id(seeded_url, 5327)
-    fresh.text_input(key="curate_id").set_value(str(other)).run()
+    pick(fresh, other)
     fresh.button(key="confirm").click().run()
     table = claims_table(fresh)
     assert table.loc[table["claim_id"] == other, "status"].iloc[0] == "confirmed"
     assert list(corrections_log(fresh)["kind"])[-2:] == ["reject", "confirm"]
+    # a rejected claim can be restored from the same place
+    pick(fresh, cid)
+    fresh.button(key="restore").click().run()
+    assert cid in set(claims_table(fresh)["claim_id"])
+
+
+def test_editing_claims_in_turn_saves_only_each_claims_own_changes(seeded_url):
+    """Pick one claim, then others: each form shows its own claim, and a save stores only the
+    fields the person changed there (no values carried over from the claim picked before)."""
+    with Store(seeded_url) as store:
+        before = store.claims_frame().set_index("claim_id")
+    edits = {_claim_id(seeded_url, 5710): {"value": "5711"},
+             _claim_id(seeded_url, 1351): {"value": "1400", "claimant": "Igor Konashenkov"},
+             _claim_id(seeded_url, 5327): {"location": "Kyiv"}}
+    at = run_app()
+    for cid, change in edits.items():
+        pick(at, cid)
+        for name in views.EDITABLE_FIELDS:
+            assert edit_input(at, name).value == views.current_value(before.loc[cid].to_dict(), name), (cid, name)
+        for name, value in change.items():
+            edit_input(at, name).set_value(value)
+        review(at)
+        at.button(key="save_edit").click().run()
+        assert not at.exception
+    with Store(seeded_url) as store:
+        after = store.claims_frame().set_index("claim_id")
+        log = store.corrections_frame()
+    assert sorted(zip(log["claim_id"], log["field"])) == sorted((c, f) for c, ch in edits.items() for f in ch)
+    for cid, change in edits.items():
+        for name in views.EDITABLE_FIELDS:
+            wanted = views.parse_edit(name, change[name]) if name in change else before.loc[cid, name]
+            assert views.current_value({name: after.loc[cid, name]}, name) == \
+                views.current_value({name: wanted}, name), (cid, name)
+
+
+def test_an_edit_on_values_someone_changed_since_is_refused(seeded_url):
+    cid = _claim_id(seeded_url, 1351)
+    first, second = pick(run_app(), cid, "Ada"), pick(run_app(), cid, "Ben")
+    edit_input(first, "claimant").set_value("Igor Konashenkov")
+    edit_input(second, "claimant").set_value("Russian General Staff")
+    review(first)
+    review(second)
+    first.button(key="save_edit").click().run()
+    second.button(key="save_edit").click().run()
+    assert any("NOT corrected" in e.value and "someone else" in e.value for e in second.error)
+    with Store(seeded_url) as store:
+        assert store.get_claim(cid)["claimant"] == "Igor Konashenkov"
+        assert list(store.corrections_frame()["user"]) == ["Ada"]
+    assert edit_input(second, "claimant").value == "Igor Konashenkov"  # the form shows the stored value now
 
 
 def test_invalid_edit_is_refused(seeded_url):
     cid = _claim_id(seeded_url, 1351)
-    at = run_app()
-    at.text_input(key="curate_id").set_value(str(cid)).run()
-    at.text_input(key="edit_value").set_value("lots")
-    at.button(key="FormSubmitter:edit-Save corrections").click().run()
+    at = pick(run_app(), cid)
+    edit_input(at, "value").set_value("lots")
+    review(at)
     assert any("number" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "save_edit"]
     with Store(seeded_url) as store:
         assert len(store.corrections_frame()) == 0
     at.text_input(key="curate_id").set_value("999999").run()
