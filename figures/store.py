@@ -924,6 +924,19 @@ class Store:
                              (new["metric"], new["subject"], new["claimant"], new["value"])})
         self._bump(conn)
 
+    def original_values(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """The extractor's values of these claims (their ``original``; the row itself when no
+        correction ever changed it), by claim id, dates as ISO text."""
+        wanted = list(dict.fromkeys(int(i) for i in ids))
+        found: dict[int, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(wanted):
+                for row in conn.execute(select(claims).where(claims.c.id.in_(list(chunk)))):
+                    base = json.loads(row.original) if row.original else \
+                        {name: _json_value(getattr(row, name)) for name in CLAIM_FIELDS}
+                    found[row.id] = base
+        return found
+
     @staticmethod
     def _reapply(conn: Connection, row_id: int, document_id: int, key: str, base: dict[str, Any]
                  ) -> dict[str, Any]:
