@@ -557,9 +557,9 @@ def view_model(store: Any, frame: pd.DataFrame, filters: ViewFilters, series: Se
         names = sorted(set(points["colour_key"].astype(str)))
         running = points["kind"] == "running total"
         kinds = (["running total"] if running.any() else []) + ([charts.PER_PERIOD] if (~running).any() else [])
-        specs = [(kind, charts.timeline_spec(points, kind=kind, colour_by=colour_by, log_scale=log_scale,
-                                             title=f"{name} ({kind})", colour_names=names,
-                                             height=360 if kind == "running total" else 220, frames=True))
+        specs = [(kind, charts.with_arrow_datasets(charts.timeline_spec(
+                     points, kind=kind, colour_by=colour_by, log_scale=log_scale, title=f"{name} ({kind})",
+                     colour_names=names, height=360 if kind == "running total" else 220, frames=True)))
                  for kind in kinds]
         panels.append({"series": name, "points": points, "specs": specs, "table": table, "spread": spread})
     return {"count": len(rows), "series_options": [str(s) for s in counts.index], "panels": panels,

@@ -38,7 +38,7 @@ def _widget_state(widget_id: str, kind: str, value: Any) -> WidgetState:
     state = WidgetState(id=widget_id)
     if kind == "button":
         state.trigger_value = bool(value)
-    elif kind in ("multiselect",):
+    elif isinstance(value, (list, tuple)):  # multiselect; date_input as ISO dates ([] for none)
         state.string_array_value.data.extend(str(v) for v in value)
     elif isinstance(value, bool):
         state.bool_value = value
