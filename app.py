@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -36,6 +37,7 @@ def _secrets() -> dict:
 
 
 SETTINGS = views.resolve_settings(os.environ, _secrets())
+REFRESH_SECONDS = views.refresh_seconds(os.environ, _secrets())
 
 
 # ---------------------------------------------------------------- data access (cached)
@@ -46,6 +48,26 @@ def get_store(url: str | None) -> Store:
     store = Store(url)
     views.ensure_demo(store)
     return store
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def process_token(url: str | None, tick: int) -> str:
+    """The store's data version as this process shows it, looked up at most once per
+    REFRESH_SECONDS (``tick`` changes every time a refresh is due)."""
+    return get_store(url).state_token()
+
+
+def data_token(store: Store, url: str | None) -> str:
+    """The data version this session shows: the process's, or a newer one this session wrote."""
+    if not REFRESH_SECONDS:
+        return store.state_token()
+    tick = int(time.time() // REFRESH_SECONDS)
+    return views.newest_token(process_token(url, tick), st.session_state.get("_own_token"))
+
+
+def wrote(store: Store) -> None:
+    """This session changed the store: from now on it shows at least that version."""
+    st.session_state["_own_token"] = store.state_token()
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading claims…")
@@ -194,6 +216,7 @@ def act(write: Callable[[], object], done: str, failed: str) -> None:
     the page (its data changed). A write that fails says so and stores nothing."""
     try:
         write()
+        wrote(get_store(SETTINGS.database_url))
     except EditConflict as exc:
         flash(f"{failed}: {exc}.", "error")
     except Exception as exc:  # whatever the database said, the person must learn it did not land
@@ -313,6 +336,7 @@ def draw_intake(store: Store) -> None:
         results = views.ingest_uploads(store, [(f.name, f.getvalue()) for f in files or []])
         for result in results:
             flash(result.message(), "success" if result.ok else "error")
+        wrote(store)
         st.rerun()  # the whole page: counts, filters and charts hold the new claims
     st.subheader("Paste an article")
     with st.form("paste", clear_on_submit=False):
@@ -325,6 +349,7 @@ def draw_intake(store: Store) -> None:
         if st.form_submit_button("Add pasted article"):
             result = views.ingest_paste(store, text, title, outlet, url, published)
             flash(result.message(), "success" if result.ok else "error")
+            wrote(store)
             st.rerun()
 
 
@@ -424,7 +449,7 @@ def page_model(url: str | None, token: str, filters: views.ViewFilters) -> dict:
 def main() -> None:
     url = SETTINGS.database_url
     store = get_store(url)
-    token = store.state_token()
+    token = data_token(store, url)
     meta = facets(url, token)
     seed_filters_from_url()
     filters = draw_filters(meta)
@@ -434,7 +459,8 @@ def main() -> None:
     st.title("figures")
     st.text("Competing casualty and loss figures over time, grouped by who made each claim.")
     st.caption(f"{meta['claims']:,} claims from {meta['documents']:,} articles"
-               + (" · read-only" if SETTINGS.read_only else ""))
+               + (" · read-only" if SETTINGS.read_only else "")
+               + (f" · others' changes show within {REFRESH_SECONDS:g} s" if REFRESH_SECONDS else ""))
 
     names = ["Timeline", "Claims"] + (["Add articles", "Curate"] if editor else []) + ["Corrections log"]
     if st.session_state.get("section") not in names:

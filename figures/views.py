@@ -123,6 +123,27 @@ def resolve_settings(env: Mapping[str, str] | None = None, secrets: Mapping[str,
     return Settings(database_url=url or None, read_only=read_only, editor_password=password)
 
 
+def refresh_seconds(env: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None) -> float:
+    """How long a server process may show a data version before looking for a newer one:
+    ``FIGURES_REFRESH_SECONDS``, else ``[figures] refresh_seconds``, else 10. Every write
+    makes each process reload its claims and recompute each view (about a second of CPU at
+    100,000 claims), so with an editor writing every few seconds viewers would spend most
+    of a core on reloads; a session that wrote sees its own change at once. 0: always
+    the newest."""
+    env = os.environ if env is None else env
+    raw = env.get("FIGURES_REFRESH_SECONDS") or _section(secrets, "figures").get("refresh_seconds")
+    try:
+        return max(0.0, float(raw)) if raw not in (None, "") else 10.0
+    except (TypeError, ValueError):
+        return 10.0
+
+
+def newest_token(*tokens: str | None) -> str:
+    """The token of the newest data version among these (tokens end in ':revision')."""
+    known = [t for t in tokens if t]
+    return max(known, key=lambda t: int(t.rsplit(":", 1)[-1]))
+
+
 def password_ok(given: str | None, expected: str | None) -> bool:
     """Constant-time comparison; an unset password never matches."""
     if not expected or given is None:

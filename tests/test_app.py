@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -69,6 +70,8 @@ CLAIMS = [
 def fresh_caches(monkeypatch):
     for name in ("FIGURES_READ_ONLY", "FIGURES_EDITOR_PASSWORD", "FIGURES_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    # Others' writes show after an hour: every test that sees a change sees its own session's.
+    monkeypatch.setenv("FIGURES_REFRESH_SECONDS", "3600")
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
@@ -552,6 +555,17 @@ def test_an_edit_on_values_someone_changed_since_is_refused(seeded_url):
     assert edit_input(second, "claimant").value == "Igor Konashenkov"  # the form shows the stored value now
 
 
+def test_changes_by_others_show_within_the_refresh_interval(seeded_url, monkeypatch):
+    monkeypatch.setenv("FIGURES_REFRESH_SECONDS", "0.5")
+    cid = _claim_id(seeded_url, 1351)
+    at = run_app()
+    with Store(seeded_url) as store:  # another process's editor
+        store.add_correction(cid, "reject", user="elsewhere")
+    time.sleep(1.1)
+    assert cid not in set(claims_table(at)["claim_id"])
+    assert any("changes show within 0.5 s" in c.value for c in at.caption)
+
+
 def test_invalid_edit_is_refused(seeded_url):
     cid = _claim_id(seeded_url, 1351)
     at = pick(run_app(), cid)
@@ -620,3 +634,11 @@ def test_hostile_text_is_shown_as_text_never_as_markup(seeded_url):
     for element in list(at.markdown) + list(at.subheader) + list(at.caption) + list(at.success) + list(at.error):
         assert "<script" not in element.value and "<img" not in element.value
         assert "](http://evil" not in element.value
+
+
+def test_refresh_settings_and_the_newest_token():
+    assert views.refresh_seconds({}) == 10.0
+    assert views.refresh_seconds({"FIGURES_REFRESH_SECONDS": "0"}) == 0.0
+    assert views.refresh_seconds({"FIGURES_REFRESH_SECONDS": "soon"}) == 10.0
+    assert views.refresh_seconds({}, {"figures": {"refresh_seconds": 30}}) == 30.0
+    assert views.newest_token("ab12:9", None, "ab12:10") == "ab12:10"
