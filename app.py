@@ -7,6 +7,7 @@ st.text, st.dataframe or escaped markdown (views.md_escape).
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import os
 import time
@@ -52,17 +53,37 @@ def get_store(url: str | None) -> Store:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def process_token(url: str | None, tick: int) -> str:
-    """The store's data version as this process shows it, looked up at most once per
-    REFRESH_SECONDS (``tick`` changes every time a refresh is due)."""
+    """The store's newest data version, looked up at most once per REFRESH_SECONDS (``tick``
+    changes when a look is due)."""
     return get_store(url).state_token()
+
+
+@st.cache_resource
+def refresher(url: str | None) -> views.Refresher:
+    """The data version this process shows; a newer one is prepared in the background."""
+    return views.Refresher(lambda token: prepare(url, token))
+
+
+@st.cache_resource
+def recent_views(url: str | None) -> collections.deque:
+    """The view-model arguments sessions of this process used last: prepared for a new version."""
+    return collections.deque(maxlen=16)
+
+
+def prepare(url: str | None, token: str) -> None:
+    """Load a data version's frame and the views asked for recently, before showing it."""
+    facets(url, token)
+    for args in list(dict.fromkeys(recent_views(url))):
+        view_model(url, token, *args)
 
 
 def data_token(store: Store, url: str | None) -> str:
     """The data version this session shows: the process's, or a newer one this session wrote."""
     if not REFRESH_SECONDS:
         return store.state_token()
-    tick = int(time.time() // REFRESH_SECONDS)
-    return views.newest_token(process_token(url, tick), st.session_state.get("_own_token"))
+    tick = int((time.time() + os.getpid() % REFRESH_SECONDS) // REFRESH_SECONDS)  # processes refresh apart
+    shown = refresher(url).shown(process_token(url, tick))
+    return views.newest_token(shown, st.session_state.get("_own_token"))
 
 
 def wrote(store: Store) -> None:
@@ -70,7 +91,7 @@ def wrote(store: Store) -> None:
     st.session_state["_own_token"] = store.state_token()
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading claims…")
+@st.cache_resource(max_entries=3, show_spinner="Loading claims…")
 def claims_frame(url: str | None, token: str) -> pd.DataFrame:
     """The light frame of one data version (views.load_frame: ids, figures, dates and facet
     columns; no quotes, titles or urls), shared read-only by every session. cache_resource,
@@ -440,7 +461,9 @@ def draw_edit(store: Store, claim_id: int, row: dict, user: str) -> None:
 
 
 def page_model(url: str | None, token: str, filters: views.ViewFilters) -> dict:
-    return view_model(url, token, filters.data_key(), filters.series, filters.colour_by, filters.log_scale)
+    args = (filters.data_key(), filters.series, filters.colour_by, filters.log_scale)
+    recent_views(url).append(args)
+    return view_model(url, token, *args)
 
 
 # ---------------------------------------------------------------- page

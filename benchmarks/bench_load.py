@@ -115,7 +115,7 @@ class Editor(threading.Thread):
 
 
 async def session(base: str, seconds: float, seed: int, opens: list[float], reruns: list[float],
-                  failures: list[str]) -> None:
+                  failures: list[str], think: float = 0.0) -> None:
     from figures.wsclient import StreamlitSession
 
     rng = random.Random(seed)
@@ -126,13 +126,15 @@ async def session(base: str, seconds: float, seed: int, opens: list[float], reru
             failures.append("; ".join(first.exceptions) or first.status)
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline:
+            if think:
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
             result = await client.run({**CLEAR, **rng.choice(FILTERS)})
             reruns.append(result.seconds)
             if not result.ok:
                 failures.append("; ".join(result.exceptions) or result.status)
 
 
-def run_level(base: str, url: str, sessions: int, seconds: float, edit_every: float) -> dict:
+def run_level(base: str, url: str, sessions: int, seconds: float, edit_every: float, think: float) -> dict:
     opens: list[float] = []
     reruns: list[float] = []
     failures: list[str] = []
@@ -141,7 +143,7 @@ def run_level(base: str, url: str, sessions: int, seconds: float, edit_every: fl
     started = time.perf_counter()
 
     async def everyone() -> None:
-        await asyncio.gather(*(session(base, seconds, 100 * sessions + i, opens, reruns, failures)
+        await asyncio.gather(*(session(base, seconds, 100 * sessions + i, opens, reruns, failures, think)
                                for i in range(sessions)))
 
     asyncio.run(everyone())
@@ -162,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="per level")
     parser.add_argument("--processes", type=int, default=1, help="Streamlit processes (more than 1: behind nginx)")
     parser.add_argument("--edit-every", type=float, default=5.0, help="seconds between the editor's writes")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="a person's pause between changes, in s (0: back to back, the worst case)")
     parser.add_argument("--keep", type=Path, help="folder for the database (reused when present)")
     args = parser.parse_args(argv)
     if max(args.sessions) > MAX_SESSIONS or args.seconds > MAX_SECONDS:
@@ -171,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="figures-load-"))
     folder.mkdir(parents=True, exist_ok=True)
     print(f"{args.claims:,} claims, {args.processes} process(es), editor writes every {args.edit_every:g} s, "
-          f"{args.seconds:g} s per level; {os.cpu_count()} cores", flush=True)
+          f"{args.seconds:g} s per level, pause between changes {args.think:g} s; {os.cpu_count()} cores",
+          flush=True)
     url = build_store(args.claims, folder)
     proc, base = start_server(url, args.processes, folder)
     ok = True
@@ -181,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  first page (cold: the store's frame loads): {time.perf_counter() - t:.2f} s", flush=True)
         for n in args.sessions:
             load = "/".join(f"{x:.2f}" for x in os.getloadavg())
-            r = run_level(base, url, n, args.seconds, args.edit_every)
+            r = run_level(base, url, n, args.seconds, args.edit_every, args.think)
             print(f"  {n:>2} sessions: {r['reruns']:>4} reruns, p50 {r['p50']:.3f} s, p95 {r['p95']:.3f} s, "
                   f"max {r['max']:.2f} s, {r['per_second']:.1f} reruns/s; page open p50 {r['open_p50']:.2f} s "
                   f"(max {r['open_max']:.2f}); editor {r['writes']} writes (p50 {r['write_p50'] * 1000:.0f} ms); "

@@ -20,7 +20,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -142,6 +142,46 @@ def newest_token(*tokens: str | None) -> str:
     """The token of the newest data version among these (tokens end in ':revision')."""
     known = [t for t in tokens if t]
     return max(known, key=lambda t: int(t.rsplit(":", 1)[-1]))
+
+
+class Refresher:
+    """Which data version a server process shows: the newest one whose data is ready.
+
+    When a newer version appears, ``prepare(token)`` runs in a background thread (the app
+    loads the frame and the views its sessions asked for recently) while every session
+    keeps the version that is ready; once prepared, the newer one takes over. So a
+    refresh costs sessions no wait, only the work of the thread. The first version is
+    shown at once (prepared by the first page)."""
+
+    def __init__(self, prepare: Callable[[str], Any]):
+        self._prepare = prepare
+        self._lock = threading.Lock()
+        self._ready: str | None = None
+        self._loading: threading.Thread | None = None
+
+    def shown(self, newest: str) -> str:
+        with self._lock:
+            if self._ready is None:
+                self._ready = newest
+            if newest != self._ready and self._loading is None:
+                self._loading = threading.Thread(target=self._run, args=(newest,), name="figures-refresh",
+                                                 daemon=True)
+                self._loading.start()
+            return self._ready
+
+    def _run(self, token: str) -> None:
+        try:
+            self._prepare(token)
+        except Exception:  # the first page on this version prepares it again and shows the error
+            pass
+        with self._lock:
+            self._ready, self._loading = token, None
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a refresh in progress (tests)."""
+        loading = self._loading
+        if loading is not None:
+            loading.join(timeout)
 
 
 def password_ok(given: str | None, expected: str | None) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 import time
 from pathlib import Path
 
@@ -561,9 +562,35 @@ def test_changes_by_others_show_within_the_refresh_interval(seeded_url, monkeypa
     at = run_app()
     with Store(seeded_url) as store:  # another process's editor
         store.add_correction(cid, "reject", user="elsewhere")
-    time.sleep(1.1)
+    assert cid in set(claims_table(at)["claim_id"])
+    # once a look is due, the new version is prepared in the background, then shown
+    deadline = time.time() + 20
+    while cid in set(claims_table(at)["claim_id"]) and time.time() < deadline:
+        time.sleep(0.2)
+        at.run()
     assert cid not in set(claims_table(at)["claim_id"])
     assert any("changes show within 0.5 s" in c.value for c in at.caption)
+
+
+def test_a_refresh_is_prepared_before_it_is_shown():
+    started, release = threading.Event(), threading.Event()
+    prepared = []
+
+    def prepare(token: str) -> None:
+        started.set()
+        release.wait(10)
+        prepared.append(token)
+
+    refresher = views.Refresher(prepare)
+    assert refresher.shown("x:1") == "x:1"
+    assert refresher.shown("x:2") == "x:1"  # the newer one is being prepared
+    assert started.wait(10)
+    assert refresher.shown("x:3") == "x:1"  # one preparation at a time
+    release.set()
+    refresher.wait(10)
+    assert prepared == ["x:2"] and refresher.shown("x:3") == "x:2"
+    refresher.wait(10)
+    assert refresher.shown("x:3") == "x:3"
 
 
 def test_invalid_edit_is_refused(seeded_url):
