@@ -128,8 +128,8 @@ def view_model(url: str | None, token: str, key: tuple, series: tuple, colour_by
     read-only by every session, not unpickled per rerun (a fifth of a rerun at 100,000
     claims); nothing mutates it."""
     filters = views.ViewFilters.from_data_key(key)
-    return views.view_model(get_store(url), claims_frame(url, token), filters, series, colour_by, log_scale,
-                            matching_ids(url, token, filters.text.strip()))
+    return views.with_arrow_tables(views.view_model(get_store(url), claims_frame(url, token), filters, series,
+                                                    colour_by, log_scale, matching_ids(url, token, filters.text.strip())))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -252,18 +252,15 @@ def act(write: Callable[[], object], done: str, failed: str) -> None:
 
 @st.fragment
 def draw_timeline(url: str | None, token: str, filters: views.ViewFilters) -> None:
-    """The charts: a fragment, so picking series or a point reruns this part only."""
+    """The charts: a fragment, so picking series or a point reruns this part only (the
+    series come from the session, not from ``filters`` of the last full run)."""
     filters = replace(filters, series=tuple(st.session_state.get(FILTER_KEYS["series"], []) or ()))
+    sync_url(filters)
     model = page_model(url, token, filters)
     options = model["series_options"]
     chosen = [s for s in st.session_state.get(FILTER_KEYS["series"], []) if s]
     st.multiselect("Metric and subject to chart (largest three when empty)",
                    sorted(set(options) | set(chosen)), key=FILTER_KEYS["series"])
-    series = tuple(st.session_state.get(FILTER_KEYS["series"], []) or ())
-    if series != filters.series:
-        filters = replace(filters, series=series)
-        model = page_model(url, token, filters)
-    sync_url(filters)
     if not model["panels"]:
         st.info("No claims match these filters.")
         return
@@ -283,7 +280,7 @@ def draw_timeline(url: str | None, token: str, filters: views.ViewFilters) -> No
             chart = chart if chart is not None else spec
         st.markdown("**Competing figures at a glance** (each claimant's latest running total)")
         if len(panel["table"]):
-            st.dataframe(panel["table"], hide_index=True, key=f"glance_{index}", column_config={
+            st.dataframe(panel["table_arrow"], hide_index=True, key=f"glance_{index}", column_config={
                 "url": st.column_config.LinkColumn("Source", display_text="open"),
                 "value": st.column_config.NumberColumn("Value", format="localized"),
             })
@@ -332,7 +329,7 @@ def draw_claims(model: dict, filters: views.ViewFilters, store: Store, frame: pd
         data=lambda: views.filtered_csv(store, frame, filters, matching),
         file_name="figures-claims.csv", mime="text/csv", key="csv", on_click="ignore",
     )
-    st.dataframe(table, hide_index=True, key="claims_table", column_config={
+    st.dataframe(model["table_arrow"], hide_index=True, key="claims_table", column_config={
         "url": st.column_config.LinkColumn("Source", display_text="open"),
         "quote": st.column_config.TextColumn("Quote", width="large"),
         "title": st.column_config.TextColumn("Title"),
@@ -380,9 +377,10 @@ def draw_curation(store: Store, url: str | None, token: str, filters: views.View
     reviewing an edit reruns this part only; a stored change reruns the page."""
     st.text("Pick a claim (click a row, or type its id), then confirm, reject or correct it. "
             "Every change is stored as a correction with your name and the time.")
-    table = page_model(url, token, filters)["table"]
-    event = st.dataframe(table[["claim_id", "date", "claimant", "stated", "metric", "subject", "quote", "status"]],
-                         hide_index=True, key="curate_table", on_select="rerun", selection_mode="single-row")
+    model = page_model(url, token, filters)
+    table = model["table"]
+    event = st.dataframe(model["curate_arrow"], hide_index=True, key="curate_table", on_select="rerun",
+                         selection_mode="single-row")
     try:
         rows = event.selection.get("rows") or []
     except AttributeError:
@@ -448,7 +446,7 @@ def draw_edit(store: Store, claim_id: int, row: dict, user: str) -> None:
     if not changes:
         st.info("Nothing changed: every field holds the stored value.")
         return
-    st.text(f"Saving changes these fields of claim {claim_id} and nothing else:")
+    st.text(f"Saving will change these fields of claim {claim_id} and nothing else:")
     st.dataframe(views.change_table(changes), hide_index=True, key="edit_review")
     cols = st.columns(2)
     if cols[0].button(f"Save {len(changes)} change(s)", key="save_edit", type="primary"):

@@ -94,7 +94,8 @@ def nginx_config(work: Path, address: str, port: int, backends: list[int], uploa
                              extra=extra)
 
 
-def healthy(base: str, timeout: float) -> bool:
+def healthy(base: str, timeout: float, proc: subprocess.Popen | None = None) -> bool:
+    """Wait until ``base``/_stcore/health answers 200 (False when ``proc`` died or time ran out)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -102,7 +103,10 @@ def healthy(base: str, timeout: float) -> bool:
                 if reply.status == 200:
                     return True
         except OSError:
-            time.sleep(0.3)
+            pass
+        if proc is not None and proc.poll() is not None:
+            return False
+        time.sleep(0.3)
     return False
 
 
@@ -156,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         children = [start_backend(port, env, work / f"streamlit-{port}.log") for port in ports]
         for port, child in zip(ports, children):
-            if not healthy(f"http://127.0.0.1:{port}", 90) or child.poll() is not None:
+            if not healthy(f"http://127.0.0.1:{port}", 90, child):
                 print(f"error: the process on port {port} did not start; see {work}/streamlit-{port}.log",
                       file=sys.stderr)
                 return 1

@@ -627,6 +627,23 @@ def view_model(store: Any, frame: pd.DataFrame, filters: ViewFilters, series: Se
             "table": table_view(with_details(newest, details), TABLE_LIMIT)}
 
 
+CURATE_COLUMNS = ["claim_id", "date", "claimant", "stated", "metric", "subject", "quote", "status"]
+
+
+def with_arrow_tables(model: dict[str, Any]) -> dict[str, Any]:
+    """A view model with its tables also as Arrow tables (``table_arrow``, ``curate_arrow``
+    and each panel's ``table_arrow``), which Streamlit ships without converting a DataFrame
+    on every rerun of every session. The DataFrames stay for the code that reads rows."""
+    import pyarrow as pa
+
+    def arrow(frame: pd.DataFrame) -> pa.Table:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+
+    panels = [{**panel, "table_arrow": arrow(panel["table"])} for panel in model["panels"]]
+    return {**model, "panels": panels, "table_arrow": arrow(model["table"]),
+            "curate_arrow": arrow(model["table"][CURATE_COLUMNS])}
+
+
 def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Exactly the filtered claims with the store's columns (corrections applied), without
     the dashboard's helper columns; the unattributed label goes back to an empty claimant."""

@@ -7,14 +7,15 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "deploy"))
+
+from serve_multi import healthy  # noqa: E402
 
 REQUIRE_SERVICES = os.environ.get("FIGURES_REQUIRE_SERVICES") == "1"
 
@@ -34,18 +35,17 @@ def free_port() -> int:
 
 def wait_healthy(base: str, proc: subprocess.Popen | None = None, timeout: float = 30) -> bool:
     """Wait until ``base``/_stcore/health answers 200 (False when ``proc`` died or time ran out)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return True
-        except OSError:
-            pass
-        if proc is not None and proc.poll() is not None:
-            return False
-        time.sleep(0.3)
-    return False
+    return healthy(base, timeout, proc)
+
+
+def require_browser(chromium: str) -> None:
+    """Skip (or fail under FIGURES_REQUIRE_SERVICES=1) without Chromium or Playwright."""
+    if not os.path.exists(chromium):
+        service_missing(f"{chromium} not found (apt-get install chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        service_missing("playwright is not installed")
 
 
 @contextlib.contextmanager

@@ -10,12 +10,11 @@ FIGURES_REQUIRE_SERVICES=1 (CI), where it fails instead.
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from services import service_missing, streamlit_app
+from services import require_browser, streamlit_app
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -32,12 +31,7 @@ HOSTILE = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        service_missing(f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        service_missing("playwright is not installed")
+    require_browser(CHROMIUM)
     from figures import views
     from figures.store import Store
 

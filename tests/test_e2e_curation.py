@@ -7,11 +7,10 @@ Skips when Chromium or Playwright is missing, unless FIGURES_REQUIRE_SERVICES=1.
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
-from services import service_missing, streamlit_app
+from services import require_browser, streamlit_app
 from test_e2e_browser import ARGS, CHROMIUM
 
 from figures import views
@@ -40,12 +39,7 @@ CLAIMS = [
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        service_missing(f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        service_missing("playwright is not installed")
+    require_browser(CHROMIUM)
     url = f"sqlite:///{tmp_path_factory.mktemp('curation') / 'figures.db'}"
     with Store(url) as store:
         store.bulk_load_claims(CLAIMS, DOCS)
