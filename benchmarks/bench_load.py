@@ -63,20 +63,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-def start_server(url: str, processes: int, folder: Path) -> tuple[subprocess.Popen, str]:
-    """One Streamlit process, or several behind nginx; returns (process, base URL)."""
+def start_server(url: str, processes: int, folder: Path, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """One Streamlit process, or several behind nginx, serving ``root``'s app.py (another copy of
+    the project, e.g. an older commit, for a before/after); returns (process, base URL)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIGURES_")}
     env.update(FIGURES_DATABASE_URL=url, FIGURES_READ_ONLY="1")
     log = open(folder / f"server-{processes}.log", "wb")
     if processes == 1:
-        command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+        command = [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.port", str(port),
                    "--server.address", "127.0.0.1", "--server.headless", "true",
                    "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     else:
         command = [sys.executable, str(ROOT / "deploy" / "serve_multi.py"), "--processes", str(processes),
                    "--port", str(port), "--workdir", str(folder / f"serve-{processes}")]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     if not healthy(base, 180):
         proc.terminate()
@@ -166,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edit-every", type=float, default=5.0, help="seconds between the editor's writes")
     parser.add_argument("--think", type=float, default=0.0,
                         help="a person's pause between changes, in s (0: back to back, the worst case)")
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="serve the app of another copy of the project (one process), e.g. an older commit")
     parser.add_argument("--keep", type=Path, help="folder for the database (reused when present)")
     args = parser.parse_args(argv)
     if max(args.sessions) > MAX_SESSIONS or args.seconds > MAX_SECONDS:
@@ -178,12 +181,18 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.seconds:g} s per level, pause between changes {args.think:g} s; {os.cpu_count()} cores",
           flush=True)
     url = build_store(args.claims, folder)
-    proc, base = start_server(url, args.processes, folder)
+    proc, base = start_server(url, args.processes, folder, args.root.resolve())
     ok = True
     try:
         t = time.perf_counter()
         asyncio.run(session(base, 0, 0, [], [], []))
         print(f"  first page (cold: the store's frame loads): {time.perf_counter() - t:.2f} s", flush=True)
+        if args.processes > 1:  # sessions land on every process: each loads its frame once, before timing
+
+            async def warm() -> None:
+                await asyncio.gather(*(session(base, 0, i, [], [], []) for i in range(4 * args.processes)))
+
+            asyncio.run(warm())
         for n in args.sessions:
             load = "/".join(f"{x:.2f}" for x in os.getloadavg())
             r = run_level(base, url, n, args.seconds, args.edit_every, args.think)

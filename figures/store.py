@@ -230,15 +230,16 @@ def _loose(name: str, value: Any) -> Any:
 
 
 def _same(stored: Any, value: Any) -> bool:
-    """Whether a stored column value and an edit's value are the same (None and '' alike)."""
-    stored = None if _missing(stored) or stored == "" else stored
-    value = None if _missing(value) or value == "" else value
-    if isinstance(stored, str) and isinstance(value, (dt.date, float, int)) or \
-            isinstance(value, str) and isinstance(stored, (dt.date, float, int)):
-        return str(_json_value(stored)) == str(_json_value(value))
-    if isinstance(stored, (float, int)) and isinstance(value, (float, int)):
-        return float(stored) == float(value)
-    return _json_value(stored) == _json_value(value)
+    """Whether a stored column value and an edit's value are the same (None and '' alike,
+    12 and 12.0 alike, a date and its ISO text alike)."""
+    def normal(v: Any) -> Any:
+        if _missing(v) or v == "":
+            return None
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+        return str(_json_value(v))
+
+    return normal(stored) == normal(value)
 
 
 def _from_json(name: str, raw: str | None) -> Any:

@@ -1,13 +1,19 @@
 """Curation in a real browser (Debian's /usr/bin/chromium through Playwright): editing three
 claims in turn saves each one's own changes only, and confirm, reject and paste land,
-say so, and leave the person in the tab they were in.
+say so, and leave the person in the tab they were in, while four other sessions change
+filters back to back (figures.wsclient).
 
 Skips when Chromium or Playwright is missing, unless FIGURES_REQUIRE_SERVICES=1.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import random
 import re
+import threading
+from collections.abc import Iterator
 
 import pytest
 from services import require_browser, streamlit_app
@@ -16,6 +22,7 @@ from test_e2e_browser import ARGS, CHROMIUM
 from figures import views
 from figures.model import Document
 from figures.store import Store
+from figures.wsclient import StreamlitSession
 
 DOCS = [Document(id=f"c{i}", text=f"curation dispatch {i}", title=f"Curation dispatch {i}", outlet="Test Wire")
         for i in range(4)]
@@ -128,8 +135,40 @@ def test_three_claims_edited_in_turn_each_keep_their_own_values(app, page):
     assert sorted(zip(log["claim_id"], log["field"])) == sorted((c, f) for c, ch in edits.items() for f in ch)
 
 
+@contextlib.contextmanager
+def viewers(base: str, count: int = 4) -> Iterator[list[float]]:
+    """``count`` websocket sessions changing filters back to back meanwhile (figures.wsclient);
+    yields the list their run times go into."""
+    stop, times = threading.Event(), []
+
+    async def viewer(seed: int) -> None:
+        rng = random.Random(seed)
+        async with StreamlitSession(base) as client:
+            await client.run()
+            while not stop.is_set():
+                result = await client.run({"f_sides": rng.choice([[], ["Russia"], ["United Nations"]])})
+                times.append(result.seconds)
+
+    async def everyone() -> None:
+        await asyncio.gather(*(viewer(i) for i in range(count)))
+
+    thread = threading.Thread(target=asyncio.run, args=(everyone(),), daemon=True)
+    thread.start()
+    try:
+        yield times
+    finally:
+        stop.set()
+        thread.join(60)
+
+
 def test_confirm_reject_and_paste_land_and_stay_in_their_tab(app, page):
-    _, url, ids = app
+    base, url, ids = app
+    with viewers(base) as times:
+        confirm_reject_and_paste(page, url, ids)
+    assert len(times) >= 4  # the viewers were running all along
+
+
+def confirm_reject_and_paste(page, url: str, ids: dict) -> None:
     open_tab(page, "Curate")
     pick(page, ids["c3"], "Ben")
     page.get_by_role("button", name="Confirm this claim").click()
