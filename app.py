@@ -237,12 +237,12 @@ def act(write: Callable[[], object], done: str, failed: str) -> None:
     the page (its data changed). A write that fails says so and stores nothing."""
     try:
         write()
-        wrote(get_store(SETTINGS.database_url))
     except EditConflict as exc:
         flash(f"{failed}: {exc}.", "error")
     except Exception as exc:  # whatever the database said, the person must learn it did not land
         flash(f"{failed}: {type(exc).__name__}: {str(exc)[:300]}", "error")
     else:
+        wrote(get_store(SETTINGS.database_url))
         flash(done)
     st.rerun()
 

@@ -593,6 +593,23 @@ def test_a_refresh_is_prepared_before_it_is_shown():
     assert refresher.shown("x:3") == "x:3"
 
 
+def test_a_write_that_fails_says_it_did_not_land(seeded_url, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def locked(*args, **kwargs):
+        raise OperationalError("UPDATE claims", {}, Exception("database is locked"))
+
+    cid = _claim_id(seeded_url, 1351)
+    at = pick(run_app(), cid)
+    monkeypatch.setattr(Store, "add_correction", locked)
+    at.button(key="reject").click().run()
+    assert any(f"Claim {cid} was NOT rejected" in e.value and "locked" in e.value for e in at.error)
+    assert not at.success and at.session_state["section"] == "Curate"
+    monkeypatch.undo()
+    with Store(seeded_url) as store:
+        assert not store.get_claim(cid)["rejected"] and store.corrections_frame().empty
+
+
 def test_invalid_edit_is_refused(seeded_url):
     cid = _claim_id(seeded_url, 1351)
     at = pick(run_app(), cid)
