@@ -7,8 +7,12 @@ st.text, st.dataframe or escaped markdown (views.md_escape).
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import os
+import time
+from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -34,6 +38,7 @@ def _secrets() -> dict:
 
 
 SETTINGS = views.resolve_settings(os.environ, _secrets())
+REFRESH_SECONDS = views.refresh_seconds(os.environ, _secrets())
 
 
 # ---------------------------------------------------------------- data access (cached)
@@ -54,7 +59,47 @@ def login_throttle() -> views.LoginThrottle:
     return views.LoginThrottle()
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading claims…")
+@st.cache_data(max_entries=4, show_spinner=False)
+def process_token(url: str | None, tick: int) -> str:
+    """The store's newest data version, looked up at most once per REFRESH_SECONDS (``tick``
+    changes when a look is due)."""
+    return get_store(url).state_token()
+
+
+@st.cache_resource
+def refresher(url: str | None) -> views.Refresher:
+    """The data version this process shows; a newer one is prepared in the background."""
+    return views.Refresher(lambda token: prepare(url, token))
+
+
+@st.cache_resource
+def recent_views(url: str | None) -> collections.deque:
+    """The view-model arguments sessions of this process used last: prepared for a new version."""
+    return collections.deque(maxlen=16)
+
+
+def prepare(url: str | None, token: str) -> None:
+    """Load a data version's frame and the views asked for recently, before showing it."""
+    facets(url, token)
+    for args in list(dict.fromkeys(recent_views(url))):
+        view_model(url, token, *args)
+
+
+def data_token(store: Store, url: str | None) -> str:
+    """The data version this session shows: the process's, or a newer one this session wrote."""
+    if not REFRESH_SECONDS:
+        return store.state_token()
+    tick = int((time.time() + os.getpid() % REFRESH_SECONDS) // REFRESH_SECONDS)  # processes refresh apart
+    shown = refresher(url).shown(process_token(url, tick))
+    return views.newest_token(shown, st.session_state.get("_own_token"))
+
+
+def wrote(store: Store) -> None:
+    """This session changed the store: from now on it shows at least that version."""
+    st.session_state["_own_token"] = store.state_token()
+
+
+@st.cache_resource(max_entries=3, show_spinner="Loading claims…")
 def claims_frame(url: str | None, token: str) -> pd.DataFrame:
     """The light frame of one data version (views.load_frame: ids, figures, dates and facet
     columns; no quotes, titles or urls), shared read-only by every session. cache_resource,
@@ -84,13 +129,15 @@ def matching_ids(url: str | None, token: str, text: str) -> np.ndarray | None:
     return quote_index(url, token).search(text) if text else None
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def view_model(url: str | None, token: str, key: tuple, series: tuple, colour_by: str, log_scale: bool) -> dict:
-    """Everything the page draws for one filter state (views.view_model), small enough to pickle.
-    Keyed on the state token and the filters."""
+    """Everything the page draws for one filter state (views.view_model, chart data already as
+    Arrow bytes), keyed on the state token and the filters. cache_resource: one object shared
+    read-only by every session, not unpickled per rerun (a fifth of a rerun at 100,000
+    claims); nothing mutates it."""
     filters = views.ViewFilters.from_data_key(key)
-    return views.view_model(get_store(url), claims_frame(url, token), filters, series, colour_by, log_scale,
-                            matching_ids(url, token, filters.text.strip()))
+    return views.with_arrow_tables(views.view_model(get_store(url), claims_frame(url, token), filters, series,
+                                                    colour_by, log_scale, matching_ids(url, token, filters.text.strip())))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -200,10 +247,28 @@ def show_flash() -> None:
         getattr(st, kind)(views.md_escape(message))
 
 
+def act(write: Callable[[], object], done: str, failed: str) -> None:
+    """Run one write and say, in the section the person is in, whether it landed; then rerun
+    the page (its data changed). A write that fails says so and stores nothing."""
+    error = views.safely(write, failed)
+    if error:
+        flash(error, "error")
+    else:
+        wrote(get_store(SETTINGS.database_url))
+        flash(done)
+    st.rerun()
+
+
 # ---------------------------------------------------------------- sections
 
 
-def draw_timeline(model: dict, filters: views.ViewFilters) -> None:
+@st.fragment
+def draw_timeline(url: str | None, token: str, filters: views.ViewFilters) -> None:
+    """The charts: a fragment, so picking series or a point reruns this part only (the
+    series come from the session, not from ``filters`` of the last full run)."""
+    filters = replace(filters, series=tuple(st.session_state.get(FILTER_KEYS["series"], []) or ()))
+    sync_url(filters)
+    model = page_model(url, token, filters)
     options = model["series_options"]
     chosen = [s for s in st.session_state.get(FILTER_KEYS["series"], []) if s]
     st.multiselect("Metric and subject to chart (largest three when empty)",
@@ -227,7 +292,7 @@ def draw_timeline(model: dict, filters: views.ViewFilters) -> None:
             chart = chart if chart is not None else spec
         st.markdown("**Competing figures at a glance** (each claimant's latest running total)")
         if len(panel["table"]):
-            st.dataframe(panel["table"], hide_index=True, key=f"glance_{index}", column_config={
+            st.dataframe(panel["table_arrow"], hide_index=True, key=f"glance_{index}", column_config={
                 "url": st.column_config.LinkColumn("Source", display_text="open"),
                 "value": st.column_config.NumberColumn("Value", format="localized"),
             })
@@ -276,7 +341,7 @@ def draw_claims(model: dict, filters: views.ViewFilters, store: Store, frame: pd
         data=lambda: views.filtered_csv(store, frame, filters, matching),
         file_name="figures-claims.csv", mime="text/csv", key="csv", on_click="ignore",
     )
-    st.dataframe(table, hide_index=True, key="claims_table", column_config={
+    st.dataframe(model["table_arrow"], hide_index=True, key="claims_table", column_config={
         "url": st.column_config.LinkColumn("Source", display_text="open"),
         "quote": st.column_config.TextColumn("Quote", width="large"),
         "title": st.column_config.TextColumn("Title"),
@@ -290,7 +355,9 @@ def draw_claims(model: dict, filters: views.ViewFilters, store: Store, frame: pd
         st.text(f"Outlet: {views.plain(first['outlet'])}")
 
 
-def draw_intake(store) -> None:
+@st.fragment
+def draw_intake(store: Store) -> None:
+    """Upload and paste: a fragment, so choosing files or typing reruns this part only."""
     st.subheader("Upload articles")
     st.text("Text (.txt with a title:/url:/outlet:/published: header), HTML, CSV, JSONL or a ZIP of these.")
     files = st.file_uploader("Files", accept_multiple_files=True, key="upload",
@@ -306,7 +373,8 @@ def draw_intake(store) -> None:
         st.session_state["_upload_columns"] = sorted({c for r in results for c in r.columns})
         for result in results:
             flash(result.message(), "success" if result.ok else "error")
-        st.rerun()
+        wrote(store)
+        st.rerun()  # the whole page: counts, filters and charts hold the new claims
     st.subheader("Paste an article")
     with st.form("paste", clear_on_submit=False):
         text = st.text_area("Article text", key="paste_text", height=200)
@@ -318,59 +386,101 @@ def draw_intake(store) -> None:
         if st.form_submit_button("Add pasted article"):
             result = views.ingest_paste(store, text, title, outlet, url, published)
             flash(result.message(), "success" if result.ok else "error")
+            wrote(store)
             st.rerun()
 
 
-def draw_curation(store: Store, model: dict) -> None:
+@st.fragment
+def draw_curation(store: Store, url: str | None, token: str, filters: views.ViewFilters) -> None:
+    """Pick, confirm, reject, restore and correct claims: a fragment, so picking a claim or
+    reviewing an edit reruns this part only; a stored change reruns the page."""
     st.text("Pick a claim (click a row, or type its id), then confirm, reject or correct it. "
             "Every change is stored as a correction with your name and the time.")
+    model = page_model(url, token, filters)
     table = model["table"]
-    event = st.dataframe(table[["claim_id", "date", "claimant", "stated", "metric", "subject", "quote", "status"]],
-                         hide_index=True, key="curate_table", on_select="rerun", selection_mode="single-row")
+    event = st.dataframe(model["curate_arrow"], hide_index=True, key="curate_table", on_select="rerun",
+                         selection_mode="single-row")
     try:
         rows = event.selection.get("rows") or []
     except AttributeError:
         rows = []
-    if rows and rows[0] < len(table):
+    if rows and rows[0] < len(table) and st.session_state.get("_picked_row") != rows[0]:
         st.session_state["curate_id"] = str(table.iloc[rows[0]]["claim_id"])
+    st.session_state["_picked_row"] = rows[0] if rows else None
     raw_id = st.text_input("Claim id", key="curate_id")
     user = views.clean_user(st.text_input("Your name (recorded with the correction)", key="curate_user"))
     if not raw_id.strip():
         return
-    claim_id, row = views.find_claim(store, raw_id)
+    claim_id, row = views.find_claim(store, raw_id, include_rejected=True)
     if row is None:
         st.error(views.md_escape(f"No claim with id {raw_id.strip()[:40]} in the current data."))
         return
     st.text(f"Quote: {views.plain(row.get('quote'))}")
     st.text(f"Source: {views.plain(row.get('title'))} | {views.plain(row.get('outlet'))} | "
             f"{views.plain(row.get('url'))}")
+    if row.get("rejected"):
+        st.warning(f"Claim {claim_id} is rejected: it appears in no chart, table or export.")
+        if st.button("Restore this claim", key="restore"):
+            act(lambda: store.add_correction(claim_id, "restore", user=user),
+                f"Claim {claim_id} restored by {user}.", f"Claim {claim_id} was NOT restored")
+        return
     cols = st.columns(2)
     if cols[0].button("Confirm this claim", key="confirm"):
-        error = views.safely(lambda: store.add_correction(claim_id, "confirm", user=user), "The confirmation")
-        flash(error or f"Claim {claim_id} confirmed by {user}.", "error" if error else "success")
-        st.rerun()
+        act(lambda: store.add_correction(claim_id, "confirm", user=user),
+            f"Claim {claim_id} confirmed by {user}.", f"Claim {claim_id} was NOT confirmed")
     if cols[1].button("Reject this claim", key="reject"):
-        error = views.safely(lambda: store.add_correction(claim_id, "reject", user=user), "The rejection")
-        flash(error or f"Claim {claim_id} rejected by {user}; it no longer appears in charts, tables or exports.",
-              "error" if error else "success")
-        st.rerun()
-    with st.form("edit"):
-        st.text("Correct fields (leave unchanged what is right)")
+        act(lambda: store.add_correction(claim_id, "reject", user=user),
+            f"Claim {claim_id} rejected by {user}; it no longer appears in charts, tables or exports.",
+            f"Claim {claim_id} was NOT rejected")
+    draw_edit(store, claim_id, row, user)
+
+
+def draw_edit(store: Store, claim_id: int, row: dict, user: str) -> None:
+    """The edit form, keyed on the claim and its revision (so it always shows this claim's
+    stored values), then the changes to review, then saving only those fields."""
+    revision = views.claim_revision(row)
+    with st.form(f"edit-{claim_id}-{revision}"):
+        st.text(f"Correct fields of claim {claim_id} (leave unchanged what is right)")
         edits = {}
         cols = st.columns(3)
         for i, name in enumerate(views.EDITABLE_FIELDS):
-            edits[name] = cols[i % 3].text_input(name, value=views.current_value(row, name), key=f"edit_{name}")
-        if st.form_submit_button("Save corrections"):
-            saved: dict = {}
-            error = views.safely(lambda: saved.update(changed=views.apply_edits(store, claim_id, row, edits, user)),
-                                 "The correction")
-            if error:
-                st.error(views.md_escape(error))
-            else:
-                changed = saved["changed"]
-                flash(f"Claim {claim_id}: corrected {', '.join(changed)}." if changed else "Nothing changed.",
-                      "success" if changed else "info")
-                st.rerun()
+            edits[name] = cols[i % 3].text_input(name, value=views.current_value(row, name),
+                                                 key=f"edit_{claim_id}_{revision}_{name}")
+        if st.form_submit_button("Review changes"):
+            try:
+                st.session_state["_pending_edit"] = (claim_id, revision, views.edit_changes(row, edits))
+            except ValueError as exc:
+                st.session_state.pop("_pending_edit", None)
+                st.error(views.md_escape(str(exc)))
+    pending = st.session_state.get("_pending_edit")
+    if pending and pending[0] == claim_id and pending[1] != revision:
+        st.session_state.pop("_pending_edit", None)
+        lost = "; ".join(f"{name} → {views.current_value({name: new}, name) or '(empty)'}"
+                         for name, (_, new) in pending[2].items())
+        st.error(views.md_escape(f"Claim {claim_id} was changed by someone else since you reviewed your changes; "
+                                 f"they were NOT corrected ({lost}). The form shows the stored values now."))
+    if not pending or pending[:2] != (claim_id, revision):
+        return
+    changes = pending[2]
+    if not changes:
+        st.info("Nothing changed: every field holds the stored value.")
+        return
+    st.text(f"Saving will change these fields of claim {claim_id} and nothing else:")
+    st.dataframe(views.change_table(changes), hide_index=True, key="edit_review")
+    cols = st.columns(2)
+    if cols[0].button(f"Save {len(changes)} change(s)", key="save_edit", type="primary"):
+        st.session_state.pop("_pending_edit", None)
+        act(lambda: views.save_changes(store, claim_id, changes, user),
+            f"Claim {claim_id}: corrected {', '.join(changes)}.", f"Claim {claim_id} was NOT corrected")
+    if cols[1].button("Discard", key="discard_edit"):
+        st.session_state.pop("_pending_edit", None)
+        st.rerun(scope="fragment")
+
+
+def page_model(url: str | None, token: str, filters: views.ViewFilters) -> dict:
+    args = (filters.data_key(), filters.series, filters.colour_by, filters.log_scale)
+    recent_views(url).append(args)
+    return view_model(url, token, *args)
 
 
 # ---------------------------------------------------------------- page
@@ -385,7 +495,7 @@ def main() -> None:
                 "(not even the demo). Load articles from an editing deployment or with "
                 "python -m figures ingest, then reload this page.")
         return
-    token = store.state_token()
+    token = data_token(store, url)
     meta = facets(url, token)
     seed_filters_from_url()
     filters = draw_filters(meta)
@@ -395,27 +505,33 @@ def main() -> None:
     st.title("figures")
     st.text("Competing casualty and loss figures over time, grouped by who made each claim.")
     st.caption(f"{meta['claims']:,} claims from {meta['documents']:,} articles"
-               + (" · read-only" if SETTINGS.read_only else ""))
-    show_flash()
+               + (" · read-only" if SETTINGS.read_only else "")
+               + (f" · others' changes show within {REFRESH_SECONDS:g} s" if REFRESH_SECONDS else ""))
 
-    model = view_model(url, token, filters.data_key(), filters.series, filters.colour_by, filters.log_scale)
     names = ["Timeline", "Claims"] + (["Add articles", "Curate"] if editor else []) + ["Corrections log"]
-    tabs = dict(zip(names, st.tabs(names)))
-    with tabs["Timeline"]:
-        draw_timeline(model, filters)
-    with tabs["Claims"]:
-        draw_claims(model, filters, store, claims_frame(url, token), matching_ids(url, token, filters.text.strip()))
-    if editor:
-        with tabs["Add articles"]:
+    if st.session_state.get("section") not in names:
+        st.session_state.pop("section", None)
+    # Keyed and stateful: the open tab survives every rerun (a confirm, a paste), and only
+    # the open tab's part of the page runs.
+    tabs = dict(zip(names, st.tabs(names, key="section", on_change="rerun")))
+    open_tab = next((name for name, tab in tabs.items() if tab.open), names[0])
+    with tabs[open_tab]:
+        show_flash()
+        if open_tab == "Timeline":
+            draw_timeline(url, token, filters)
+        elif open_tab == "Claims":
+            draw_claims(page_model(url, token, filters), filters, store, claims_frame(url, token),
+                        matching_ids(url, token, filters.text.strip()))
+        elif open_tab == "Add articles":
             draw_intake(store)
-        with tabs["Curate"]:
-            draw_curation(store, model)
-    with tabs["Corrections log"]:
-        log = corrections(url, token)
-        if log is None or len(log) == 0:
-            st.text("No corrections yet.")
+        elif open_tab == "Curate":
+            draw_curation(store, url, token, filters)
         else:
-            st.dataframe(log, hide_index=True, key="corrections")
+            log = corrections(url, token)
+            if log is None or len(log) == 0:
+                st.text("No corrections yet.")
+            else:
+                st.dataframe(log, hide_index=True, key="corrections")
     quote_index(url, token)  # once the page is drawn, the quotes start loading for searches
 
 

@@ -480,7 +480,8 @@ def chart_image(chart: alt.TopLevelMixin, fmt: str = "png", scale: float = 2.0) 
     spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
     spec = dict(spec)
     if isinstance(spec.get("datasets"), dict):
-        spec["datasets"] = {name: _records(data) if isinstance(data, pd.DataFrame) else data
+        spec["datasets"] = {name: _records(from_arrow_bytes(data) if isinstance(data, bytes) else data)
+                            if isinstance(data, (pd.DataFrame, bytes)) else data
                             for name, data in spec["datasets"].items()}
     if spec.get("width") == "container":
         spec["width"] = 900
@@ -490,3 +491,29 @@ def chart_image(chart: alt.TopLevelMixin, fmt: str = "png", scale: float = 2.0) 
     if fmt == "png":
         return vlc.vegalite_to_png(spec_json, scale=scale)
     raise ValueError(f"unknown image format {fmt!r}")
+
+
+def arrow_bytes(frame: pd.DataFrame) -> bytes:
+    """A frame as Arrow IPC stream bytes: the form Streamlit ships chart datasets in."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def from_arrow_bytes(data: bytes) -> pd.DataFrame:
+    import pyarrow as pa
+
+    return pa.ipc.open_stream(data).read_all().to_pandas()
+
+
+def with_arrow_datasets(spec: dict) -> dict:
+    """The spec with its DataFrame datasets as Arrow bytes, which Streamlit passes on as they
+    are: converted once when a cached view model is built, not on every rerun of every
+    session (that conversion was a third of a rerun at 100,000 claims)."""
+    datasets = spec.get("datasets") or {}
+    return {**spec, "datasets": {name: arrow_bytes(data) if isinstance(data, pd.DataFrame) else data
+                                 for name, data in datasets.items()}}

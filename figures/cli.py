@@ -114,6 +114,27 @@ def cmd_reextract(args: argparse.Namespace) -> int:
     return 1 if report.errors and not report.documents else 0
 
 
+def cmd_review_edits(args: argparse.Namespace) -> int:
+    from figures.export import safe_csv_bytes
+    from figures.repair import review_edits
+    from figures.store import Store
+
+    with Store(args.db) as store:
+        found = review_edits(store, window=args.window)
+    if args.csv:
+        sys.stdout.buffer.write(safe_csv_bytes(found))
+        sys.stdout.flush()
+        return 0
+    if found.empty:
+        print("No edited field differs from what the extractor found.")
+        return 0
+    print(found.to_string(index=False))
+    carried = int(found["carried_from"].notna().sum())
+    print(f"{found['save'].nunique()} saves, {len(found)} fields differ from the extractor's values; "
+          f"{carried} hold the value of the claim the same person saved just before (carried_from)")
+    return 0
+
+
 def _iso_date(value: str):
     import datetime as dt
 
@@ -187,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     reextract.add_argument("--db", help=db_help)
     reextract.add_argument("--outdated", action="store_true", help="only documents from an older extractor version")
     reextract.set_defaults(func=cmd_reextract)
+
+    review = sub.add_parser("review-edits", help="list edited fields that now differ from the extractor's values, "
+                                                 "per save, for an operator to review (nothing is changed)")
+    review.add_argument("--db", help=db_help)
+    review.add_argument("--window", type=float, default=5.0, help="seconds between one save's corrections")
+    review.add_argument("--csv", action="store_true", help="CSV on stdout instead of a table")
+    review.set_defaults(func=cmd_review_edits)
 
     return parser
 

@@ -221,6 +221,37 @@ def _coerce_field(name: str, value: Any) -> Any:
     return text
 
 
+class EditConflict(RuntimeError):
+    """An edit made on values that someone else has changed since: nothing was stored."""
+
+    def __init__(self, claim_id: int, fields: Sequence[str]):
+        self.claim_id, self.fields = claim_id, list(fields)
+        super().__init__(f"claim {claim_id} was changed by someone else since you opened it "
+                         f"({', '.join(self.fields)}); nothing was saved")
+
+
+def _loose(name: str, value: Any) -> Any:
+    """A value a person saw, typed like the column (an empty figure stays empty, not an error)."""
+    if name in ("value", "low", "high"):
+        return None if _missing(value) or value == "" else float(value)
+    if name == "date":
+        return _as_date(value)
+    return None if _missing(value) or str(value).strip() == "" else str(value).strip()
+
+
+def _same(stored: Any, value: Any) -> bool:
+    """Whether a stored column value and an edit's value are the same (None and '' alike,
+    12 and 12.0 alike, a date and its ISO text alike)."""
+    def normal(v: Any) -> Any:
+        if _missing(v) or v == "":
+            return None
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return float(v)
+        return str(_json_value(v))
+
+    return normal(stored) == normal(value)
+
+
 def _from_json(name: str, raw: str | None) -> Any:
     value = json.loads(raw) if raw is not None else None
     return _as_date(value) if name == "date" else value
@@ -896,33 +927,88 @@ class Store:
     # ------------------------------------------------------------ corrections
 
     def add_correction(self, claim_id: int, kind: str, field: str | None = None, value: Any = None,
-                       user: str = "anonymous") -> None:
-        """Record an edit, rejection, restore or confirmation, and apply it to the claim's row."""
+                       user: str = "anonymous") -> bool:
+        """Record an edit, rejection, restore or confirmation, and apply it to the claim's row.
+
+        Returns whether a correction was stored: an edit that gives a field the value it
+        already holds stores nothing (see :meth:`edit_claim`)."""
         if kind not in CORRECTION_KINDS:
             raise ValueError(f"kind must be one of {', '.join(CORRECTION_KINDS)}, not {kind!r}")
         if kind == "edit":
             if field not in EDITABLE_FIELDS:
                 raise ValueError(f"field must be one of {', '.join(EDITABLE_FIELDS)}, not {field!r}")
-            value = _coerce_field(field, value)
-        else:
-            field, value = None, None
-        user = (user or "anonymous").strip()[:200] or "anonymous"
+            return bool(self.edit_claim(claim_id, {field: value}, user=user))
         with self._write() as conn:
-            row = conn.execute(select(claims).where(claims.c.id == claim_id)).first()
-            if row is None:
-                raise KeyError(f"no claim with id {claim_id}")
-            old = _json_value(getattr(row, field)) if field else None
-            conn.execute(insert(corrections).values(
-                document_id=row.document_id, claim_key=row.claim_key, claim_id=row.id, kind=kind, field=field,
-                old_value=json.dumps(old) if field else None,
-                new_value=json.dumps(_json_value(value)) if field else None,
-                user_name=user, created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            ))
-            base = json.loads(row.original) if row.original else {name: getattr(row, name) for name in CLAIM_FIELDS}
-            new = self._reapply(conn, row.id, row.document_id, row.claim_key, _claim_values(base))
-            self._regroup(conn, {(row.metric, row.subject, row.claimant, row.value),
-                                 (new["metric"], new["subject"], new["claimant"], new["value"])})
-            self._bump(conn)
+            row = self._claim_row(conn, claim_id)
+            self._record(conn, row, kind, None, None, user)
+            self._settle(conn, row)
+        return True
+
+    def edit_claim(self, claim_id: int, changes: Mapping[str, Any], user: str = "anonymous",
+                   expected: Mapping[str, Any] | None = None) -> list[str]:
+        """Edit several fields of one claim in one transaction; returns the fields changed.
+
+        Only fields whose new value differs from the stored one get a correction. With
+        ``expected`` (field -> the value the person saw), the edit is refused with
+        :class:`EditConflict`, nothing stored, when any of those fields holds another value
+        now: someone else changed the claim in the meantime. Raises ValueError (nothing
+        stored) for an invalid field or value, KeyError for an unknown claim."""
+        for name in changes:
+            if name not in EDITABLE_FIELDS:
+                raise ValueError(f"field must be one of {', '.join(EDITABLE_FIELDS)}, not {name!r}")
+        wanted = {name: _coerce_field(name, value) for name, value in changes.items()}
+        with self._write() as conn:
+            row = self._claim_row(conn, claim_id)
+            stale = [name for name, seen in (expected or {}).items()
+                     if name in EDITABLE_FIELDS and not _same(getattr(row, name), _loose(name, seen))]
+            if stale:
+                raise EditConflict(claim_id, stale)
+            changed = [name for name, value in wanted.items() if not _same(getattr(row, name), value)]
+            for name in changed:
+                self._record(conn, row, "edit", name, wanted[name], user)
+            if changed:
+                self._settle(conn, row)
+        return changed
+
+    @staticmethod
+    def _claim_row(conn: Connection, claim_id: int) -> Any:
+        row = conn.execute(select(claims).where(claims.c.id == claim_id)).first()
+        if row is None:
+            raise KeyError(f"no claim with id {claim_id}")
+        return row
+
+    @staticmethod
+    def _record(conn: Connection, row: Any, kind: str, field: str | None, value: Any, user: str) -> None:
+        """Insert one correction row for claim ``row`` (not applied yet: see :meth:`_settle`)."""
+        user = (user or "anonymous").strip()[:200] or "anonymous"
+        old = _json_value(getattr(row, field)) if field else None
+        conn.execute(insert(corrections).values(
+            document_id=row.document_id, claim_key=row.claim_key, claim_id=row.id, kind=kind, field=field,
+            old_value=json.dumps(old) if field else None,
+            new_value=json.dumps(_json_value(value)) if field else None,
+            user_name=user, created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        ))
+
+    def _settle(self, conn: Connection, row: Any) -> None:
+        """Apply the claim's corrections to its row, regroup its mentions, bump the revision."""
+        base = json.loads(row.original) if row.original else {name: getattr(row, name) for name in CLAIM_FIELDS}
+        new = self._reapply(conn, row.id, row.document_id, row.claim_key, _claim_values(base))
+        self._regroup(conn, {(row.metric, row.subject, row.claimant, row.value),
+                             (new["metric"], new["subject"], new["claimant"], new["value"])})
+        self._bump(conn)
+
+    def original_values(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """The extractor's values of these claims (their ``original``; the row itself when no
+        correction ever changed it), by claim id, dates as ISO text."""
+        wanted = list(dict.fromkeys(int(i) for i in ids))
+        found: dict[int, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(wanted):
+                for row in conn.execute(select(claims).where(claims.c.id.in_(list(chunk)))):
+                    base = json.loads(row.original) if row.original else \
+                        {name: _json_value(getattr(row, name)) for name in CLAIM_FIELDS}
+                    found[row.id] = base
+        return found
 
     @staticmethod
     def _reapply(conn: Connection, row_id: int, document_id: int, key: str, base: dict[str, Any]

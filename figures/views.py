@@ -21,7 +21,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -203,6 +203,67 @@ def try_login(throttle: LoginThrottle, client: str, given: str | None, expected:
         return True, ""
     lockout = throttle.failed(client)
     return False, "Wrong password." + (f" Wait {lockout:.0f} s before the next try." if lockout else "")
+
+
+def refresh_seconds(env: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None) -> float:
+    """How long a server process may show a data version before looking for a newer one:
+    ``FIGURES_REFRESH_SECONDS``, else ``[figures] refresh_seconds``, else 10. Every write
+    makes each process reload its claims and recompute each view (about a second of CPU at
+    100,000 claims), so with an editor writing every few seconds viewers would spend most
+    of a core on reloads; a session that wrote sees its own change at once. 0: always
+    the newest."""
+    env = os.environ if env is None else env
+    raw = env.get("FIGURES_REFRESH_SECONDS") or _section(secrets, "figures").get("refresh_seconds")
+    try:
+        return max(0.0, float(raw)) if raw not in (None, "") else 10.0
+    except (TypeError, ValueError):
+        return 10.0
+
+
+def newest_token(*tokens: str | None) -> str:
+    """The token of the newest data version among these (tokens end in ':revision')."""
+    known = [t for t in tokens if t]
+    return max(known, key=lambda t: int(t.rsplit(":", 1)[-1]))
+
+
+class Refresher:
+    """Which data version a server process shows: the newest one whose data is ready.
+
+    When a newer version appears, ``prepare(token)`` runs in a background thread (the app
+    loads the frame and the views its sessions asked for recently) while every session
+    keeps the version that is ready; once prepared, the newer one takes over. So a
+    refresh costs sessions no wait, only the work of the thread. The first version is
+    shown at once (prepared by the first page)."""
+
+    def __init__(self, prepare: Callable[[str], Any]):
+        self._prepare = prepare
+        self._lock = threading.Lock()
+        self._ready: str | None = None
+        self._loading: threading.Thread | None = None
+
+    def shown(self, newest: str) -> str:
+        with self._lock:
+            if self._ready is None:
+                self._ready = newest
+            if newest != self._ready and self._loading is None:
+                self._loading = threading.Thread(target=self._run, args=(newest,), name="figures-refresh",
+                                                 daemon=True)
+                self._loading.start()
+            return self._ready
+
+    def _run(self, token: str) -> None:
+        try:
+            self._prepare(token)
+        except Exception:  # the first page on this version prepares it again and shows the error
+            pass
+        with self._lock:
+            self._ready, self._loading = token, None
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a refresh in progress (tests)."""
+        loading = self._loading
+        if loading is not None:
+            loading.join(timeout)
 
 
 def password_ok(given: str | None, expected: str | None) -> bool:
@@ -639,13 +700,30 @@ def view_model(store: Any, frame: pd.DataFrame, filters: ViewFilters, series: Se
         names = sorted(set(points["colour_key"].astype(str)))
         running = points["kind"] == "running total"
         kinds = (["running total"] if running.any() else []) + ([charts.PER_PERIOD] if (~running).any() else [])
-        specs = [(kind, charts.timeline_spec(points, kind=kind, colour_by=colour_by, log_scale=log_scale,
-                                             title=f"{name} ({kind})", colour_names=names,
-                                             height=360 if kind == "running total" else 220, frames=True))
+        specs = [(kind, charts.with_arrow_datasets(charts.timeline_spec(
+                     points, kind=kind, colour_by=colour_by, log_scale=log_scale, title=f"{name} ({kind})",
+                     colour_names=names, height=360 if kind == "running total" else 220, frames=True)))
                  for kind in kinds]
         panels.append({"series": name, "points": points, "specs": specs, "table": table, "spread": spread})
     return {"count": len(rows), "series_options": [str(s) for s in counts.index], "panels": panels,
             "table": table_view(with_details(newest, details), TABLE_LIMIT)}
+
+
+CURATE_COLUMNS = ["claim_id", "date", "claimant", "stated", "metric", "subject", "quote", "status"]
+
+
+def with_arrow_tables(model: dict[str, Any]) -> dict[str, Any]:
+    """A view model with its tables also as Arrow tables (``table_arrow``, ``curate_arrow``
+    and each panel's ``table_arrow``), which Streamlit ships without converting a DataFrame
+    on every rerun of every session. The DataFrames stay for the code that reads rows."""
+    import pyarrow as pa
+
+    def arrow(frame: pd.DataFrame) -> pa.Table:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+
+    panels = [{**panel, "table_arrow": arrow(panel["table"])} for panel in model["panels"]]
+    return {**model, "panels": panels, "table_arrow": arrow(model["table"]),
+            "curate_arrow": arrow(model["table"][CURATE_COLUMNS])}
 
 
 def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -787,18 +865,18 @@ def ingest_uploads(store: Any, files: Iterable[tuple[str, bytes]], max_inflated_
     return [ingest_upload(store, name, data, max_inflated_bytes, text_column) for name, data in files]
 
 
-def safely(action: Any, what: str) -> str | None:
-    """Run a write the page asked for; None when it landed, else a short message for the page
-    (the detail, with any SQL, goes to the server log)."""
-    from figures.store import failure_message
+def safely(action: Any, failed: str) -> str | None:
+    """Run a write the page asked for; None when it landed, else ``failed`` and a short reason
+    for the page (the detail, with any SQL, goes to the server log)."""
+    from figures.store import EditConflict, failure_message
 
     try:
         action()
-    except ValueError as exc:
-        return f"{what} was refused: {exc}"
-    except Exception as exc:  # noqa: BLE001
-        log.exception("%s failed", what)
-        return f"{what} did not land: {failure_message(exc)}."
+    except (ValueError, EditConflict) as exc:
+        return f"{failed}: {exc}"
+    except Exception as exc:  # noqa: BLE001 -- whatever the database said, the person learns it did not land
+        log.exception("%s", failed)
+        return f"{failed}: {failure_message(exc)}."
     return None
 
 
@@ -896,20 +974,49 @@ def current_value(row: Mapping[str, Any], field_name: str) -> str:
     return str(value)
 
 
+def claim_revision(row: Mapping[str, Any]) -> str:
+    """A short digest of a claim's editable values and status: the edit form is keyed on the
+    claim id and this, so a form never shows another claim's (or an older) values."""
+    shown = [current_value(row, name) for name in EDITABLE_FIELDS]
+    shown += [str(bool(row.get(flag))) for flag in ("confirmed", "rejected")]
+    return hashlib.sha1("\x1f".join(shown).encode("utf-8")).hexdigest()[:12]
+
+
+def edit_changes(row: Mapping[str, Any], edits: Mapping[str, str]) -> dict[str, tuple[str, Any]]:
+    """The fields a person changed in the edit form: field -> (value shown, typed new value).
+
+    A field counts as changed only when its text differs from what the form showed for
+    this claim. Raises ValueError (naming the field) when a changed value is invalid."""
+    changes: dict[str, tuple[str, Any]] = {}
+    for name, raw in edits.items():
+        shown = current_value(row, name)
+        if (raw or "").strip() != shown:
+            changes[name] = (shown, parse_edit(name, raw))
+    return changes
+
+
+def change_table(changes: Mapping[str, tuple[str, Any]]) -> pd.DataFrame:
+    """What a save will change, one row per field: the value now and the new one, as text."""
+    return pd.DataFrame([{"field": name, "now": shown, "new": "" if new is None else current_value({name: new}, name)}
+                         for name, (shown, new) in changes.items()], columns=["field", "now", "new"])
+
+
+def save_changes(store: Any, claim_id: Any, changes: Mapping[str, tuple[str, Any]], user: str) -> list[str]:
+    """Store the changed fields of one claim in one transaction; returns the fields stored.
+
+    Refused, nothing stored (store.EditConflict), when someone changed one of these fields
+    after the form showed it."""
+    if not changes:
+        return []
+    return store.edit_claim(claim_id, {name: new for name, (_, new) in changes.items()}, user=user or "anonymous",
+                            expected={name: shown for name, (shown, _) in changes.items()})
+
+
 def apply_edits(store: Any, claim_id: Any, row: Mapping[str, Any], edits: Mapping[str, str],
                 user: str) -> list[str]:
-    """Store one 'edit' correction per changed field; returns the changed field names.
-
-    Raises ValueError (nothing stored) when any edited value is invalid.
-    """
-    changes: dict[str, Any] = {}
-    for name, raw in edits.items():
-        if (raw or "").strip() == current_value(row, name):
-            continue
-        changes[name] = parse_edit(name, raw)
-    for name, value in changes.items():
-        store.add_correction(claim_id, "edit", field=name, value=value, user=user or "anonymous")
-    return list(changes)
+    """Store an 'edit' correction for each field changed from the values shown; returns the
+    changed field names. Raises ValueError (nothing stored) when any edited value is invalid."""
+    return save_changes(store, claim_id, edit_changes(row, edits), user)
 
 
 def clean_user(name: str | None) -> str:
@@ -917,14 +1024,14 @@ def clean_user(name: str | None) -> str:
     return name or "anonymous"
 
 
-def find_claim(store: Any, raw_id: str) -> tuple[Any, dict | None]:
-    """The claim (not rejected) with this id, as (id, row dict with corrections applied), or
-    (raw text, None) when there is none."""
+def find_claim(store: Any, raw_id: str, include_rejected: bool = False) -> tuple[Any, dict | None]:
+    """The claim with this id (not rejected, unless asked for), as (id, row dict with
+    corrections applied), or (raw text, None) when there is none."""
     raw = (raw_id or "").strip()
     if not (raw.isascii() and raw.isdigit()) or int(raw) >= 2**63:
         return raw, None
     row = store.get_claim(int(raw))
-    if row is None or row.get("rejected"):
+    if row is None or (row.get("rejected") and not include_rejected):
         return raw, None
     return row["claim_id"], dict(row)
 

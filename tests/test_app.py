@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -70,6 +72,8 @@ def fresh_caches(monkeypatch):
     for name in ("FIGURES_READ_ONLY", "FIGURES_EDITOR_PASSWORD", "FIGURES_DATABASE_URL", "FIGURES_OPEN_EDITING",
                  "FIGURES_MAX_UPLOAD_INFLATED_MB"):
         monkeypatch.delenv(name, raising=False)
+    # Others' writes show after an hour: every test that sees a change sees its own session's.
+    monkeypatch.setenv("FIGURES_REFRESH_SECONDS", "3600")
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
@@ -113,8 +117,19 @@ def restart() -> AppTest:
     return run_app()
 
 
+def show(at: AppTest, section: str) -> AppTest:
+    """Open a tab of the page (only the open one is drawn) and rerun, as a click on it does."""
+    current = at.session_state["section"] if "section" in at.session_state else None
+    if current != section:
+        at.session_state["section"] = section
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def chart_frames(at: AppTest) -> list[pd.DataFrame]:
     """The point data of every chart on the page (the layer with the tooltips)."""
+    show(at, "Timeline")
     frames = []
     for element in at.get("vega_lite_chart"):
         for dataset in element.proto.datasets:
@@ -136,16 +151,19 @@ def tables_with(at: AppTest, *columns: str) -> list[pd.DataFrame]:
 
 def claims_table(at: AppTest) -> pd.DataFrame:
     """The Claims tab table: the only one with the full table_view columns."""
+    show(at, "Claims")
     found = [t for t in tables_with(at, *views.TABLE_COLUMNS) if list(t.columns) == views.TABLE_COLUMNS]
     assert len(found) == 1
     return found[0]
 
 
 def glance_tables(at: AppTest) -> list[pd.DataFrame]:
+    show(at, "Timeline")
     return tables_with(at, "claimant", "figure", "value")
 
 
 def corrections_log(at: AppTest) -> pd.DataFrame:
+    show(at, "Corrections log")
     found = tables_with(at, "kind", "field", "user")
     assert len(found) == 1
     return found[0]
@@ -162,6 +180,15 @@ def capture_downloads(monkeypatch) -> dict[str, object]:
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
     return captured
+
+
+def downloads_of(at: AppTest, downloads: dict[str, object], section: str) -> dict[str, object]:
+    """The downloads the given tab offers now: the tab is opened and drawn afresh."""
+    downloads.clear()
+    show(at, section)
+    if not downloads:
+        at.run()
+    return downloads
 
 
 def url_values(at: AppTest, key: str) -> list[str]:
@@ -271,7 +298,7 @@ def test_csv_download_holds_exactly_the_filtered_rows(seeded_url, monkeypatch):
     at = run_app()
     at.multiselect(key="f_sides").set_value(["Ukraine", "Russia"])
     at.date_input(key="f_to").set_value(dt.date(2022, 12, 31)).run()
-    data = downloads["figures-claims.csv"]()
+    data = downloads_of(at, downloads, "Claims")["figures-claims.csv"]()
     assert data.startswith("\ufeff".encode())
     csv = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     with Store(seeded_url) as store:
@@ -280,8 +307,9 @@ def test_csv_download_holds_exactly_the_filtered_rows(seeded_url, monkeypatch):
     assert len(csv) == 4 and set(csv["side"]) == {"Ukraine", "Russia"}
     assert "series" not in csv.columns and "quote" in csv.columns
     # the chart images are offered too, rendered on click
-    png = next(fn for name, fn in downloads.items() if name.endswith(".png"))()
-    svg = next(fn for name, fn in downloads.items() if name.endswith(".svg"))()
+    images = downloads_of(at, downloads, "Timeline")
+    png = next(fn for name, fn in images.items() if name.endswith(".png"))()
+    svg = next(fn for name, fn in images.items() if name.endswith(".svg"))()
     assert png.startswith(b"\x89PNG") and b"<svg" in svg[:500]
 
 
@@ -302,14 +330,16 @@ def test_the_table_shows_the_newest_rows_with_their_quotes_and_the_csv_all(seede
     points = pd.concat(chart_frames(at))
     for row in points.itertuples():
         assert row.quote == " ".join(stored.loc[row.claim_id, "quote"].split())
-    csv = pd.read_csv(io.BytesIO(downloads["figures-claims.csv"]()), encoding="utf-8-sig")
+    csv = pd.read_csv(io.BytesIO(downloads_of(at, downloads, "Claims")["figures-claims.csv"]()),
+                      encoding="utf-8-sig")
     assert sorted(csv["claim_id"]) == sorted(stored.index)
 
     at.text_input(key="f_text").set_value("SAID").run()  # searched in SQL, case ignored
     said = sorted(i for i, quote in stored["quote"].items() if "said" in quote.lower())
     newest = stored.loc[said].reset_index().sort_values(["date", "claim_id"], ascending=False)["claim_id"]
     assert claims_table(at)["claim_id"].tolist() == newest.tolist()[:4]
-    csv = pd.read_csv(io.BytesIO(downloads["figures-claims.csv"]()), encoding="utf-8-sig")
+    csv = pd.read_csv(io.BytesIO(downloads_of(at, downloads, "Claims")["figures-claims.csv"]()),
+                      encoding="utf-8-sig")
     assert sorted(csv["claim_id"]) == said and len(said) > 4
     assert any(f"{len(said):,} claims match" in t.value for t in at.text)
 
@@ -334,8 +364,8 @@ def test_csv_neutralises_formula_cells(empty_url, monkeypatch):
     with Store(empty_url) as store:
         store.bulk_load_claims([claim("d1", 0, 10, "=HYPERLINK(\"http://x\")", "unknown", "2022-03-01")], DOCS[:1])
     downloads = capture_downloads(monkeypatch)
-    run_app()
-    csv = pd.read_csv(io.BytesIO(downloads["figures-claims.csv"]()), encoding="utf-8-sig")
+    at = run_app()
+    csv = pd.read_csv(io.BytesIO(downloads_of(at, downloads, "Claims")["figures-claims.csv"]()), encoding="utf-8-sig")
     assert csv["claimant"][0].startswith("'=")
 
 
@@ -349,7 +379,7 @@ DISPATCH = (
 
 
 def test_upload_adds_claims_and_reports_each_failed_file(seeded_url, editing):
-    at = run_app()
+    at = show(run_app(), "Add articles")
     before = len(CLAIMS)
     at.file_uploader(key="upload").set_value([
         ("dispatch.txt", DISPATCH.encode(), "text/plain"),
@@ -361,6 +391,7 @@ def test_upload_adds_claims_and_reports_each_failed_file(seeded_url, editing):
     successes = [s.value for s in at.success]
     errors = [e.value for e in at.error]
     assert any("dispatch" in s for s in successes), successes
+    assert at.session_state["section"] == "Add articles"  # the page stays where the person was
     assert len(errors) == 2
     assert any("broken" in e for e in errors) and any("empty" in e for e in errors)
     with Store(seeded_url) as store:
@@ -382,7 +413,7 @@ def test_upload_handler_directly(seeded_url):
 
 
 def test_paste_adds_claims_at_once(seeded_url, editing):
-    at = run_app()
+    at = show(run_app(), "Add articles")
     at.text_area(key="paste_text").set_value(
         "Ukraine's General Staff said on 9 May that about 25,650 Russian soldiers had been killed.")
     at.text_input(key="paste_title").set_value("Pasted dispatch")
@@ -392,10 +423,12 @@ def test_paste_adds_claims_at_once(seeded_url, editing):
     at.button(key="FormSubmitter:paste-Add pasted article").click().run()
     assert not at.exception
     assert any("pasted text" in s.value for s in at.success), [e.value for e in at.error]
+    assert at.session_state["section"] == "Add articles"
     table = claims_table(at)
     assert 25650 in set(table["value"])
     assert "Paste Gazette" in set(table["outlet"])
     # an empty paste is refused with a message, nothing stored
+    show(at, "Add articles")
     at.text_area(key="paste_text").set_value("   ")
     at.button(key="FormSubmitter:paste-Add pasted article").click().run()
     assert any("Paste the article text" in e.value for e in at.error)
@@ -410,18 +443,41 @@ def _claim_id(url: str, value: float) -> int:
     return int(frame.loc[frame["value"] == value, "claim_id"].iloc[0])
 
 
+def edit_input(at: AppTest, name: str):
+    """The edit form's input for one field (its key names the claim and its revision)."""
+    found = [w for w in at.text_input if (w.key or "").startswith("edit_") and w.key.endswith(f"_{name}")]
+    assert len(found) == 1, [w.key for w in at.text_input]
+    return found[0]
+
+
+def review(at: AppTest) -> AppTest:
+    button = next(b for b in at.button if (b.key or "").startswith("FormSubmitter:edit-"))
+    return button.click().run()
+
+
+def pick(at: AppTest, claim_id: int, user: str = "Ada") -> AppTest:
+    show(at, "Curate")
+    at.text_input(key="curate_user").set_value(user)
+    return at.text_input(key="curate_id").set_value(str(claim_id)).run()
+
+
 def test_a_correction_persists_across_reruns_and_restarts(seeded_url, editing, monkeypatch):
     cid = _claim_id(seeded_url, 1351)
-    at = run_app()
-    at.text_input(key="curate_id").set_value(str(cid))
-    at.text_input(key="curate_user").set_value("Ada")
-    at.run()
-    assert at.text_input(key="edit_value").value == "1351"
-    at.text_input(key="edit_value").set_value("1,352")
-    at.text_input(key="edit_claimant").set_value("Russian General Staff")
-    at.button(key="FormSubmitter:edit-Save corrections").click().run()
+    at = pick(run_app(), cid)
+    assert edit_input(at, "value").value == "1351"
+    edit_input(at, "value").set_value("1,352")
+    edit_input(at, "claimant").set_value("Russian General Staff")
+    review(at)
+    assert not at.exception
+    preview = next(d.value for d in at.dataframe if list(d.value.columns) == ["field", "now", "new"])
+    assert preview.values.tolist() == [["value", "1351", "1352"], ["claimant", "Sergei Rudskoy", "Russian General Staff"]]
+    with Store(seeded_url) as store:
+        assert store.corrections_frame().empty  # nothing is stored before the person saves
+    at.button(key="save_edit").click().run()
     assert not at.exception
     assert any("corrected" in s.value for s in at.success)
+    assert at.session_state["section"] == "Curate"  # the page stays where the person was
+    assert edit_input(at, "value").value == "1352"  # the form shows the stored values
 
     def shows_correction(app: AppTest) -> bool:
         table = claims_table(app)
@@ -438,29 +494,137 @@ def test_a_correction_persists_across_reruns_and_restarts(seeded_url, editing, m
     assert set(log["field"]) == {"value", "claimant"} and set(log["user"]) == {"Ada"}
     assert set(log["kind"]) == {"edit"}
 
-    # rejecting removes the claim from charts, table and CSV; confirming is logged
+    # rejecting removes the claim from charts, table and CSV, and says so where the person is
     downloads = capture_downloads(monkeypatch)
-    fresh.text_input(key="curate_id").set_value(str(cid)).run()
+    pick(fresh, cid)
     fresh.button(key="reject").click().run()
+    assert fresh.session_state["section"] == "Curate"
+    assert any(f"Claim {cid} rejected" in s.value for s in fresh.success)
+    assert any("is rejected" in w.value for w in fresh.warning)
     assert cid not in set(claims_table(fresh)["claim_id"])
     assert "Russian General Staff" not in chart_claimants(fresh)
-    csv = pd.read_csv(io.BytesIO(downloads["figures-claims.csv"]()), encoding="utf-8-sig")
+    csv = pd.read_csv(io.BytesIO(downloads_of(fresh, downloads, "Claims")["figures-claims.csv"]()),
+                      encoding="utf-8-sig")
     assert cid not in set(csv["claim_id"]) and len(csv) == len(CLAIMS) - 1
     other = _claim_id(seeded_url, 5327)
-    fresh.text_input(key="curate_id").set_value(str(other)).run()
+    pick(fresh, other)
     fresh.button(key="confirm").click().run()
     table = claims_table(fresh)
     assert table.loc[table["claim_id"] == other, "status"].iloc[0] == "confirmed"
     assert list(corrections_log(fresh)["kind"])[-2:] == ["reject", "confirm"]
+    # a rejected claim can be restored from the same place
+    pick(fresh, cid)
+    fresh.button(key="restore").click().run()
+    assert cid in set(claims_table(fresh)["claim_id"])
+
+
+def test_editing_claims_in_turn_saves_only_each_claims_own_changes(seeded_url, editing):
+    """Pick one claim, then others: each form shows its own claim, and a save stores only the
+    fields the person changed there (no values carried over from the claim picked before)."""
+    with Store(seeded_url) as store:
+        before = store.claims_frame().set_index("claim_id")
+    edits = {_claim_id(seeded_url, 5710): {"value": "5711"},
+             _claim_id(seeded_url, 1351): {"value": "1400", "claimant": "Igor Konashenkov"},
+             _claim_id(seeded_url, 5327): {"location": "Kyiv"}}
+    at = run_app()
+    for cid, change in edits.items():
+        pick(at, cid)
+        for name in views.EDITABLE_FIELDS:
+            assert edit_input(at, name).value == views.current_value(before.loc[cid].to_dict(), name), (cid, name)
+        for name, value in change.items():
+            edit_input(at, name).set_value(value)
+        review(at)
+        at.button(key="save_edit").click().run()
+        assert not at.exception
+    with Store(seeded_url) as store:
+        after = store.claims_frame().set_index("claim_id")
+        log = store.corrections_frame()
+    assert sorted(zip(log["claim_id"], log["field"])) == sorted((c, f) for c, ch in edits.items() for f in ch)
+    for cid, change in edits.items():
+        for name in views.EDITABLE_FIELDS:
+            wanted = views.parse_edit(name, change[name]) if name in change else before.loc[cid, name]
+            assert views.current_value({name: after.loc[cid, name]}, name) == \
+                views.current_value({name: wanted}, name), (cid, name)
+
+
+def test_an_edit_on_values_someone_changed_since_is_refused(seeded_url, editing):
+    cid = _claim_id(seeded_url, 1351)
+    first, second = pick(run_app(), cid, "Ada"), pick(run_app(), cid, "Ben")
+    edit_input(first, "claimant").set_value("Igor Konashenkov")
+    edit_input(second, "claimant").set_value("Russian General Staff")
+    review(first)
+    review(second)
+    first.button(key="save_edit").click().run()
+    second.button(key="save_edit").click().run()
+    assert any("NOT corrected" in e.value and "someone else" in e.value for e in second.error)
+    with Store(seeded_url) as store:
+        assert store.get_claim(cid)["claimant"] == "Igor Konashenkov"
+        assert list(store.corrections_frame()["user"]) == ["Ada"]
+    assert edit_input(second, "claimant").value == "Igor Konashenkov"  # the form shows the stored value now
+
+
+def test_changes_by_others_show_within_the_refresh_interval(seeded_url, monkeypatch):
+    monkeypatch.setenv("FIGURES_REFRESH_SECONDS", "0.5")
+    cid = _claim_id(seeded_url, 1351)
+    at = run_app()
+    with Store(seeded_url) as store:  # another process's editor
+        store.add_correction(cid, "reject", user="elsewhere")
+    assert cid in set(claims_table(at)["claim_id"])
+    # once a look is due, the new version is prepared in the background, then shown
+    deadline = time.time() + 20
+    while cid in set(claims_table(at)["claim_id"]) and time.time() < deadline:
+        time.sleep(0.2)
+        at.run()
+    assert cid not in set(claims_table(at)["claim_id"])
+    assert any("changes show within 0.5 s" in c.value for c in at.caption)
+
+
+def test_a_refresh_is_prepared_before_it_is_shown():
+    started, release = threading.Event(), threading.Event()
+    prepared = []
+
+    def prepare(token: str) -> None:
+        started.set()
+        release.wait(10)
+        prepared.append(token)
+
+    refresher = views.Refresher(prepare)
+    assert refresher.shown("x:1") == "x:1"
+    assert refresher.shown("x:2") == "x:1"  # the newer one is being prepared
+    assert started.wait(10)
+    assert refresher.shown("x:3") == "x:1"  # one preparation at a time
+    release.set()
+    refresher.wait(10)
+    assert prepared == ["x:2"] and refresher.shown("x:3") == "x:2"
+    refresher.wait(10)
+    assert refresher.shown("x:3") == "x:3"
+
+
+def test_a_write_that_fails_says_it_did_not_land(seeded_url, monkeypatch, editing):
+    from sqlalchemy.exc import OperationalError
+
+    def locked(*args, **kwargs):
+        raise OperationalError("UPDATE claims", {}, Exception("database is locked"))
+
+    cid = _claim_id(seeded_url, 1351)
+    at = pick(run_app(), cid)
+    monkeypatch.setattr(Store, "add_correction", locked)
+    at.button(key="reject").click().run()
+    assert any(f"Claim {cid} was NOT rejected" in e.value and "database refused the write" in e.value
+               and "UPDATE" not in e.value for e in at.error)
+    assert not at.success and at.session_state["section"] == "Curate"
+    monkeypatch.undo()
+    with Store(seeded_url) as store:
+        assert not store.get_claim(cid)["rejected"] and store.corrections_frame().empty
 
 
 def test_invalid_edit_is_refused(seeded_url, editing):
     cid = _claim_id(seeded_url, 1351)
-    at = run_app()
-    at.text_input(key="curate_id").set_value(str(cid)).run()
-    at.text_input(key="edit_value").set_value("lots")
-    at.button(key="FormSubmitter:edit-Save corrections").click().run()
+    at = pick(run_app(), cid)
+    edit_input(at, "value").set_value("lots")
+    review(at)
     assert any("number" in e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "save_edit"]
     with Store(seeded_url) as store:
         assert len(store.corrections_frame()) == 0
     at.text_input(key="curate_id").set_value("999999").run()
@@ -522,3 +686,11 @@ def test_hostile_text_is_shown_as_text_never_as_markup(seeded_url):
     for element in list(at.markdown) + list(at.subheader) + list(at.caption) + list(at.success) + list(at.error):
         assert "<script" not in element.value and "<img" not in element.value
         assert "](http://evil" not in element.value
+
+
+def test_refresh_settings_and_the_newest_token():
+    assert views.refresh_seconds({}) == 10.0
+    assert views.refresh_seconds({"FIGURES_REFRESH_SECONDS": "0"}) == 0.0
+    assert views.refresh_seconds({"FIGURES_REFRESH_SECONDS": "soon"}) == 10.0
+    assert views.refresh_seconds({}, {"figures": {"refresh_seconds": 30}}) == 30.0
+    assert views.newest_token("ab12:9", None, "ab12:10") == "ab12:10"

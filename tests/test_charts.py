@@ -316,3 +316,25 @@ def test_newest_rows_by_date_then_id_undated_last():
     assert views.newest_rows(frame, 10)["claim_id"].tolist() == [3, 4, 1, 5, 2]
     assert views.newest_rows(frame, 2)["claim_id"].tolist() == [3, 4]
     assert views.table_view(frame, 3)["claim_id"].tolist() == [3, 4, 1]
+
+
+def test_chart_datasets_as_arrow_bytes_round_trip_and_still_render() -> None:
+    from figures.charts import (arrow_bytes, chart_image, from_arrow_bytes, points_frame, select_points,
+                                timeline_spec, with_arrow_datasets)
+
+    points = pd.DataFrame({
+        "claim_id": [1, 2], "date": pd.to_datetime(["2022-03-01", "2022-04-01"]), "value": [10.0, 20.0],
+        "low": [None, None], "high": [None, None], "claimant": ["A", "B"], "side": ["x", "y"],
+        "qualifier": ["exact", "approx"], "metric": ["deaths", "deaths"], "item": [None, None],
+        "subject": ["civilians", "civilians"], "period": [None, None], "quote": ["one", "two"],
+        "outlet": ["o", "o"], "url": [None, None], "title": ["t", "t"],
+    })
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", None]})
+    assert from_arrow_bytes(arrow_bytes(frame)).equals(frame)
+
+    plotted = points_frame(points, select_points(points, "claimant"), "claimant")
+    spec = timeline_spec(plotted, frames=True)
+    shipped = with_arrow_datasets(spec)
+    assert all(isinstance(v, bytes) for v in shipped["datasets"].values())
+    assert isinstance(spec["datasets"]["points"], pd.DataFrame)  # the original is left alone
+    assert b"<svg" in chart_image(shipped, "svg")[:500]

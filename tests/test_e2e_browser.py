@@ -10,16 +10,11 @@ FIGURES_REQUIRE_SERVICES=1 (CI), where it fails instead.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from services import free_port, service_missing
+from services import require_browser, streamlit_app
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -36,12 +31,7 @@ HOSTILE = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        service_missing(f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        service_missing("playwright is not installed")
+    require_browser(CHROMIUM)
     from figures import views
     from figures.store import Store
 
@@ -49,38 +39,8 @@ def server(tmp_path_factory):
     with Store(url) as store:  # the demo (what a first start does) plus one hostile article
         views.ensure_demo(store)
         assert views.ingest_upload(store, "hostile.txt", HOSTILE.encode()).ok
-    port = free_port()
-    env = dict(os.environ, FIGURES_DATABASE_URL=url, FIGURES_READ_ONLY="0")
-    env.pop("FIGURES_EDITOR_PASSWORD", None)
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                log.seek(0)
-                pytest.fail(f"streamlit did not come up:\n{log.read()[-3000:]}")
-            time.sleep(0.3)
+    with streamlit_app(url, tmp_path_factory.mktemp("log") / "streamlit.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +96,7 @@ def test_dashboard_in_a_real_browser(server, browser):
     page.goto(f"{server}/?q=onerror", wait_until="domcontentloaded")
     wait_until_done(page)
     page.get_by_role("tab", name="Claims").click()
-    page.wait_for_timeout(500)
+    page.get_by_text("Newest claim in this view").wait_for(timeout=30_000)
     body = page.locator("body").text_content()
     assert "<script>window.__pwned=1</script>" in body
     assert 'onerror="window.__pwned=2"' in body

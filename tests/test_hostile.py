@@ -395,7 +395,7 @@ def test_a_failed_write_shows_a_short_message_and_logs_the_detail(database_url: 
         with caplog.at_level(logging.ERROR):
             upload = views.ingest_upload(store, "notes.txt", secret.encode())
             paste = views.ingest_paste(store, secret, title="notes")
-            correction = views.safely(lambda: store.add_correction(claim_id, "reject"), "The rejection")
+            correction = views.safely(lambda: store.add_correction(claim_id, "reject"), "The rejection did not land")
         for message in (upload.message(), paste.message(), correction):
             assert "database refused the write" in message and "server log" in message
             assert "INSERT" not in message and "41 soldiers" not in message and "quota" not in message

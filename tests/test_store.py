@@ -591,3 +591,31 @@ def test_get_claim(store: Store) -> None:
     claim = store.get_claim(claim_id)
     assert claim["date"] == dt.date(2022, 3, 4) and claim["published"] == dt.date(2022, 3, 4)
     assert claim["value"] == 12.0 and store.get_claim(claim_id + 100) is None
+
+
+def test_an_edit_stores_only_the_fields_that_change(store: Store) -> None:
+    store.ingest_documents([_doc(1, "Officials said 12 soldiers were killed.")])
+    row = store.claims_frame().iloc[0]
+    claim_id = int(row.claim_id)
+    same = {"value": "12", "metric": row.metric, "subject": row.subject, "side": row.side, "date": row.date.date()}
+    assert store.edit_claim(claim_id, {**same, "claimant": "Regional governor"}, user="ana") == ["claimant"]
+    assert store.edit_claim(claim_id, same, user="ana") == []
+    assert store.add_correction(claim_id, "edit", "value", 12.0) is False
+    audit = store.corrections_frame()
+    assert list(zip(audit.kind, audit.field)) == [("edit", "claimant")]
+    revision = store.state_token()
+    assert store.edit_claim(claim_id, {"claimant": "Regional governor"}) == [] and store.state_token() == revision
+
+
+def test_an_edit_made_on_values_changed_since_is_refused(store: Store) -> None:
+    from figures.store import EditConflict
+
+    store.ingest_documents([_doc(1, "Officials said 12 soldiers were killed.")])
+    claim_id = int(store.claims_frame().claim_id.iloc[0])
+    store.edit_claim(claim_id, {"value": 13}, user="ana", expected={"value": "12"})
+    with pytest.raises(EditConflict, match="value"):
+        store.edit_claim(claim_id, {"value": 14, "claimant": "Someone"}, user="ben", expected={"value": "12"})
+    assert store.get_claim(claim_id)["value"] == 13 and store.get_claim(claim_id)["claimant"] is None
+    assert list(store.corrections_frame().user) == ["ana"]
+    # what the person saw of other fields does not matter when those fields are unchanged
+    assert store.edit_claim(claim_id, {"value": 14}, user="ben", expected={"value": "13", "claimant": ""}) == ["value"]
