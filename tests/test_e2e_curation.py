@@ -51,7 +51,7 @@ def app(tmp_path_factory):
     with Store(url) as store:
         store.bulk_load_claims(CLAIMS, DOCS)
         ids = dict(zip(store.claims_frame()["doc_id"], store.claims_frame()["claim_id"].astype(int)))
-    with streamlit_app(url, tmp_path_factory.mktemp("log") / "streamlit.log") as base:
+    with streamlit_app(url, tmp_path_factory.mktemp("log") / "streamlit.log", FIGURES_OPEN_EDITING="1") as base:
         yield base, url, ids
 
 

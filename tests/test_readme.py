@@ -14,7 +14,7 @@ import pytest
 from figures.cli import build_parser
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-COMMAND_LINE = re.compile(r"^python -m figures ([a-z]+)\b(.*)$")
+COMMAND_LINE = re.compile(r"^python -m figures ([a-z][a-z-]*[a-z])(?![\w-])(.*)$")
 OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 
 
