@@ -55,6 +55,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from figures.documents import DocumentError
+from figures.entities import resolve as resolve_entity
 from figures.model import DATE_BASES, METRICS, PERIODS, QUALIFIERS, Claim, Document
 from figures.store_schema import (
     SCHEMA_VERSION,
@@ -75,15 +76,15 @@ DEFAULT_DB_PATH = Path(__file__).resolve().parents[1] / "data" / "figures.db"
 CORRECTION_KINDS = ("edit", "reject", "confirm", "restore")
 EDITABLE_FIELDS = (
     "value", "low", "high", "qualifier", "metric", "item", "subject",
-    "claimant", "side", "date", "date_basis", "period", "location",
+    "claimant", "side", "date", "date_basis", "period", "location", "claimant_entity", "conditional",
 )
 CLAIM_FIELDS = (
     "value", "low", "high", "qualifier", "metric", "item", "subject", "claimant", "side",
-    "date", "date_basis", "period", "location", "quote", "stated", "start", "end",
+    "date", "date_basis", "period", "location", "quote", "stated", "start", "end", "claimant_entity", "conditional",
 )
-FACET_COLUMNS = ("metric", "subject", "claimant", "side", "outlet", "qualifier", "item", "location")
+FACET_COLUMNS = ("metric", "subject", "claimant", "side", "outlet", "qualifier", "item", "location", "claimant_entity")
 # The text columns of Store.light_claims_frame (categoricals; outlet comes from the documents).
-LIGHT_TEXT_COLUMNS = ("qualifier", "metric", "item", "subject", "claimant", "side", "period")
+LIGHT_TEXT_COLUMNS = ("qualifier", "metric", "item", "subject", "claimant", "side", "period", "claimant_entity")
 _WRITE_LOCK_KEY = 7_245_001  # PostgreSQL advisory lock id for figures writers
 _IN_CHUNK = 500
 _IDS_CHUNK = 20_000  # ids per query in Store.claims_by_ids
@@ -114,6 +115,7 @@ class ClaimFilter:
     subjects: list[str] | None = None
     claimants: list[str] | None = None
     sides: list[str] | None = None
+    entities: list[str] | None = None  # claimant_entity values
     outlets: list[str] | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
@@ -165,9 +167,12 @@ def _claim_values(claim: Claim | Mapping[str, Any]) -> dict[str, Any]:
     values["date"] = _as_date(values["date"])
     for name in ("value", "low", "high"):
         values[name] = None if _missing(values[name]) else float(values[name])
-    for name in ("item", "claimant", "period", "location"):
+    for name in ("item", "claimant", "period", "location", "claimant_entity"):
         if _missing(values[name]):
             values[name] = None
+    if values["claimant_entity"] is None and values["claimant"] is not None:
+        values["claimant_entity"] = resolve_entity(values["claimant"], values["side"] or "unknown")[0]
+    values["conditional"] = bool(values["conditional"]) if not _missing(values["conditional"]) else False
     values["start"], values["end"] = int(values["start"]), int(values["end"])
     return values
 
@@ -198,6 +203,8 @@ def _coerce_field(name: str, value: Any) -> Any:
         return float(value)
     if name == "date":
         return _as_date(value)
+    if name == "conditional":
+        return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "y")
     allowed = {
         "metric": (*METRICS, "other"), "qualifier": QUALIFIERS, "date_basis": DATE_BASES, "period": PERIODS,
     }.get(name)
@@ -232,16 +239,20 @@ def _apply_corrections(base: dict[str, Any], rows: Iterable[Any]) -> dict[str, A
     """Effective values and flags: the extractor's values with each correction applied in order."""
     values = dict(base)
     flags = {"confirmed": False, "rejected": False, "corrected": False}
+    edited: set[str] = set()
     for row in rows:
         if row.kind == "edit" and row.field in EDITABLE_FIELDS:
             values[row.field] = _from_json(row.field, row.new_value)
             flags["corrected"] = True
+            edited.add(row.field)
         elif row.kind == "reject":
             flags["rejected"] = True
         elif row.kind == "restore":
             flags["rejected"] = False
         elif row.kind == "confirm":
             flags["confirmed"] = True
+    if edited & {"claimant", "side"} and "claimant_entity" not in edited:
+        values["claimant_entity"] = resolve_entity(values.get("claimant"), values.get("side") or "unknown")[0]
     return {**values, **flags}
 
 
@@ -609,7 +620,7 @@ class Store:
         if filters is not None:
             for values, column in (
                 (filters.metrics, c.metric), (filters.subjects, c.subject), (filters.claimants, c.claimant),
-                (filters.sides, c.side), (filters.outlets, d.outlet),
+                (filters.sides, c.side), (filters.outlets, d.outlet), (filters.entities, c.claimant_entity),
             ):
                 if values:
                     conditions.append(column.in_(list(values)))
@@ -653,7 +664,7 @@ class Store:
     @staticmethod
     def _typed_claims(frame: pd.DataFrame) -> pd.DataFrame:
         """Column types of claims_frame for whichever of its columns the frame holds."""
-        types = {"confirmed": bool, "rejected": bool, "corrected": bool, "value": "float64", "low": "float64",
+        types = {"confirmed": bool, "rejected": bool, "corrected": bool, "conditional": bool, "value": "float64", "low": "float64",
                  "high": "float64", "claim_id": "int64", "start": "int64", "end": "int64", "mention_group": "Int64"}
         for name in ("date", "published"):
             if name in frame:

@@ -10,6 +10,9 @@ Version history:
   1. documents, claims, corrections.
   2. claims.mention_group (links mentions of one claim across documents),
      store_meta.revision (cache key for readers), indexes on the filter columns.
+  3. claims.claimant_entity (who the claimant is, claims-spec.md "Claimant entities"; filled
+     from each stored claimant and side, `reextract` refines it with the document's context)
+     and claims.conditional (hypothetical, target or analogy figures; false until re-extracted).
 """
 
 from __future__ import annotations
@@ -33,12 +36,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    false,
     inspect,
     select,
     update,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class SchemaError(RuntimeError):
@@ -138,6 +142,8 @@ def v1_metadata() -> MetaData:
 metadata = MetaData()
 schema_version, documents, claims, corrections = _base_tables(metadata)
 claims.append_column(Column("mention_group", Integer))
+claims.append_column(Column("claimant_entity", String))
+claims.append_column(Column("conditional", Boolean, nullable=False, default=False, server_default=false()))
 store_meta = Table(
     "store_meta",
     metadata,
@@ -145,6 +151,7 @@ store_meta = Table(
     Column("revision", Integer, nullable=False),
 )
 V2_INDEXES = _v2_indexes(claims)
+V3_INDEXES = [Index("ix_claims_claimant_entity", claims.c.claimant_entity)]
 
 
 # ---------------------------------------------------------------- mention groups
@@ -222,7 +229,29 @@ def _migrate_1_to_2(conn: Connection) -> None:
     regroup_all(conn)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2}
+def fill_entities(conn: Connection) -> int:
+    """Set claimant_entity from each distinct (claimant, side) of the stored claims; returns rows changed."""
+    from figures.entities import resolve
+
+    pairs = conn.execute(select(claims.c.claimant, claims.c.side).distinct().where(claims.c.claimant.is_not(None)))
+    changed = 0
+    for claimant, side in pairs.all():
+        entity = resolve(claimant, side)[0]
+        result = conn.execute(update(claims).where(claims.c.claimant == claimant, claims.c.side == side)
+                              .values(claimant_entity=entity))
+        changed += max(result.rowcount or 0, 0)
+    return changed
+
+
+def _migrate_2_to_3(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE claims ADD COLUMN claimant_entity VARCHAR")
+    conn.exec_driver_sql("ALTER TABLE claims ADD COLUMN conditional BOOLEAN NOT NULL DEFAULT FALSE")
+    for index in V3_INDEXES:
+        index.create(conn)
+    fill_entities(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 def current_version(conn: Connection) -> int | None:
@@ -240,7 +269,7 @@ def upgrade(conn: Connection) -> int:
         if inspect(conn).has_table("documents"):
             raise SchemaError("the database has figures tables but no schema_version row; refusing to guess")
         metadata.create_all(conn)
-        for index in V2_INDEXES:
+        for index in (*V2_INDEXES, *V3_INDEXES):
             index.create(conn, checkfirst=True)
         conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
         conn.execute(store_meta.insert().values(id=1, revision=1))
