@@ -22,6 +22,7 @@ from typing import IO
 import ahocorasick
 
 from figures.dates import find_date_phrases
+from figures.conditional import mark_conditional
 from figures.entities import assign_entities
 from figures.dates import resolve as resolve_date
 from figures.attribution import DocumentContext, Frame, Speaker, find_frames, quote_spans
@@ -812,7 +813,7 @@ def _may_name(text: str) -> bool:
 def extract_claims(document: Document) -> list[Claim]:
     """Every figure claim in a document (offsets into `document.full_text`)."""
     run = _Run(document)
-    return assign_entities(run.run(), run.text)
+    return mark_conditional(assign_entities(run.run(), run.text), run.text, document.published)
 
 
 CSV_FIELDS = [f for f in Claim.__dataclass_fields__]
