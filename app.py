@@ -23,6 +23,7 @@ FILTER_KEYS = {
     "metrics": "f_metrics", "subjects": "f_subjects", "claimants": "f_claimants",
     "sides": "f_sides", "outlets": "f_outlets", "series": "f_series", "date_from": "f_from",
     "date_to": "f_to", "text": "f_text", "colour_by": "f_colour", "log_scale": "f_log",
+    "conditional": "f_cond",
 }
 
 
@@ -77,12 +78,13 @@ def matching_ids(url: str | None, token: str, text: str) -> np.ndarray | None:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def view_model(url: str | None, token: str, key: tuple, series: tuple, colour_by: str, log_scale: bool) -> dict:
+def view_model(url: str | None, token: str, key: tuple, series: tuple, colour_by: str, log_scale: bool,
+               conditional: bool = False) -> dict:
     """Everything the page draws for one filter state (views.view_model), small enough to pickle.
     Keyed on the state token and the filters."""
     filters = views.ViewFilters.from_data_key(key)
     return views.view_model(get_store(url), claims_frame(url, token), filters, series, colour_by, log_scale,
-                            matching_ids(url, token, filters.text.strip()))
+                            matching_ids(url, token, filters.text.strip()), conditional)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -131,11 +133,13 @@ def draw_filters(meta: dict) -> views.ViewFilters:
     side.header("Display")
     colour_by = side.radio("Colour by", ["claimant", "side"], key=FILTER_KEYS["colour_by"], horizontal=True)
     log_scale = side.toggle("Log scale", key=FILTER_KEYS["log_scale"])
+    conditional = side.toggle("Show conditional figures", key=FILTER_KEYS["conditional"],
+                              help="Hypothetical, planned or historical figures ('could kill', 'aims to recruit')")
     return views.ViewFilters(
         metrics=metrics, subjects=subjects, claimants=claimants, sides=sides, outlets=outlets,
         series=tuple(st.session_state.get(FILTER_KEYS["series"], []) or ()),
         date_from=date_from, date_to=date_to, text=text or "",
-        colour_by=colour_by or "claimant", log_scale=bool(log_scale),
+        colour_by=colour_by or "claimant", log_scale=bool(log_scale), conditional=bool(conditional),
     )
 
 
@@ -367,7 +371,8 @@ def main() -> None:
                + (" · read-only" if SETTINGS.read_only else ""))
     show_flash()
 
-    model = view_model(url, token, filters.data_key(), filters.series, filters.colour_by, filters.log_scale)
+    model = view_model(url, token, filters.data_key(), filters.series, filters.colour_by, filters.log_scale,
+                       filters.conditional)
     names = ["Timeline", "Claims"] + (["Add articles", "Curate"] if editor else []) + ["Corrections log"]
     tabs = dict(zip(names, st.tabs(names)))
     with tabs["Timeline"]:

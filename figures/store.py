@@ -677,7 +677,7 @@ class Store:
     def light_claims_frame(self) -> pd.DataFrame:
         """Every claim not rejected (corrections applied) with only the small columns a dashboard
         filters, counts and charts on: ``claim_id``, ``document_id``, ``value``, ``low``,
-        ``high``, ``date`` (datetime), the text columns of LIGHT_TEXT_COLUMNS and ``outlet`` as
+        ``high``, ``date`` (datetime), ``conditional`` (bool), the text columns of LIGHT_TEXT_COLUMNS and ``outlet`` as
         categoricals; no quote, title, url or status flags (fetch those for the rows shown with
         :meth:`claims_by_ids`). In no particular order.
 
@@ -692,12 +692,14 @@ class Store:
             **{name: (c[name], pa.float64()) for name in ("value", "low", "high")},
             "date": (c.date, pa.string()),
             **{name: (c[name], pa.string()) for name in LIGHT_TEXT_COLUMNS},
+            "conditional": (c.conditional, pa.int64()),
         }, c.rejected.is_(False))
         frame = pd.DataFrame({
             **{name: values[name].to_numpy() for name in ("claim_id", "document_id")},
             **{name: values[name].to_numpy(zero_copy_only=False) for name in ("value", "low", "high")},
             "date": _datetimes(values["date"]),
             **{name: _categorical(values[name]) for name in LIGHT_TEXT_COLUMNS},
+            "conditional": values["conditional"].to_numpy(zero_copy_only=False).astype(bool),
         })
         _, doc_rows = self._rows_from_cursor(select(documents.c.id, documents.c.outlet))
         doc_ids = pd.Index([row[0] for row in doc_rows], dtype=np.int64)
