@@ -317,6 +317,7 @@ def draw_curation(store: Store, model: dict) -> None:
         st.session_state["curate_id"] = str(table.iloc[rows[0]]["claim_id"])
     raw_id = st.text_input("Claim id", key="curate_id")
     user = views.clean_user(st.text_input("Your name (recorded with the correction)", key="curate_user"))
+    draw_entity_merge(store, user)
     if not raw_id.strip():
         return
     claim_id, row = views.find_claim(store, raw_id)
@@ -350,6 +351,21 @@ def draw_curation(store: Store, model: dict) -> None:
                 flash(f"Claim {claim_id}: corrected {', '.join(changed)}." if changed else "Nothing changed.",
                       "success" if changed else "info")
                 st.rerun()
+
+
+def draw_entity_merge(store: Store, user: str) -> None:
+    with st.expander("Merge or rename a claimant entity"):
+        with st.form("merge"):
+            source = st.selectbox("Entity", store.facet_values("claimant_entity"), key="merge_source")
+            target = st.text_input("Merge into (an existing entity, or a new name to rename it)", key="merge_target")
+            if st.form_submit_button("Merge"):
+                try:
+                    changed = store.merge_entities(source or "", target, user)
+                except ValueError as exc:
+                    st.error(views.md_escape(str(exc)))
+                else:
+                    flash(f"{changed} claims of {source} now under {target.strip()} (by {user}).")
+                    st.rerun()
 
 
 # ---------------------------------------------------------------- page
@@ -390,6 +406,9 @@ def main() -> None:
             st.text("No corrections yet.")
         else:
             st.dataframe(log, hide_index=True, key="corrections")
+        merges = store.entity_merges_frame()
+        if len(merges):
+            st.dataframe(merges, hide_index=True, key="entity_merges")
     quote_index(url, token)  # once the page is drawn, the quotes start loading for searches
 
 

@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,9 @@ from figures.store_schema import (
     corrections,
     current_version,
     documents,
+    entity_merges,
     mention_clusters,
+    merge_map,
     regroup_all,
     store_meta,
     upgrade,
@@ -282,6 +284,12 @@ def _id_in(column: Any, ids: Sequence[int]) -> Any:
     return column.op("IN")(literal_column("(" + ",".join(str(int(i)) for i in ids) + ")"))
 
 
+def _entity_merges(conn: Connection) -> dict[str, str]:
+    """Entity -> the entity curators merged it into, from the entity_merges table."""
+    statement = select(entity_merges.c.source, entity_merges.c.target).order_by(entity_merges.c.id)
+    return merge_map([(source, target) for source, target in conn.execute(statement)])
+
+
 def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -368,11 +376,50 @@ class Store:
         return self._extractor_version
 
     def _extract(self, document: Document) -> list[Claim]:
+        """The extractor's claims with the curators' entity merges applied."""
         if self._extractor is None:
             from figures.extract import extract_claims
 
             self._extractor = extract_claims
-        return self._extractor(document)
+        found = self._extractor(document)
+        merges = self.entity_merge_map()
+        if merges:
+            found = [replace(c, claimant_entity=merges.get(c.claimant_entity, c.claimant_entity)) for c in found]
+        return found
+
+    # ------------------------------------------------------------ entity merges
+
+    def entity_merge_map(self) -> dict[str, str]:
+        """Entity -> the entity curators merged it into (store_schema.merge_map)."""
+        with self.engine.connect() as conn:
+            return _entity_merges(conn)
+
+    def merge_entities(self, source: str, target: str, user: str = "anonymous") -> int:
+        """Merge the claimant entity `source` into `target` (a rename when no claim has `target`
+        yet): recorded with who and when, applied to the stored claims now and to every later
+        extraction into this store (reextract included). Returns the claims changed."""
+        source, target = (source or "").strip(), (target or "").strip()
+        if not source or not target:
+            raise ValueError("name the entity to merge and the entity to merge it into")
+        if source == target:
+            return 0
+        user = (user or "anonymous").strip()[:200] or "anonymous"
+        with self._write() as conn:
+            conn.execute(insert(entity_merges).values(
+                source=source, target=target, user_name=user,
+                created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+            changed = conn.execute(update(claims).where(claims.c.claimant_entity == source)
+                                   .values(claimant_entity=target)).rowcount
+            self._bump(conn)
+        return max(changed or 0, 0)
+
+    def entity_merges_frame(self) -> pd.DataFrame:
+        """Every merge of claimant entities, oldest first: source, target, user, created_at."""
+        m = entity_merges.c
+        statement = select(m.source, m.target, m.user_name.label("user"), m.created_at).order_by(m.id)
+        with self.engine.connect() as conn:
+            result = conn.execute(statement)
+            return pd.DataFrame(result.all(), columns=list(result.keys()))
 
     def _insert_or_ignore(self, table: Any, conflict: list[str]) -> Any:
         if self.is_sqlite:
@@ -554,6 +601,8 @@ class Store:
                     batch = []
             if batch:
                 self._load_batch(conn, batch, doc_ids, version)
+            for source, target in _entity_merges(conn).items():
+                conn.execute(update(claims).where(claims.c.claimant_entity == source).values(claimant_entity=target))
             regroup_all(conn)
             return int(conn.execute(count).scalar_one() - before)
 
@@ -875,6 +924,8 @@ class Store:
             .order_by(corrections.c.id)
         ).all()
         effective = _apply_corrections(base, history)
+        merges = _entity_merges(conn)
+        effective["claimant_entity"] = merges.get(effective.get("claimant_entity"), effective.get("claimant_entity"))
         original = json.dumps({k: _json_value(v) for k, v in base.items()}) if history else None
         conn.execute(update(claims).where(claims.c.id == row_id).values(**effective, original=original))
         return effective

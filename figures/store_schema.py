@@ -12,7 +12,8 @@ Version history:
      store_meta.revision (cache key for readers), indexes on the filter columns.
   3. claims.claimant_entity (who the claimant is, claims-spec.md "Claimant entities"; filled
      from each stored claimant and side, `reextract` refines it with the document's context)
-     and claims.conditional (hypothetical, target or analogy figures; false until re-extracted).
+     and claims.conditional (hypothetical, target or analogy figures; false until re-extracted);
+     entity_merges (curators' merges and renames of claimant entities, never deleted).
 """
 
 from __future__ import annotations
@@ -152,6 +153,33 @@ store_meta = Table(
 )
 V2_INDEXES = _v2_indexes(claims)
 V3_INDEXES = [Index("ix_claims_claimant_entity", claims.c.claimant_entity)]
+# A curator's merge of one claimant entity into another (a rename is a merge into a new name):
+# applied to the stored claims when made, and to every later extraction into the store.
+entity_merges = Table(
+    "entity_merges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String, nullable=False),
+    Column("target", String, nullable=False),
+    Column("user_name", String, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+
+def merge_map(rows: list[tuple[str, str]]) -> dict[str, str]:
+    """Entity -> the entity it is merged into now, from merges (source, target) in the order
+    made: chains resolve (a -> b, b -> c gives a -> c) and a later merge undoes an earlier one
+    (a -> b, then b -> a leaves a, and maps b to a)."""
+    mapping: dict[str, str] = {}
+    for source, target in rows:
+        if source == target:
+            continue
+        mapping.pop(target, None)
+        for name, into in list(mapping.items()):
+            if into == source:
+                mapping[name] = target
+        mapping[source] = target
+    return {name: into for name, into in mapping.items() if name != into}
 
 
 # ---------------------------------------------------------------- mention groups
@@ -248,6 +276,7 @@ def _migrate_2_to_3(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE claims ADD COLUMN conditional BOOLEAN NOT NULL DEFAULT FALSE")
     for index in V3_INDEXES:
         index.create(conn)
+    entity_merges.create(conn)
     fill_entities(conn)
 
 

@@ -139,3 +139,35 @@ def test_store_keeps_and_reextract_fills_entities(tmp_path) -> None:
         store.add_correction(claim_id, "edit", "claimant", "Ukrainian officials", user="ed")
         store.add_correction(claim_id, "edit", "side", "Ukraine", user="ed")
         assert store.get_claim(claim_id)["claimant_entity"] == "Ukraine"
+
+
+def test_curators_merge_and_rename_entities_and_reextract_keeps_it(tmp_path) -> None:
+    from figures import store_schema
+
+    assert store_schema.merge_map([("a", "b"), ("b", "c")]) == {"a": "c", "b": "c"}
+    assert store_schema.merge_map([("a", "b"), ("b", "a")]) == {"b": "a"}
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    texts = {"k.txt": "At least 12 people were killed, the Kharkiv regional administration said.",
+             "o.txt": "At least 14 people were killed, Oleh Synehubov said."}
+    with Store(url) as store:
+        store.ingest_documents([Document(id=name, text=text, title="Kharkiv", published=dt.date(2022, 5, 2))
+                                for name, text in texts.items()])
+        entities = set(store.claims_frame().claimant_entity)
+        assert entities == {"Kharkiv regional administration", "Oleh Synehubov"}
+        assert store.merge_entities("Kharkiv regional administration", "Oleh Synehubov", user="cur") == 1
+        assert set(store.claims_frame().claimant_entity) == {"Oleh Synehubov"}
+        assert store.merge_entities("Oleh Synehubov", "Kharkiv governor", user="cur") == 2  # a rename
+        log = store.entity_merges_frame()
+        assert list(log.source) == ["Kharkiv regional administration", "Oleh Synehubov"]
+        assert set(log.user) == {"cur"}
+        store.reextract()
+        assert set(store.claims_frame().claimant_entity) == {"Kharkiv governor"}
+        # the merge is data the next extraction uses
+        store.ingest_documents([Document(id="n.txt", text="Oleh Synehubov said 3 people were killed.",
+                                         title="Later", published=dt.date(2022, 5, 9))])
+        assert set(store.claims_frame().claimant_entity) == {"Kharkiv governor"}
+        claim_id = int(store.claims_frame().claim_id.iloc[0])
+        store.add_correction(claim_id, "edit", "value", 13, user="ed")
+        assert store.get_claim(claim_id)["claimant_entity"] == "Kharkiv governor"
+        with pytest.raises(ValueError):
+            store.merge_entities("", "x")
