@@ -410,6 +410,7 @@ class Store:
                 created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
             changed = conn.execute(update(claims).where(claims.c.claimant_entity == source)
                                    .values(claimant_entity=target)).rowcount
+            regroup_all(conn)
             self._bump(conn)
         return max(changed or 0, 0)
 
@@ -455,7 +456,7 @@ class Store:
                     rows = self._claim_rows(document_id, document.id, found, version)
                     if rows:
                         conn.execute(insert(claims), rows)
-                    keys.update((r["metric"], r["subject"], r["claimant"], r["value"]) for r in rows)
+                    keys.update((r["metric"], r["subject"], r["claimant_entity"], r["value"]) for r in rows)
                     report.documents += 1
                     report.claims += len(rows)
                     report.doc_ids.append(document.id)
@@ -536,16 +537,16 @@ class Store:
     # ------------------------------------------------------------ mention groups
 
     def _regroup(self, conn: Connection, keys: Iterable[tuple]) -> None:
-        """Recompute the mention groups of claims sharing these (metric, subject, claimant, value) keys."""
+        """Recompute the mention groups of claims sharing these (metric, subject, claimant_entity, value) keys."""
         c = claims.c
         changes = []
-        for metric, subject, claimant, value in keys:
+        for metric, subject, entity, value in keys:
             rows = conn.execute(
                 select(c.id, c.date, c.mention_group).where(
                     c.metric == metric,
                     c.subject == subject,
                     c.value == value,
-                    c.claimant.is_(None) if claimant is None else c.claimant == claimant,
+                    c.claimant_entity.is_(None) if entity is None else c.claimant_entity == entity,
                 )
             ).all()
             existing = {row.id: row.mention_group for row in rows}
@@ -910,8 +911,8 @@ class Store:
             ))
             base = json.loads(row.original) if row.original else {name: getattr(row, name) for name in CLAIM_FIELDS}
             new = self._reapply(conn, row.id, row.document_id, row.claim_key, _claim_values(base))
-            self._regroup(conn, {(row.metric, row.subject, row.claimant, row.value),
-                                 (new["metric"], new["subject"], new["claimant"], new["value"])})
+            self._regroup(conn, {(row.metric, row.subject, row.claimant_entity, row.value),
+                                 (new["metric"], new["subject"], new["claimant_entity"], new["value"])})
             self._bump(conn)
 
     @staticmethod
@@ -1008,7 +1009,7 @@ class Store:
                                                                   version)}
         with self._write() as conn:
             old_rows = {r.claim_key: r for r in conn.execute(select(claims).where(claims.c.document_id == document_id))}
-            keys = {(r.metric, r.subject, r.claimant, r.value) for r in old_rows.values()}
+            keys = {(r.metric, r.subject, r.claimant_entity, r.value) for r in old_rows.values()}
             matched: dict[str, Any] = {key: old_rows[key] for key in new_rows if key in old_rows}
             spare = {k: r for k, r in old_rows.items() if k not in matched}
             for key in new_rows:
@@ -1030,13 +1031,13 @@ class Store:
                         claim_key=key, doc=new["doc"], extractor_version=version))
                     base = {name: new[name] for name in CLAIM_FIELDS}
                     effective = self._reapply(conn, old.id, document_id, key, base)
-                    keys.add((effective["metric"], effective["subject"], effective["claimant"], effective["value"]))
+                    keys.add((effective["metric"], effective["subject"], effective["claimant_entity"], effective["value"]))
                     report.updated += 1
                 else:
                     report.corrections_kept += self._adopt_orphans(conn, document_id, key, new_rows)
                     inserted = conn.execute(insert(claims).values(**new).returning(claims.c.id)).scalar_one()
                     effective = self._reapply(conn, inserted, document_id, key, {n: new[n] for n in CLAIM_FIELDS})
-                    keys.add((effective["metric"], effective["subject"], effective["claimant"], effective["value"]))
+                    keys.add((effective["metric"], effective["subject"], effective["claimant_entity"], effective["value"]))
                     report.added += 1
             if spare:
                 conn.execute(delete(claims).where(claims.c.id.in_([r.id for r in spare.values()])))

@@ -185,7 +185,7 @@ def merge_map(rows: list[tuple[str, str]]) -> dict[str, str]:
 # ---------------------------------------------------------------- mention groups
 
 def mention_clusters(rows: list[tuple[int, dt.date | None]]) -> Iterator[list[int]]:
-    """Split claims of one (metric, subject, claimant, value) into groups whose dates chain within a day.
+    """Split claims of one (metric, subject, claimant_entity, value) into groups whose dates chain within a day.
 
     Claims without a date form their own group.
     """
@@ -208,19 +208,19 @@ def mention_clusters(rows: list[tuple[int, dt.date | None]]) -> Iterator[list[in
 def regroup_all(conn: Connection) -> int:
     """Recompute every claim's mention group in one SQL statement; returns rows changed.
 
-    Same rule as :func:`mention_clusters`: within one (metric, subject, claimant, value),
+    Same rule as :func:`mention_clusters`: within one (metric, subject, claimant_entity, value),
     claims ordered by date form a group while consecutive dates are at most a day
     apart; undated claims form one group; the group id is the smallest claim id.
     """
     day = "julianday(date)" if conn.dialect.name == "sqlite" else "(date - DATE '2000-01-01')"
-    key = "metric, subject, claimant, value, (date IS NULL)"
+    key = "metric, subject, claimant_entity, value, (date IS NULL)"
     statement = f"""
         WITH ordered AS (
-            SELECT id, metric, subject, claimant, value, date, COALESCE({day}, 0) AS day,
+            SELECT id, metric, subject, claimant_entity, value, date, COALESCE({day}, 0) AS day,
                    LAG(COALESCE({day}, 0)) OVER (PARTITION BY {key} ORDER BY date, id) AS previous
             FROM claims
         ), clustered AS (
-            SELECT id, metric, subject, claimant, value, date,
+            SELECT id, metric, subject, claimant_entity, value, date,
                    SUM(CASE WHEN previous IS NULL OR day - previous > 1 THEN 1 ELSE 0 END)
                        OVER (PARTITION BY {key} ORDER BY date, id ROWS UNBOUNDED PRECEDING) AS cluster
             FROM ordered
@@ -254,7 +254,7 @@ def _migrate_1_to_2(conn: Connection) -> None:
         index.create(conn)
     store_meta.create(conn)
     conn.execute(store_meta.insert().values(id=1, revision=1))
-    regroup_all(conn)
+    # the groups are computed by the 2 -> 3 step, which adds the entity they key on
 
 
 def fill_entities(conn: Connection) -> int:
@@ -278,6 +278,7 @@ def _migrate_2_to_3(conn: Connection) -> None:
         index.create(conn)
     entity_merges.create(conn)
     fill_entities(conn)
+    regroup_all(conn)
 
 
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}

@@ -171,3 +171,17 @@ def test_curators_merge_and_rename_entities_and_reextract_keeps_it(tmp_path) -> 
         assert store.get_claim(claim_id)["claimant_entity"] == "Kharkiv governor"
         with pytest.raises(ValueError):
             store.merge_entities("", "x")
+
+
+def test_mention_groups_key_on_the_entity(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    texts = {"a.txt": "At least 9,000 people have been killed, Gaza's health ministry said.",
+             "b.txt": "At least 9,000 people have been killed, according to the Ministry of Health in Gaza.",
+             "c.txt": "At least 9,000 people have been killed, Israeli officials said."}
+    with Store(url) as store:
+        store.ingest_documents([Document(id=name, text=text, title="Toll", published=dt.date(2023, 11, 6))
+                                for name, text in texts.items()])
+        frame = store.claims_frame().set_index("doc_id")
+        assert frame.loc["a.txt", "claimant"] != frame.loc["b.txt", "claimant"]
+        assert frame.loc["a.txt", "mention_group"] == frame.loc["b.txt", "mention_group"]
+        assert frame.loc["c.txt", "mention_group"] != frame.loc["a.txt", "mention_group"]
