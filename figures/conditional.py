@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import replace
 from functools import lru_cache
 
 from figures.lexicon import literal_trie, lower_same_length, read_table
@@ -108,10 +107,27 @@ def _historical(lowered: str, span: tuple[int, int], figure: tuple[int, int], pu
     return False
 
 
+@lru_cache(maxsize=1024)
+def _lowered_if_cued(sentence: str) -> str | None:
+    """The sentence lower-cased (lower_same_length) when it holds a cue word or a year at all, else
+    None: most sentences hold neither, and one search settles them (cached: the claims of one
+    sentence all ask)."""
+    lowered = lower_same_length(sentence)
+    return lowered if _any_cue().search(lowered) or _YEAR.search(lowered) else None
+
+
+@lru_cache(maxsize=None)
+def _any_cue() -> re.Pattern[str]:
+    table = cue_table()
+    return _cue_regex(tuple(phrase for kind in ("modal", "plan", "if", "history") for phrase in table.get(kind, ())))
+
+
 def is_conditional(sentence: str, start: int, end: int, published: dt.date | None = None) -> bool:
     """Whether the figure at sentence[start:end] is hypothetical, conditional, a plan or target, or a
     historical analogy."""
-    lowered = lower_same_length(sentence)
+    lowered = _lowered_if_cued(sentence)
+    if lowered is None:
+        return False
     before = (_clause_start(lowered, start), start)
     after = (end, _clause_end(lowered, end))
     definite = _DEFINITE.search(lowered, 0, start) is not None  # 'the 130 hostages': a group that exists
@@ -127,16 +143,15 @@ def is_conditional(sentence: str, start: int, end: int, published: dt.date | Non
 
 
 def mark_conditional(claims: list[Claim], text: str, published: dt.date | None) -> list[Claim]:
-    """The claims of one document with `conditional` set; `text` is the document's full text (each
-    claim's quote is the sentence around its offsets)."""
-    out = []
+    """Set `conditional` on the claims of one document, in place; returns them. `text` is the
+    document's full text (each claim's quote is the sentence around its offsets)."""
     for claim in claims:
+        if _lowered_if_cued(claim.quote) is None:
+            continue
         sentence_start = text.rfind(claim.quote, max(0, claim.end - len(claim.quote)), claim.start + len(claim.quote))
         if sentence_start < 0:
-            out.append(claim)
             continue
         local_end = claim.end - sentence_start
         stated_start = local_end - len(claim.stated) if claim.stated else claim.start - sentence_start
-        flag = is_conditional(claim.quote, max(0, stated_start), local_end, published)
-        out.append(replace(claim, conditional=flag) if flag else claim)
-    return out
+        claim.conditional = is_conditional(claim.quote, max(0, stated_start), local_end, published)
+    return claims

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 from figures.attribution import gazetteer_entry, gazetteer_rest
@@ -218,21 +218,27 @@ def resolve(claimant: str | None, side: str, in_document: Context = lambda patte
     `sentence` is the claim's quote (for rows whose context is the sentence)."""
     if claimant is None or not claimant.strip():
         return None, side
-    text = entity_text(claimant)
-    if not text:
-        return None, side
-    key = _with_side(text, side).lower()
-    for row in _rows_matching(key):
+    rows, fallback = _lookup(claimant, side)
+    for row in rows:
         if row.context is None or (row.context.search(sentence.lower()) is not None if row.scope == "sentence"
                                    else in_document(row.context)):
             return row.entity, row.side
+    return fallback
+
+
+@lru_cache(maxsize=65536)
+def _lookup(claimant: str, side: str) -> tuple[tuple[EntityRow, ...], tuple[str | None, str]]:
+    """The entity rows matching a claimant's key (their contexts still to check), and the
+    (entity, side) to give it when none applies (steps 3 to 5); cached, as claimants recur."""
+    text = entity_text(claimant)
+    if not text:
+        return (), (None, side)
+    key = _with_side(text, side).lower()
     country = _national(key, side)
     if country is not None:
-        return country, side if side != "unknown" else country
+        return _rows_matching(key), (country, side if side != "unknown" else country)
     name = _gazetteer_name(claimant, side)
-    if name is not None:
-        return name, side
-    return _cased(_with_side(text, side)), side
+    return _rows_matching(key), (name if name is not None else _cased(_with_side(text, side)), side)
 
 
 @lru_cache(maxsize=65536)
@@ -257,14 +263,12 @@ def document_context(text: str) -> Context:
 
 
 def assign_entities(claims: list[Claim], text: str) -> list[Claim]:
-    """The claims of one document with claimant_entity set (and the entity's side where the
-    entity table gives one); `text` is the document's full text."""
+    """Set claimant_entity on the claims of one document (and the entity's side where the entity
+    table gives one), in place; returns them. `text` is the document's full text."""
     if not claims:
         return claims
     in_document = document_context(text)
-    out = []
     for claim in claims:
-        entity, side = resolve(claim.claimant, claim.side, in_document, claim.quote)
-        out.append(replace(claim, claimant_entity=entity, side=side))
-    return out
+        claim.claimant_entity, claim.side = resolve(claim.claimant, claim.side, in_document, claim.quote)
+    return claims
 
