@@ -7,9 +7,11 @@ every way the text names them.
    dropped, the rewrites of figures/data/entity_rewrites.csv applied ('Ministry of Health' ->
    'health ministry'), a place after 'in'/'of' put in front ('health ministry in Gaza' -> 'gaza
    health ministry') and a possessive dropped ('Gaza's' -> 'gaza', a country's becomes its
-   adjective: 'Russia's' -> 'russian'); a bare body of a country takes the adjective of the
-   claim's side ('the defence ministry', side Russia -> 'russian defence ministry');
-2. the first row of figures/data/entities.csv whose pattern matches the whole key (and whose
+   adjective: 'Russia's' -> 'russian'); a claimant named by common words only takes the
+   adjective of the claim's side ('the defence ministry', side Russia -> 'russian defence
+   ministry'; 'local authorities', side Ukraine -> 'ukrainian local authorities');
+2. the first row of figures/data/entities.csv whose pattern matches the whole key, with or
+   without that adjective (and whose
    context occurs in the document): its entity and its side;
 3. a country's officials, authorities or government ('Ukrainian officials', 'officials' with
    side Ukraine): the country;
@@ -47,7 +49,7 @@ _ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 _WORD = re.compile(r"[\w'.-]+")
 _PLACE_AFTER = re.compile(r"^(?P<head>[a-z][a-z' -]*?) (?:in|of|for) (?:the )?(?P<place>[\w' .-]+)$", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"^(?P<owner>[\w .-]+?)'s? (?P<rest>\S.*)$", re.IGNORECASE)
-# sides that are no country: a bare body never takes them as an adjective
+# sides that are no country: a claimant of common words never takes them as an adjective
 _NOT_COUNTRIES = frozenset(("media", "independent", "unknown", "United Nations", "NATO", "European Union"))
 
 
@@ -79,7 +81,7 @@ def rewrites() -> tuple[tuple[re.Pattern[str], str], ...]:
 
 @lru_cache(maxsize=None)
 def entity_words(role: str) -> frozenset[str]:
-    """Words of figures/data/entity_words.csv with a role: beside, national, body."""
+    """Words of figures/data/entity_words.csv with a role: beside, national."""
     return frozenset(row["word"].lower() for row in read_table("entity_words.csv") if row["role"] == role)
 
 
@@ -163,9 +165,13 @@ def _cased(text: str) -> str:
 
 
 def _with_side(text: str, side: str) -> str:
-    """A bare body of a country takes the country's adjective: 'defence ministry', side Russia ->
-    'Russian defence ministry'."""
-    if side in _NOT_COUNTRIES or side not in valid_sides() or text.lower() not in entity_words("body"):
+    """A claimant named only by common words (a body or an office of no named country or place)
+    takes the adjective of its side's country: 'defence ministry', side Russia -> 'Russian defence
+    ministry'; 'local authorities', side Ukraine -> 'Ukrainian local authorities'."""
+    if side in _NOT_COUNTRIES or side not in valid_sides():
+        return text
+    words = text.lower().split()
+    if not words or not all(word in np_words() and word not in nationalities() for word in words):
         return text
     return f"{demonym(side)} {text}"
 
@@ -234,11 +240,12 @@ def _lookup(claimant: str, side: str) -> tuple[tuple[EntityRow, ...], tuple[str 
     if not text:
         return (), (None, side)
     key = _with_side(text, side).lower()
+    rows = tuple(dict.fromkeys(_rows_matching(text.lower()) + _rows_matching(key)))
     country = _national(key, side)
     if country is not None:
-        return _rows_matching(key), (country, side if side != "unknown" else country)
+        return rows, (country, side if side != "unknown" else country)
     name = _gazetteer_name(claimant, side)
-    return _rows_matching(key), (name if name is not None else _cased(_with_side(text, side)), side)
+    return rows, (name if name is not None else _cased(_with_side(text, side)), side)
 
 
 @lru_cache(maxsize=65536)
