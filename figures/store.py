@@ -537,20 +537,20 @@ class Store:
     # ------------------------------------------------------------ mention groups
 
     def _regroup(self, conn: Connection, keys: Iterable[tuple]) -> None:
-        """Recompute the mention groups of claims sharing these (metric, subject, claimant_entity, value) keys."""
+        """Recompute the mention groups of claims sharing the (metric, subject, claimant_entity) of
+        these (metric, subject, claimant_entity, value) keys (values group within 0.5%)."""
         c = claims.c
         changes = []
-        for metric, subject, entity, value in keys:
+        for metric, subject, entity in {key[:3] for key in keys}:
             rows = conn.execute(
-                select(c.id, c.date, c.mention_group).where(
+                select(c.id, c.value, c.date, c.mention_group).where(
                     c.metric == metric,
                     c.subject == subject,
-                    c.value == value,
                     c.claimant_entity.is_(None) if entity is None else c.claimant_entity == entity,
                 )
             ).all()
             existing = {row.id: row.mention_group for row in rows}
-            for cluster in mention_clusters([(row.id, row.date) for row in rows]):
+            for cluster in mention_clusters([(row.id, row.value, row.date) for row in rows]):
                 group = min(cluster)
                 changes.extend({"b_id": i, "b_group": group} for i in cluster if existing[i] != group)
         apply_groups(conn, changes)

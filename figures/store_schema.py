@@ -184,44 +184,75 @@ def merge_map(rows: list[tuple[str, str]]) -> dict[str, str]:
 
 # ---------------------------------------------------------------- mention groups
 
-def mention_clusters(rows: list[tuple[int, dt.date | None]]) -> Iterator[list[int]]:
-    """Split claims of one (metric, subject, claimant_entity, value) into groups whose dates chain within a day.
+MENTION_DAYS = 3  # mentions of one claim: dates chaining within this many days
+MENTION_VALUE = 0.005  # ... and values chaining within 0.5% (claims-spec.md: the evaluation's tolerance)
 
-    Claims without a date form their own group.
-    """
-    dated = sorted((row for row in rows if row[1] is not None), key=lambda row: (row[1], row[0]))
-    undated = [row[0] for row in rows if row[1] is None]
-    cluster: list[int] = []
-    previous: dt.date | None = None
-    for claim_id, day in dated:
-        if cluster and previous is not None and (day - previous).days > 1:
+
+def _value_clusters(rows: list[tuple[int, float, dt.date | None]]) -> Iterator[list[tuple[int, float, dt.date | None]]]:
+    """Rows in value order, cut where a value is more than MENTION_VALUE above the one before."""
+    cluster: list[tuple[int, float, dt.date | None]] = []
+    for row in sorted(rows, key=lambda row: (row[1], row[0])):
+        if cluster and row[1] > cluster[-1][1] * (1 + MENTION_VALUE):
             yield cluster
             cluster = []
-        cluster.append(claim_id)
-        previous = day
+        cluster.append(row)
     if cluster:
         yield cluster
-    if undated:
-        yield undated
+
+
+def mention_clusters(rows: list[tuple[int, float, dt.date | None]]) -> Iterator[list[int]]:
+    """Split claims (id, value, date) of one (metric, subject, claimant_entity) into mentions of one
+    claim: values chaining within MENTION_VALUE, and among those dates chaining within MENTION_DAYS.
+
+    Claims without a date form their own group per value cluster.
+    """
+    for values in _value_clusters(rows):
+        dated = sorted((row for row in values if row[2] is not None), key=lambda row: (row[2], row[0]))
+        undated = [row[0] for row in values if row[2] is None]
+        cluster: list[int] = []
+        previous: dt.date | None = None
+        for claim_id, _, day in dated:
+            if cluster and previous is not None and (day - previous).days > MENTION_DAYS:
+                yield cluster
+                cluster = []
+            cluster.append(claim_id)
+            previous = day
+        if cluster:
+            yield cluster
+        if undated:
+            yield undated
 
 
 def regroup_all(conn: Connection) -> int:
     """Recompute every claim's mention group in one SQL statement; returns rows changed.
 
-    Same rule as :func:`mention_clusters`: within one (metric, subject, claimant_entity, value),
-    claims ordered by date form a group while consecutive dates are at most a day
-    apart; undated claims form one group; the group id is the smallest claim id.
+    Same rule as :func:`mention_clusters`: within one (metric, subject, claimant_entity), claims
+    in value order form value clusters while each value is at most MENTION_VALUE above the one
+    before; within a value cluster, claims ordered by date form a group while consecutive dates
+    are at most MENTION_DAYS apart; undated claims form one group; the group id is the smallest
+    claim id.
     """
     day = "julianday(date)" if conn.dialect.name == "sqlite" else "(date - DATE '2000-01-01')"
-    key = "metric, subject, claimant_entity, value, (date IS NULL)"
+    base = "metric, subject, claimant_entity"
+    key = f"{base}, vcluster, (date IS NULL)"
     statement = f"""
-        WITH ordered AS (
-            SELECT id, metric, subject, claimant_entity, value, date, COALESCE({day}, 0) AS day,
-                   LAG(COALESCE({day}, 0)) OVER (PARTITION BY {key} ORDER BY date, id) AS previous
-            FROM claims
-        ), clustered AS (
+        WITH valued AS (
             SELECT id, metric, subject, claimant_entity, value, date,
-                   SUM(CASE WHEN previous IS NULL OR day - previous > 1 THEN 1 ELSE 0 END)
+                   LAG(value) OVER (PARTITION BY {base} ORDER BY value, id) AS previous_value
+            FROM claims
+        ), vclustered AS (
+            SELECT id, metric, subject, claimant_entity, date, COALESCE({day}, 0) AS day,
+                   SUM(CASE WHEN previous_value IS NULL OR value > previous_value * {1 + MENTION_VALUE}
+                            THEN 1 ELSE 0 END)
+                       OVER (PARTITION BY {base} ORDER BY value, id ROWS UNBOUNDED PRECEDING) AS vcluster
+            FROM valued
+        ), ordered AS (
+            SELECT id, metric, subject, claimant_entity, vcluster, date, day,
+                   LAG(day) OVER (PARTITION BY {key} ORDER BY date, id) AS previous
+            FROM vclustered
+        ), clustered AS (
+            SELECT id, metric, subject, claimant_entity, vcluster, date,
+                   SUM(CASE WHEN previous IS NULL OR day - previous > {MENTION_DAYS} THEN 1 ELSE 0 END)
                        OVER (PARTITION BY {key} ORDER BY date, id ROWS UNBOUNDED PRECEDING) AS cluster
             FROM ordered
         ), grouped AS (

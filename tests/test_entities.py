@@ -185,3 +185,26 @@ def test_mention_groups_key_on_the_entity(tmp_path) -> None:
         assert frame.loc["a.txt", "claimant"] != frame.loc["b.txt", "claimant"]
         assert frame.loc["a.txt", "mention_group"] == frame.loc["b.txt", "mention_group"]
         assert frame.loc["c.txt", "mention_group"] != frame.loc["a.txt", "mention_group"]
+
+
+def test_mentions_link_within_half_a_percent_and_a_few_days(tmp_path) -> None:
+    from figures.store_schema import mention_clusters
+
+    day = dt.date(2023, 11, 6)
+    rows = [(1, 10000.0, day), (2, 10040.0, day + dt.timedelta(days=2)), (3, 10200.0, day),
+            (4, 10000.0, day + dt.timedelta(days=9)), (5, 10000.0, None)]
+    assert sorted(sorted(c) for c in mention_clusters(rows)) == [[1, 2], [3], [4], [5]]
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    texts = [("a.txt", "At least 10,000 people have been killed, Gaza's health ministry said.", day),
+             ("b.txt", "About 10,022 people have been killed, the health ministry in Gaza said.", day + dt.timedelta(days=3)),
+             ("c.txt", "At least 10,000 people have now been killed, Gaza's health ministry said.", day + dt.timedelta(days=8))]
+    for bulk in (False, True):
+        with Store(f"{url}{int(bulk)}") as store:
+            documents = [Document(id=name, text=text, title="Toll", published=when) for name, text, when in texts]
+            if bulk:
+                store.bulk_load_claims([c for d in documents for c in extract_claims(d)], documents)
+            else:
+                store.ingest_documents(documents)
+            frame = store.claims_frame().set_index("doc_id")
+            assert frame.loc["a.txt", "mention_group"] == frame.loc["b.txt", "mention_group"]
+            assert frame.loc["c.txt", "mention_group"] != frame.loc["a.txt", "mention_group"]
