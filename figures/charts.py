@@ -73,11 +73,11 @@ PERIOD_LABELS = {None: "running total", "day": "per day", "week": "per week", "m
 
 # What the browser gets per point (the rest of a claim stays on the server).
 PLOT_COLUMNS = ["claim_id", "date", "value", "low", "high", "qualifier", "claimant", "as_named", "side", "colour_key",
-                "series", "kind", "stated", "outlet", "url", "quote", "label", "n_claims"]
+                "series", "kind", "stated", "outlet", "url", "quote", "label", "n_claims", "mentions", "sources"]
 LABEL_COLUMNS = ["date", "value", "label", "colour_key", "series", "kind"]
 POINT_COLUMNS = [
     "claim_id", "date", "value", "low", "high", "qualifier", "claimant", "as_named", "side", "colour_key",
-    "series", "kind", "period", "stated", "outlet", "url", "quote", "label", "n_claims",
+    "series", "kind", "period", "stated", "outlet", "url", "quote", "label", "n_claims", "mentions", "sources",
 ]
 
 
@@ -289,6 +289,9 @@ def points_frame(rows: pd.DataFrame, n_claims: pd.Series | None = None, colour_b
         "period": period, "stated": stated, "outlet": text_list(rows, "outlet"),
         "url": safe_urls(text_list(rows, "url")),
         "quote": quote, "label": label, "n_claims": counts,
+        "mentions": (rows["mentions"].to_numpy(dtype=np.int64) if "mentions" in rows
+                     else np.ones(len(rows), dtype=np.int64)),
+        "sources": [named or outlet for named, outlet in zip(text_list(rows, "sources"), text_list(rows, "outlet"))],
     }
     return frame_of({name: np.asarray(values, dtype=object if isinstance(values, list) else None)[order]
                      for name, values in columns.items()})
@@ -379,6 +382,8 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
         alt.Tooltip("quote:N", title="Quote"),
         alt.Tooltip("kind:N", title="Kind"),
         alt.Tooltip("n_claims:Q", title="Claims folded in"),
+        alt.Tooltip("mentions:Q", title="Mentions (articles)"),
+        alt.Tooltip("sources:N", title="Reported by"),
     ]
     opacity = alt.condition(legend, alt.value(1.0), alt.value(0.12))
     base = alt.Chart(alt.NamedData(name="points")).encode(x=x, y=y, color=colour, opacity=opacity)

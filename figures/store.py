@@ -727,7 +727,7 @@ class Store:
     def light_claims_frame(self) -> pd.DataFrame:
         """Every claim not rejected (corrections applied) with only the small columns a dashboard
         filters, counts and charts on: ``claim_id``, ``document_id``, ``value``, ``low``,
-        ``high``, ``date`` (datetime), ``conditional`` (bool), the text columns of LIGHT_TEXT_COLUMNS and ``outlet`` as
+        ``high``, ``date`` (datetime), ``conditional`` (bool), ``mention_group``, the text columns of LIGHT_TEXT_COLUMNS and ``outlet`` as
         categoricals; no quote, title, url or status flags (fetch those for the rows shown with
         :meth:`claims_by_ids`). In no particular order.
 
@@ -743,6 +743,7 @@ class Store:
             "date": (c.date, pa.string()),
             **{name: (c[name], pa.string()) for name in LIGHT_TEXT_COLUMNS},
             "conditional": (c.conditional, pa.int64()),
+            "mention_group": (c.mention_group, pa.int64()),
         }, c.rejected.is_(False))
         frame = pd.DataFrame({
             **{name: values[name].to_numpy() for name in ("claim_id", "document_id")},
@@ -750,6 +751,7 @@ class Store:
             "date": _datetimes(values["date"]),
             **{name: _categorical(values[name]) for name in LIGHT_TEXT_COLUMNS},
             "conditional": values["conditional"].to_numpy(zero_copy_only=False).astype(bool),
+            "mention_group": values["mention_group"].fill_null(values["claim_id"]).to_numpy(),
         })
         _, doc_rows = self._rows_from_cursor(select(documents.c.id, documents.c.outlet))
         doc_ids = pd.Index([row[0] for row in doc_rows], dtype=np.int64)

@@ -55,6 +55,7 @@ NUMERIC_FIELDS = ("value", "low", "high")
 TABLE_COLUMNS = [
     "date", "claimant", "as_named", "side", "stated", "value", "qualifier", "metric", "item", "subject",
     "period", "conditional", "location", "quote", "outlet", "title", "url", "published", "status", "claim_id",
+    "mention_group",
 ]
 DERIVED_COLUMNS = ("series", "status", "as_named")
 TABLE_LIMIT = 1000
@@ -302,6 +303,8 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
                               UNATTRIBUTED)
     df["conditional"] = (df["conditional"].fillna(False).astype(bool) if "conditional" in df
                          else pd.Series(False, index=df.index))
+    group = df["mention_group"] if "mention_group" in df else pd.Series(np.nan, index=df.index)
+    df["mention_group"] = group.fillna(df["claim_id"]).astype(np.int64)
     df["side"] = _relabel(df["side"], UNKNOWN_SIDE)
     df["series"] = _series_column(df)
     if {"confirmed", "corrected", "rejected"} & set(df.columns):
@@ -447,6 +450,32 @@ def rows_of_series(frame: pd.DataFrame, series: str) -> pd.DataFrame:
     return frame[frame["series"] == series]
 
 
+MAX_SOURCES = 8  # outlets named per chart point; the rest counted
+
+
+def fold_mentions(part: pd.DataFrame) -> pd.DataFrame:
+    """One row per mention group (the same claim reported by several articles: Store's mention
+    groups), its first mention (smallest claim id), with ``mentions`` (how many) and ``sources``
+    (the outlets that reported it)."""
+    if len(part) == 0:
+        return part.assign(mentions=pd.Series(dtype=np.int64), sources=pd.Series(dtype=object))
+    group = part["mention_group"].to_numpy(dtype=np.int64)
+    order = np.lexsort((part["claim_id"].to_numpy(dtype=np.int64), group))
+    starts = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1]])
+    counts = np.diff(np.r_[starts, len(order)])
+    folded = part.iloc[order[starts]].copy()
+    outlets = charts.text_list(part, "outlet")
+    sources = [outlets[order[start]] for start in starts]
+    for position in np.flatnonzero(counts > 1):
+        names = list(dict.fromkeys(o for o in (outlets[i] for i in order[starts[position]:starts[position]
+                                                                           + counts[position]]) if o))
+        more = f" and {len(names) - MAX_SOURCES} more" if len(names) > MAX_SOURCES else ""
+        sources[position] = ", ".join(names[:MAX_SOURCES]) + more
+    folded["mentions"] = counts
+    folded["sources"] = np.array(sources, dtype=object)
+    return folded
+
+
 def latest_totals(frame: pd.DataFrame) -> pd.DataFrame:
     """Each claimant's latest running total (period empty; ties on the date: the highest
     figure, then the highest claim id), in frame order."""
@@ -472,7 +501,7 @@ def competing_figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]
     when the frame holds no urls (a light frame without its details). Built from plain
     lists: one row per claimant.
     """
-    columns = ["claimant", "side", "figure", "value", "qualifier", "date", "outlet", "url"]
+    columns = ["claimant", "side", "figure", "value", "qualifier", "date", "outlet", "url", "mentions"]
     latest = latest_totals(frame)
     if latest.empty:
         return pd.DataFrame(columns=columns), {}
@@ -493,6 +522,8 @@ def competing_figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]
         "date": dates[order],
         "outlet": np.array([outlet[i] for i in order], dtype=object),
         "url": np.array([url[i] for i in order], dtype=object),
+        "mentions": (latest["mentions"].to_numpy(dtype=np.int64)[order] if "mentions" in latest
+                     else np.ones(len(order), dtype=np.int64)),
     }, columns=columns)
     top, bottom = table.iloc[0], table.iloc[-1]
     spread = {
@@ -572,7 +603,7 @@ def view_model(store: Any, frame: pd.DataFrame, filters: ViewFilters, series: Se
     counts = series_counts(charted)
     picked = []
     for name in _pick_series(counts, series, 3):
-        part = rows_of_series(charted, name)
+        part = fold_mentions(rows_of_series(charted, name))
         n_claims = charts.select_points(part, colour_by)
         picked.append((name, part.loc[n_claims.index], n_claims, latest_totals(part)))
     newest = newest_rows(rows, TABLE_LIMIT)

@@ -554,3 +554,23 @@ def test_charts_group_by_entity_and_hide_conditional_figures_unless_asked(seeded
     assert url_values(at, views.QUERY_KEYS["conditional"]) == ["show"]
     shared = run_app({views.QUERY_KEYS["conditional"]: "show"})
     assert 90000 in set(pd.concat(chart_frames(shared))["value"])
+
+
+def test_one_claim_reported_by_several_articles_is_one_point(empty_url):
+    docs = [Document(id=f"m{n}", text=f"dispatch m{n}", title=f"Toll {n}", outlet=outlet,
+                     url=f"https://example.org/m{n}", published=dt.date(2022, 3, 1 + n))
+            for n, outlet in enumerate(["Wire A", "Wire B", "Wire C"])]
+    rows = [claim(f"m{n}", 0, value, "Ukraine's General Staff", "Ukraine", f"2022-03-0{1 + n}")
+            for n, value in enumerate([5000, 5010, 5000])]
+    rows.append(claim("m2", 10, 6100, "Ukraine's General Staff", "Ukraine", "2022-03-03"))
+    with Store(empty_url) as store:
+        assert store.bulk_load_claims(rows, docs) == 4
+        frame = store.claims_frame()
+        assert frame["mention_group"].nunique() == 2  # 5,000 and 5,010 within 0.5% and 3 days
+    at = run_app()
+    points = pd.concat(chart_frames(at))
+    assert sorted(points["value"]) == [5000, 6100]
+    linked = points[points["value"] == 5000].iloc[0]
+    assert linked["mentions"] == 3 and linked["sources"] == "Wire A, Wire B, Wire C"
+    assert len(claims_table(at)) == 4  # the table and the CSV keep one row per mention
+    assert claims_table(at)["mention_group"].nunique() == 2
