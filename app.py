@@ -303,7 +303,7 @@ def draw_intake(store) -> None:
             st.rerun()
 
 
-def draw_curation(store: Store, model: dict) -> None:
+def draw_curation(store: Store, model: dict, names: list[str]) -> None:
     st.text("Pick a claim (click a row, or type its id), then confirm, reject or correct it. "
             "Every change is stored as a correction with your name and the time.")
     table = model["table"]
@@ -317,7 +317,7 @@ def draw_curation(store: Store, model: dict) -> None:
         st.session_state["curate_id"] = str(table.iloc[rows[0]]["claim_id"])
     raw_id = st.text_input("Claim id", key="curate_id")
     user = views.clean_user(st.text_input("Your name (recorded with the correction)", key="curate_user"))
-    draw_entity_merge(store, user)
+    draw_entity_merge(store, user, names)
     if not raw_id.strip():
         return
     claim_id, row = views.find_claim(store, raw_id)
@@ -353,10 +353,15 @@ def draw_curation(store: Store, model: dict) -> None:
                 st.rerun()
 
 
-def draw_entity_merge(store: Store, user: str) -> None:
+@st.cache_data(max_entries=8, show_spinner=False)
+def entity_names(url: str | None, token: str) -> list[str]:
+    return get_store(url).facet_values("claimant_entity")
+
+
+def draw_entity_merge(store: Store, user: str, names: list[str]) -> None:
     with st.expander("Merge or rename a claimant entity"):
         with st.form("merge"):
-            source = st.selectbox("Entity", store.facet_values("claimant_entity"), key="merge_source")
+            source = st.selectbox("Entity", names, key="merge_source")
             target = st.text_input("Merge into (an existing entity, or a new name to rename it)", key="merge_target")
             if st.form_submit_button("Merge"):
                 try:
@@ -399,7 +404,7 @@ def main() -> None:
         with tabs["Add articles"]:
             draw_intake(store)
         with tabs["Curate"]:
-            draw_curation(store, model)
+            draw_curation(store, model, entity_names(url, token))
     with tabs["Corrections log"]:
         log = corrections(url, token)
         if log is None or len(log) == 0:

@@ -455,24 +455,27 @@ MAX_SOURCES = 8  # outlets named per chart point; the rest counted
 
 def fold_mentions(part: pd.DataFrame) -> pd.DataFrame:
     """One row per mention group (the same claim reported by several articles: Store's mention
-    groups), its first mention (smallest claim id), with ``mentions`` (how many) and ``sources``
-    (the outlets that reported it)."""
-    if len(part) == 0:
-        return part.assign(mentions=pd.Series(dtype=np.int64), sources=pd.Series(dtype=object))
+    groups), its first mention (smallest claim id), with ``mentions`` (how many) and, for a claim
+    of several mentions, ``sources`` (the outlets that reported it). A part where every claim is
+    its own mention comes back as it is (no mentions column: one each)."""
     group = part["mention_group"].to_numpy(dtype=np.int64)
     order = np.lexsort((part["claim_id"].to_numpy(dtype=np.int64), group))
-    starts = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1]])
+    starts = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1]]) if len(part) else order
+    if len(starts) == len(part):
+        return part
     counts = np.diff(np.r_[starts, len(order)])
     folded = part.iloc[order[starts]].copy()
-    outlets = charts.text_list(part, "outlet")
-    sources = [outlets[order[start]] for start in starts]
+    outlet = part["outlet"].astype("category")
+    names = [str(name) for name in outlet.cat.categories]
+    codes = outlet.cat.codes.to_numpy()[order].tolist()  # plain ints: slicing a list is cheap
+    sources = np.full(len(starts), None, dtype=object)
     for position in np.flatnonzero(counts > 1):
-        names = list(dict.fromkeys(o for o in (outlets[i] for i in order[starts[position]:starts[position]
-                                                                           + counts[position]]) if o))
-        more = f" and {len(names) - MAX_SOURCES} more" if len(names) > MAX_SOURCES else ""
-        sources[position] = ", ".join(names[:MAX_SOURCES]) + more
+        start = int(starts[position])
+        found = [names[code] for code in dict.fromkeys(codes[start : start + int(counts[position])]) if code >= 0]
+        more = f" and {len(found) - MAX_SOURCES} more" if len(found) > MAX_SOURCES else ""
+        sources[position] = ", ".join(found[:MAX_SOURCES]) + more
     folded["mentions"] = counts
-    folded["sources"] = np.array(sources, dtype=object)
+    folded["sources"] = sources
     return folded
 
 
@@ -599,7 +602,8 @@ def view_model(store: Any, frame: pd.DataFrame, filters: ViewFilters, series: Se
     `conditional`; the claims table and the CSV keep them.
     """
     rows = apply_filters(frame, filters, matching)
-    charted = rows if conditional else rows[~rows["conditional"].to_numpy(dtype=bool)]
+    hidden = rows["conditional"].to_numpy(dtype=bool)
+    charted = rows if conditional or not hidden.any() else rows[~hidden]
     counts = series_counts(charted)
     picked = []
     for name in _pick_series(counts, series, 3):
