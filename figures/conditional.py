@@ -26,6 +26,10 @@ _SINCE = re.compile(r"\b(?:since|after|before)\s+(?:the\s+)?(?:\w+\s+)?$")
 # what comes before a year named as such ('in 1932', 'the famine of 1932', 'from 1932 to 1933'), so
 # that a count of 1,605 written '1605 tanks' is no year
 _YEAR_LEAD = re.compile(r"(?:\b(?:in|of|from|to|during|between|until|by|and|since|after|before|early|late|mid)\s+|[-–])$")
+# a year that may be 20 years before a publication before 2040: the cheap test before the rules
+# (led by a character class, so the regex engine skips quickly to the digits 1 and 2)
+_OLD_YEAR = re.compile(r"[12](?<![\d,.][12])(?:(?<=1)[5-9]\d\d|(?<=2)0[01]\d)(?!\d|[,.]\d|s\b)")
+_NOT_WORD = re.compile(r"[^a-z'-]+")
 _WORD_START = re.compile(r"(?<!\S)\S")
 _DEFINITE = re.compile(r"\b(?:the|those|these|its|their|his|her)\s+$")
 
@@ -113,7 +117,17 @@ def _lowered_if_cued(sentence: str) -> str | None:
     None: most sentences hold neither, and one search settles them (cached: the claims of one
     sentence all ask)."""
     lowered = lower_same_length(sentence)
-    return lowered if _any_cue().search(lowered) or _YEAR.search(lowered) else None
+    cued = not _cue_words().isdisjoint(_NOT_WORD.split(lowered)) or "'ll" in lowered
+    return lowered if cued or _OLD_YEAR.search(lowered) else None
+
+
+@lru_cache(maxsize=None)
+def _cue_words() -> frozenset[str]:
+    """The longest word of every cue phrase ('expected' of 'is expected to'): a sentence without
+    any holds no cue."""
+    table = cue_table()
+    return frozenset(max(phrase.split(), key=len) for kind in ("modal", "plan", "if", "history")
+                     for phrase in table.get(kind, ()))
 
 
 @lru_cache(maxsize=None)
@@ -128,6 +142,9 @@ def is_conditional(sentence: str, start: int, end: int, published: dt.date | Non
     lowered = _lowered_if_cued(sentence)
     if lowered is None:
         return False
+    low, high = max(0, start - _HISTORY_REACH), min(len(lowered), end + 80)
+    if _any_cue().search(lowered, low, high) is None and _OLD_YEAR.search(lowered, low, high) is None:
+        return False  # no cue near the figure: most figures of a sentence with a cue elsewhere
     before = (_clause_start(lowered, start), start)
     after = (end, _clause_end(lowered, end))
     definite = _DEFINITE.search(lowered, 0, start) is not None  # 'the 130 hostages': a group that exists

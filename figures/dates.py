@@ -221,9 +221,8 @@ _DATE_WORDS = frozenset(("yesterday", "today", "tonight", "morning", "afternoon"
 _DIGIT = re.compile(r"\d")
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 # Every numeric date holds a four-digit year next to a separator and a digit; decimals do not.
-_NUMERIC_MARK = re.compile(r"\d[./-](?:19|20)\d\d|(?:19|20)\d\d[./]\d")
-# Every glued month and day ('sept.24') holds a letter, a period and a digit.
-_GLUED_MARK = re.compile(r"[a-z]\.\d")
+# ... and every glued month and day ('sept.24') a letter, a period and a digit.
+_NUMERIC_MARK = re.compile(r"\d[./-](?:19|20)\d\d|(?:19|20)\d\d[./]\d|[a-z]\.\d")
 
 
 # DATE_PHRASE for lower-cased text (lower_same_length): a case-insensitive regex runs about
@@ -251,8 +250,7 @@ def find_date_phrases(text: str) -> list[re.Match[str]]:
 def _has_rare_mark(lowered: str) -> bool:
     """Whether a lower-cased text may hold a RARE_DATE_PHRASE: 'ago', 'before yesterday' or a
     four-digit year next to a separator."""
-    return ("ago" in lowered or "before yesterday" in lowered or _NUMERIC_MARK.search(lowered) is not None
-            or _GLUED_MARK.search(lowered) is not None)
+    return "ago" in lowered or "before yesterday" in lowered or _NUMERIC_MARK.search(lowered) is not None
 
 
 def first_date_phrase(lowered: str, last_start: int) -> re.Match[str] | None:
