@@ -27,6 +27,7 @@ FILTER_KEYS = {
     "metrics": "f_metrics", "subjects": "f_subjects", "claimants": "f_claimants",
     "sides": "f_sides", "outlets": "f_outlets", "series": "f_series", "date_from": "f_from",
     "date_to": "f_to", "text": "f_text", "colour_by": "f_colour", "log_scale": "f_log",
+    "conditional": "f_cond",
 }
 
 
@@ -130,14 +131,16 @@ def matching_ids(url: str | None, token: str, text: str) -> np.ndarray | None:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def view_model(url: str | None, token: str, key: tuple, series: tuple, colour_by: str, log_scale: bool) -> dict:
+def view_model(url: str | None, token: str, key: tuple, series: tuple, colour_by: str, log_scale: bool,
+               conditional: bool = False) -> dict:
     """Everything the page draws for one filter state (views.view_model, chart data already as
     Arrow bytes), keyed on the state token and the filters. cache_resource: one object shared
     read-only by every session, not unpickled per rerun (a fifth of a rerun at 100,000
     claims); nothing mutates it."""
     filters = views.ViewFilters.from_data_key(key)
     return views.with_arrow_tables(views.view_model(get_store(url), claims_frame(url, token), filters, series,
-                                                    colour_by, log_scale, matching_ids(url, token, filters.text.strip())))
+                                                    colour_by, log_scale, matching_ids(url, token, filters.text.strip()),
+                                                    conditional))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -186,11 +189,13 @@ def draw_filters(meta: dict) -> views.ViewFilters:
     side.header("Display")
     colour_by = side.radio("Colour by", ["claimant", "side"], key=FILTER_KEYS["colour_by"], horizontal=True)
     log_scale = side.toggle("Log scale", key=FILTER_KEYS["log_scale"])
+    conditional = side.toggle("Show conditional figures", key=FILTER_KEYS["conditional"],
+                              help="Hypothetical, planned or historical figures ('could kill', 'aims to recruit')")
     return views.ViewFilters(
         metrics=metrics, subjects=subjects, claimants=claimants, sides=sides, outlets=outlets,
         series=tuple(st.session_state.get(FILTER_KEYS["series"], []) or ()),
         date_from=date_from, date_to=date_to, text=text or "",
-        colour_by=colour_by or "claimant", log_scale=bool(log_scale),
+        colour_by=colour_by or "claimant", log_scale=bool(log_scale), conditional=bool(conditional),
     )
 
 
@@ -409,6 +414,7 @@ def draw_curation(store: Store, url: str | None, token: str, filters: views.View
     st.session_state["_picked_row"] = rows[0] if rows else None
     raw_id = st.text_input("Claim id", key="curate_id")
     user = views.clean_user(st.text_input("Your name (recorded with the correction)", key="curate_user"))
+    draw_entity_merge(store, user, entity_names(url, token))
     if not raw_id.strip():
         return
     claim_id, row = views.find_claim(store, raw_id, include_rejected=True)
@@ -478,9 +484,25 @@ def draw_edit(store: Store, claim_id: int, row: dict, user: str) -> None:
 
 
 def page_model(url: str | None, token: str, filters: views.ViewFilters) -> dict:
-    args = (filters.data_key(), filters.series, filters.colour_by, filters.log_scale)
+    args = (filters.data_key(), filters.series, filters.colour_by, filters.log_scale, filters.conditional)
     recent_views(url).append(args)
     return view_model(url, token, *args)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def entity_names(url: str | None, token: str) -> list[str]:
+    return get_store(url).facet_values("claimant_entity")
+
+
+def draw_entity_merge(store: Store, user: str, names: list[str]) -> None:
+    with st.expander("Merge or rename a claimant entity"):
+        with st.form("merge"):
+            source = st.selectbox("Entity", names, key="merge_source")
+            target = st.text_input("Merge into (an existing entity, or a new name to rename it)", key="merge_target")
+            if st.form_submit_button("Merge"):
+                act(lambda: store.merge_entities(source or "", target, user),
+                    f"Claims of {source} now under {target.strip()} (by {user}).",
+                    f"{source} was NOT merged into {target.strip()}")
 
 
 # ---------------------------------------------------------------- page
@@ -532,6 +554,9 @@ def main() -> None:
                 st.text("No corrections yet.")
             else:
                 st.dataframe(log, hide_index=True, key="corrections")
+            merges = store.entity_merges_frame()
+            if len(merges):
+                st.dataframe(merges, hide_index=True, key="entity_merges")
     quote_index(url, token)  # once the page is drawn, the quotes start loading for searches
 
 

@@ -49,7 +49,7 @@ CLAIM_SCHEMA = pa.schema([
     ("value", pa.float64()), ("low", pa.float64()), ("high", pa.float64()), ("qualifier", pa.string()),
     ("metric", pa.string()), ("item", pa.string()), ("subject", pa.string()), ("claimant", pa.string()),
     ("side", pa.string()), ("date", pa.date32()), ("date_basis", pa.string()), ("period", pa.string()),
-    ("location", pa.string()), ("stated", pa.string()),
+    ("location", pa.string()), ("stated", pa.string()), ("claimant_entity", pa.string()), ("conditional", pa.bool_()),
 ])
 DOCUMENT_SCHEMA = pa.schema([
     ("id", pa.string()), ("title", pa.string()), ("url", pa.string()), ("outlet", pa.string()),
@@ -618,6 +618,15 @@ def _read_documents(path: Path) -> Iterator[Document]:
                        meta=json.loads(row["meta"]) if row["meta"] else {})
 
 
+def _read_claims(path: Path) -> list[dict[str, Any]]:
+    """The claims of a Parquet file; columns an older run did not write come as nulls (the store fills them)."""
+    table = pq.read_table(path)
+    missing = [f for f in CLAIM_SCHEMA if f.name not in table.column_names]
+    for spec in missing:
+        table = table.append_column(spec, pa.nulls(len(table), spec.type))
+    return table.select(CLAIM_SCHEMA.names).cast(CLAIM_SCHEMA).to_pylist()
+
+
 def _groups(folder: Path, files: list[dict[str, str]], max_documents: int) -> Iterator[list[dict[str, str]]]:
     """Partitions in load groups of about `max_documents`, cut so a group never names a document id twice
     (the store matches claims to documents by id within one load)."""
@@ -652,7 +661,7 @@ def load_claims_folder(store: Any, folder: str | Path, max_documents: int = 50_0
 
         def claims() -> Iterator[dict[str, Any]]:
             for entry in group:
-                for row in pq.read_table(folder / entry["claims"], schema=CLAIM_SCHEMA).to_pylist():
+                for row in _read_claims(folder / entry["claims"]):
                     counted["claims"] += 1
                     yield row
 

@@ -72,12 +72,12 @@ QUALIFIER_WORDS = {
 PERIOD_LABELS = {None: "running total", "day": "per day", "week": "per week", "month": "per month"}
 
 # What the browser gets per point (the rest of a claim stays on the server).
-PLOT_COLUMNS = ["claim_id", "date", "value", "low", "high", "qualifier", "claimant", "side", "colour_key",
-                "series", "kind", "stated", "outlet", "url", "quote", "label", "n_claims"]
+PLOT_COLUMNS = ["claim_id", "date", "value", "low", "high", "qualifier", "claimant", "as_named", "side", "colour_key",
+                "series", "kind", "stated", "outlet", "url", "quote", "label", "n_claims", "mentions", "sources"]
 LABEL_COLUMNS = ["date", "value", "label", "colour_key", "series", "kind"]
 POINT_COLUMNS = [
-    "claim_id", "date", "value", "low", "high", "qualifier", "claimant", "side", "colour_key",
-    "series", "kind", "period", "stated", "outlet", "url", "quote", "label", "n_claims",
+    "claim_id", "date", "value", "low", "high", "qualifier", "claimant", "as_named", "side", "colour_key",
+    "series", "kind", "period", "stated", "outlet", "url", "quote", "label", "n_claims", "mentions", "sources",
 ]
 
 
@@ -268,6 +268,7 @@ def points_frame(rows: pd.DataFrame, n_claims: pd.Series | None = None, colour_b
     low, high = number_array(rows, "low"), number_array(rows, "high")
     qualifier = text_list(rows, "qualifier", "exact")
     claimant = text_list(rows, "claimant", UNATTRIBUTED)
+    as_named = [named or who for named, who in zip(text_list(rows, "as_named"), claimant)]
     side = text_list(rows, "side", UNKNOWN_SIDE)
     colour_key = side if colour_by == "side" else claimant
     series = text_list(rows, "series") if "series" in rows else series_labels(rows).tolist()
@@ -283,10 +284,14 @@ def points_frame(rows: pd.DataFrame, n_claims: pd.Series | None = None, colour_b
     order = sorted(range(len(rows)), key=lambda i: (series[i], colour_key[i], kind[i], stamp[i], claim_id[i]))
     columns = {
         "claim_id": claim_id, "date": date, "value": value, "low": low, "high": high, "qualifier": qualifier,
-        "claimant": claimant, "side": side, "colour_key": colour_key, "series": series, "kind": kind,
+        "claimant": claimant, "as_named": as_named, "side": side, "colour_key": colour_key, "series": series,
+        "kind": kind,
         "period": period, "stated": stated, "outlet": text_list(rows, "outlet"),
         "url": safe_urls(text_list(rows, "url")),
         "quote": quote, "label": label, "n_claims": counts,
+        "mentions": (rows["mentions"].to_numpy(dtype=np.int64) if "mentions" in rows
+                     else np.ones(len(rows), dtype=np.int64)),
+        "sources": [named or outlet for named, outlet in zip(text_list(rows, "sources"), text_list(rows, "outlet"))],
     }
     return frame_of({name: np.asarray(values, dtype=object if isinstance(values, list) else None)[order]
                      for name, values in columns.items()})
@@ -370,12 +375,15 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
         alt.Tooltip("label:N", title="Figure"),
         alt.Tooltip("qualifier:N", title="Qualifier"),
         alt.Tooltip("claimant:N", title="Claimant"),
+        alt.Tooltip("as_named:N", title="As named"),
         alt.Tooltip("side:N", title="Side"),
         alt.Tooltip("date:T", title="Date", format="%d %b %Y"),
         alt.Tooltip("outlet:N", title="Outlet"),
         alt.Tooltip("quote:N", title="Quote"),
         alt.Tooltip("kind:N", title="Kind"),
         alt.Tooltip("n_claims:Q", title="Claims folded in"),
+        alt.Tooltip("mentions:Q", title="Mentions (articles)"),
+        alt.Tooltip("sources:N", title="Reported by"),
     ]
     opacity = alt.condition(legend, alt.value(1.0), alt.value(0.12))
     base = alt.Chart(alt.NamedData(name="points")).encode(x=x, y=y, color=colour, opacity=opacity)

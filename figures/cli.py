@@ -18,9 +18,19 @@ def cmd_extract(args: argparse.Namespace) -> int:
         options = BatchOptions(out=args.out, format=args.format, partition_size=args.partition_size,
                                engine=args.engine, workers=args.workers, scheduler=args.scheduler)
         return extract_paths_to_folder(args.paths, options, sys.stdout, sys.stderr)
+    from figures.dates import dateparser_counts
     from figures.extract import extract_paths_to_stream
 
-    return extract_paths_to_stream(args.paths, args.format, sys.stdout, sys.stderr)
+    status = extract_paths_to_stream(args.paths, args.format, sys.stdout, sys.stderr)
+    if args.date_stats:
+        print(format_counts("date phrases on the dateparser path", dateparser_counts()), file=sys.stderr)
+    return status
+
+
+def format_counts(title: str, counts: dict[str, int]) -> str:
+    """'title: total' and one indented 'name: count' line per count."""
+    lines = [f"  {name}: {count}" for name, count in counts.items()]
+    return "\n".join([f"{title}:", *lines])
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -159,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--workers", type=int, default=0, help="with --out: processes (0: all cores; 1: this one)")
     extract.add_argument("--partition-size", type=int, default=500,
                          help="with --out: files (or rows of an export) per partition")
+    extract.add_argument("--date-stats", action="store_true",
+                         help="without --out: print to stderr how many date phrases took the dateparser path")
     extract.set_defaults(func=cmd_extract)
 
     evaluate = sub.add_parser("evaluate", help="score the extractor on a gold file (claims-spec.md)")

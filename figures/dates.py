@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from functools import lru_cache
 
 from figures.lexicon import lower_same_length, re_search, re_sub
@@ -36,7 +37,7 @@ _AGO = (r"(?P<agoq>(?:more\s+than|less\s+than|fewer\s+than|at\s+least|over|under
         r"roughly|some|approximately|just\s+over|just\s+under)\s+)?"
         r"(?P<agon>an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,3}|"
         r"a\s+few|a\s+couple\s+of|a\s+couple|few|several|some|many|two\s+or\s+three|\d{1,2}\s+or\s+\d{1,2})?\s*"
-        r"(?P<agou>days?|weeks?|fortnights?|months?|years?)\s+ago")
+        r"(?P<agou>hours?|days?|weeks?|fortnights?|months?|years?)\s+ago")
 # Numeric dates need a four-digit year, so that times ("10.30"), scores ("3-1") and
 # decimals never read as dates; the same separator twice.
 _NUMERIC = (r"(?<![\w.,/-])(?:(?P<na>\d{1,2})(?P<ns>[./-])(?P<nb>\d{1,2})(?P=ns)(?P<ny>(?:19|20)\d\d)"
@@ -54,9 +55,28 @@ DATE_PHRASE = re.compile(
 # their mark ('ago', 'before yesterday', a year next to a separator): every alternative added
 # to DATE_PHRASE would slow every search with it (about 1.5x each, measured).
 RARE_DATE_PHRASE = re.compile(
-    rf"(?P<num>{_NUMERIC})|\b(?P<ago>{_AGO}|(?:the\s+)?day\s+before\s+yesterday)\b",
+    rf"(?P<num>{_NUMERIC})|\b(?P<ago>{_AGO}|(?:the\s+)?day\s+before\s+yesterday)\b"
+    rf"|\b(?P<glued>{_MONTH}\.\d{{1,2}}(?:,?\s+(?:19|20)\d\d)?)(?![\d.])",
     re.IGNORECASE,
 )
+
+
+# How many phrases took the dateparser path since the last reset_dateparser_counts(), by kind
+# ('numeric', 'days ago') and outcome ('resolved', 'no day'): `extract --date-stats` and the
+# bench print them.
+_DATEPARSER_COUNTS: Counter[str] = Counter()
+
+
+def dateparser_counts() -> dict[str, int]:
+    """Phrases sent down the dateparser path since the last reset, by kind and outcome, with the
+    number of distinct dateparser calls (the rest were answered by the cache)."""
+    info = parse_phrase.cache_info()
+    return {**dict(sorted(_DATEPARSER_COUNTS.items())), "dateparser calls (cache misses)": info.misses}
+
+
+def reset_dateparser_counts() -> None:
+    _DATEPARSER_COUNTS.clear()
+    parse_phrase.cache_clear()
 
 
 def _safe_date(year: int, month: int, day: int) -> dt.date | None:
@@ -93,7 +113,11 @@ def resolve(match: re.Match[str], published: dt.date | None) -> tuple[dt.date | 
     """(date, basis) for a DATE_PHRASE or RARE_DATE_PHRASE match: basis 'stated' or 'relative',
     (None, 'unknown') when it gives no day."""
     if match.re is _LOWER_RARE_DATE_PHRASE or match.re is RARE_DATE_PHRASE:
-        return _numeric_date(match, published) if match.group("num") else _days_ago(match, published)
+        kind = "numeric" if match.group("num") else "glued" if match.group("glued") else "ago"
+        found = (_numeric_date(match, published) if kind == "numeric" else _glued_date(match, published)
+                 if kind == "glued" else _days_ago(match, published))
+        _DATEPARSER_COUNTS[f"{kind}: {'resolved' if found[0] else 'no day'}"] += 1
+        return found
     if match.group("dm"):
         year = int(match.group("y1")) if match.group("y1") else None
         return _month_day(match.group("m1"), int(match.group("d1")), year, published), "stated"
@@ -154,7 +178,7 @@ def _days_ago(match: re.Match[str], published: dt.date | None) -> tuple[dt.date 
     if match.group("agou") is not None:  # 'N units ago', not 'the day before yesterday'
         count = match.group("agon")
         exact = count in _COUNTS or (count is not None and count.isdigit())
-        if match.group("agoq") or not exact or not match.group("agou").startswith("day"):
+        if match.group("agoq") or not exact or not match.group("agou").startswith(("day", "hour")):
             return None, "unknown"
     else:
         phrase = "the day before yesterday"
@@ -162,6 +186,15 @@ def _days_ago(match: re.Match[str], published: dt.date | None) -> tuple[dt.date 
     if date is None or date > published:
         return None, "unknown"
     return date, "relative"
+
+
+def _glued_date(match: re.Match[str], published: dt.date | None) -> tuple[dt.date | None, str]:
+    """'Sept.24', 'Jul.2, 2022' (no space after the month's period) through dateparser; without a year,
+    not after publication (+2 days), as for '1 March'."""
+    date = parse_phrase(match.group("glued"), published)
+    if date is None or (published is not None and date > published + dt.timedelta(days=2)):
+        return None, "unknown"
+    return date, "stated"
 
 
 @lru_cache(maxsize=4096)
@@ -188,7 +221,8 @@ _DATE_WORDS = frozenset(("yesterday", "today", "tonight", "morning", "afternoon"
 _DIGIT = re.compile(r"\d")
 _NOT_LETTERS = re.compile(r"[^a-z]+")
 # Every numeric date holds a four-digit year next to a separator and a digit; decimals do not.
-_NUMERIC_MARK = re.compile(r"\d[./-](?:19|20)\d\d|(?:19|20)\d\d[./]\d")
+# ... and every glued month and day ('sept.24') a letter, a period and a digit.
+_NUMERIC_MARK = re.compile(r"\d[./-](?:19|20)\d\d|(?:19|20)\d\d[./]\d|[a-z]\.\d")
 
 
 # DATE_PHRASE for lower-cased text (lower_same_length): a case-insensitive regex runs about

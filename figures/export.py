@@ -20,8 +20,8 @@ import pandas as pd
 
 EXPORT_COLUMNS = (
     "claim_id", "date", "metric", "value", "low", "high", "qualifier", "stated", "item", "subject",
-    "claimant", "side", "period", "location", "date_basis", "quote", "doc_id", "title", "outlet", "url",
-    "published", "mention_group", "confirmed", "rejected", "corrected", "start", "end", "extractor_version",
+    "claimant", "claimant_entity", "side", "period", "conditional", "location", "date_basis", "quote", "doc_id",
+    "title", "outlet", "url", "published", "mention_group", "confirmed", "rejected", "corrected", "start", "end", "extractor_version",
 )
 FORMATS = ("csv", "jsonl", "parquet")
 MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}

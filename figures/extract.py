@@ -23,6 +23,8 @@ from typing import IO
 import ahocorasick
 
 from figures.dates import find_date_phrases
+from figures.conditional import mark_conditional
+from figures.entities import assign_entities
 from figures.dates import resolve as resolve_date
 from figures.attribution import DocumentContext, Frame, Speaker, find_frames, quote_spans
 from figures.lexicon import (
@@ -31,6 +33,7 @@ from figures.lexicon import (
     Cue,
     cue_index,
     cue_pattern,
+    demonym,
     is_country,
     item_verb_pattern,
     item_verbs,
@@ -278,7 +281,7 @@ def _subject(sentence: str, mention: NumberMention, after_window: str, lower_win
             country = _country_word(modifiers) or _country_word(sentence[max(0, mention.start - 40) : mention.start])
             if subject == "militants":
                 return ("Hamas fighters" if country == "Hamas" else "militants"), match.end()
-            return (f"{_demonym(country)} military" if country else "military"), match.end()
+            return (f"{demonym(country)} military" if country else "military"), match.end()
         if subject in ("people", "civilians"):
             country = _country_word(modifiers)
             if country and subject == "people":
@@ -325,23 +328,7 @@ def _country_word(text: str) -> str | None:
     return None
 
 
-# how subjects name a side where the nationality table's adjective would not do
-_DEMONYMS = {"Hamas": "Hamas", "Hezbollah": "Hezbollah", "United States": "US", "United Kingdom": "British"}
 _PLURALS = {"Israel": "Israelis", "Palestine": "Palestinians", "Ukraine": "Ukrainians", "Russia": "Russians"}
-
-
-@lru_cache(maxsize=None)
-def _table_demonyms() -> dict[str, str]:
-    """Country -> its first adjective in the nationality table ('Poland' -> 'Polish')."""
-    found: dict[str, str] = {}
-    for word, country in nationalities().items():
-        if country not in found and word.isalpha() and len(word) > 3 and word != country.lower():
-            found[country] = word.capitalize()
-    return found
-
-
-def _demonym(country: str) -> str:
-    return _DEMONYMS.get(country) or _table_demonyms().get(country, country)
 
 
 def _demonym_plural(country: str) -> str:
@@ -451,7 +438,7 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
                 effects.append(effect)
         owner = (_country_word(sentence[mention.end : mention.end + item_match.end()]) if item_match else None) or \
             _country_word(sentence[max(previous_end, mention.start - 30) : mention.end + 40])
-        item_subject = f"{_demonym(owner)} military" if owner else "military"
+        item_subject = f"{demonym(owner)} military" if owner else "military"
         if "aid" in effects and not {"loss", "strike", "shot_down"} & set(effects):
             return Reading("other", item_cue.item, item_subject)
         if item_cue.metric == "strikes":
@@ -924,7 +911,8 @@ def _may_name(text: str) -> bool:
 
 def extract_claims(document: Document) -> list[Claim]:
     """Every figure claim in a document (offsets into `document.full_text`)."""
-    return _Run(document).run()
+    run = _Run(document)
+    return mark_conditional(assign_entities(run.run(), run.text), run.text, document.published)
 
 
 CSV_FIELDS = [f for f in Claim.__dataclass_fields__]

@@ -144,6 +144,25 @@ def nationalities() -> dict[str, str]:
     return {row["word"].lower(): row["country"] for row in read_table("nationalities.csv")}
 
 
+# how subjects and entities name a side where the nationality table's adjective would not do
+_DEMONYMS = {"Hamas": "Hamas", "Hezbollah": "Hezbollah", "United States": "US", "United Kingdom": "British"}
+
+
+@lru_cache(maxsize=None)
+def _table_demonyms() -> dict[str, str]:
+    """Country -> its first adjective in the nationality table ('Poland' -> 'Polish')."""
+    found: dict[str, str] = {}
+    for word, country in nationalities().items():
+        if country not in found and word.isalpha() and len(word) > 3 and word != country.lower():
+            found[country] = word.capitalize()
+    return found
+
+
+def demonym(country: str) -> str:
+    """The adjective for a country or side ('Russia' -> 'Russian', 'United States' -> 'US')."""
+    return _DEMONYMS.get(country) or _table_demonyms().get(country, country)
+
+
 @lru_cache(maxsize=None)
 def claimants() -> list[ClaimantEntry]:
     return [

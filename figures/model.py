@@ -89,6 +89,8 @@ class Claim:
     period: str | None = None
     location: str | None = None
     stated: str = ""  # the figure as written in the text, qualifier included ("at least 7,000")
+    claimant_entity: str | None = None  # who the claimant is, one name however the text names them
+    conditional: bool = False  # hypothetical, a plan or target, or a historical analogy (claims-spec.md)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict: dates as ISO strings."""

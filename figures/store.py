@@ -55,6 +55,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from figures.documents import DocumentError, RowProblems, SkippedFile
+from figures.entities import resolve as resolve_entity
 from figures.model import DATE_BASES, METRICS, PERIODS, QUALIFIERS, Claim, Document
 from figures.store_schema import (
     SCHEMA_VERSION,
@@ -63,7 +64,9 @@ from figures.store_schema import (
     corrections,
     current_version,
     documents,
+    entity_merges,
     mention_clusters,
+    merge_map,
     regroup_all,
     store_meta,
     upgrade,
@@ -75,15 +78,15 @@ DEFAULT_DB_PATH = Path(__file__).resolve().parents[1] / "data" / "figures.db"
 CORRECTION_KINDS = ("edit", "reject", "confirm", "restore")
 EDITABLE_FIELDS = (
     "value", "low", "high", "qualifier", "metric", "item", "subject",
-    "claimant", "side", "date", "date_basis", "period", "location",
+    "claimant", "side", "date", "date_basis", "period", "location", "claimant_entity", "conditional",
 )
 CLAIM_FIELDS = (
     "value", "low", "high", "qualifier", "metric", "item", "subject", "claimant", "side",
-    "date", "date_basis", "period", "location", "quote", "stated", "start", "end",
+    "date", "date_basis", "period", "location", "quote", "stated", "start", "end", "claimant_entity", "conditional",
 )
-FACET_COLUMNS = ("metric", "subject", "claimant", "side", "outlet", "qualifier", "item", "location")
+FACET_COLUMNS = ("metric", "subject", "claimant", "side", "outlet", "qualifier", "item", "location", "claimant_entity")
 # The text columns of Store.light_claims_frame (categoricals; outlet comes from the documents).
-LIGHT_TEXT_COLUMNS = ("qualifier", "metric", "item", "subject", "claimant", "side", "period")
+LIGHT_TEXT_COLUMNS = ("qualifier", "metric", "item", "subject", "claimant", "side", "period", "claimant_entity")
 _WRITE_LOCK_KEY = 7_245_001  # PostgreSQL advisory lock id for figures writers
 _IN_CHUNK = 500
 _IDS_CHUNK = 20_000  # ids per query in Store.claims_by_ids
@@ -121,6 +124,7 @@ class ClaimFilter:
     subjects: list[str] | None = None
     claimants: list[str] | None = None
     sides: list[str] | None = None
+    entities: list[str] | None = None  # claimant_entity values
     outlets: list[str] | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
@@ -175,9 +179,12 @@ def _claim_values(claim: Claim | Mapping[str, Any]) -> dict[str, Any]:
     values["date"] = _as_date(values["date"])
     for name in ("value", "low", "high"):
         values[name] = None if _missing(values[name]) else float(values[name])
-    for name in ("item", "claimant", "period", "location"):
+    for name in ("item", "claimant", "period", "location", "claimant_entity"):
         if _missing(values[name]):
             values[name] = None
+    if values["claimant_entity"] is None and values["claimant"] is not None:
+        values["claimant_entity"] = resolve_entity(values["claimant"], values["side"] or "unknown")[0]
+    values["conditional"] = bool(values["conditional"]) if not _missing(values["conditional"]) else False
     values["start"], values["end"] = int(values["start"]), int(values["end"])
     return values
 
@@ -208,6 +215,8 @@ def _coerce_field(name: str, value: Any) -> Any:
         return float(value)
     if name == "date":
         return _as_date(value)
+    if name == "conditional":
+        return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "y")
     allowed = {
         "metric": (*METRICS, "other"), "qualifier": QUALIFIERS, "date_basis": DATE_BASES, "period": PERIODS,
     }.get(name)
@@ -273,16 +282,20 @@ def _apply_corrections(base: dict[str, Any], rows: Iterable[Any]) -> dict[str, A
     """Effective values and flags: the extractor's values with each correction applied in order."""
     values = dict(base)
     flags = {"confirmed": False, "rejected": False, "corrected": False}
+    edited: set[str] = set()
     for row in rows:
         if row.kind == "edit" and row.field in EDITABLE_FIELDS:
             values[row.field] = _from_json(row.field, row.new_value)
             flags["corrected"] = True
+            edited.add(row.field)
         elif row.kind == "reject":
             flags["rejected"] = True
         elif row.kind == "restore":
             flags["rejected"] = False
         elif row.kind == "confirm":
             flags["confirmed"] = True
+    if edited & {"claimant", "side"} and "claimant_entity" not in edited:
+        values["claimant_entity"] = resolve_entity(values.get("claimant"), values.get("side") or "unknown")[0]
     return {**values, **flags}
 
 
@@ -310,6 +323,12 @@ def _id_in(column: Any, ids: Sequence[int]) -> Any:
     if not ids:
         return false()
     return column.op("IN")(literal_column("(" + ",".join(str(int(i)) for i in ids) + ")"))
+
+
+def _entity_merges(conn: Connection) -> dict[str, str]:
+    """Entity -> the entity curators merged it into, from the entity_merges table."""
+    statement = select(entity_merges.c.source, entity_merges.c.target).order_by(entity_merges.c.id)
+    return merge_map([(source, target) for source, target in conn.execute(statement)])
 
 
 def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
@@ -434,11 +453,51 @@ class Store:
         return self._extractor_version
 
     def _extract(self, document: Document) -> list[Claim]:
+        """The extractor's claims with the curators' entity merges applied."""
         if self._extractor is None:
             from figures.extract import extract_claims
 
             self._extractor = extract_claims
-        return self._extractor(document)
+        found = self._extractor(document)
+        merges = self.entity_merge_map()
+        if merges:
+            found = [replace(c, claimant_entity=merges.get(c.claimant_entity, c.claimant_entity)) for c in found]
+        return found
+
+    # ------------------------------------------------------------ entity merges
+
+    def entity_merge_map(self) -> dict[str, str]:
+        """Entity -> the entity curators merged it into (store_schema.merge_map)."""
+        with self.engine.connect() as conn:
+            return _entity_merges(conn)
+
+    def merge_entities(self, source: str, target: str, user: str = "anonymous") -> int:
+        """Merge the claimant entity `source` into `target` (a rename when no claim has `target`
+        yet): recorded with who and when, applied to the stored claims now and to every later
+        extraction into this store (reextract included). Returns the claims changed."""
+        source, target = (source or "").strip(), (target or "").strip()
+        if not source or not target:
+            raise ValueError("name the entity to merge and the entity to merge it into")
+        if source == target:
+            return 0
+        user = (user or "anonymous").strip()[:200] or "anonymous"
+        with self._write() as conn:
+            conn.execute(insert(entity_merges).values(
+                source=source, target=target, user_name=user,
+                created_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+            changed = conn.execute(update(claims).where(claims.c.claimant_entity == source)
+                                   .values(claimant_entity=target)).rowcount
+            regroup_all(conn)
+            self._bump(conn)
+        return max(changed or 0, 0)
+
+    def entity_merges_frame(self) -> pd.DataFrame:
+        """Every merge of claimant entities, oldest first: source, target, user, created_at."""
+        m = entity_merges.c
+        statement = select(m.source, m.target, m.user_name.label("user"), m.created_at).order_by(m.id)
+        with self.engine.connect() as conn:
+            result = conn.execute(statement)
+            return pd.DataFrame(result.all(), columns=list(result.keys()))
 
     def _insert_or_ignore(self, table: Any, conflict: list[str]) -> Any:
         if self.is_sqlite:
@@ -477,7 +536,7 @@ class Store:
                     rows = self._claim_rows(document_id, document.id, found, version)
                     if rows:
                         conn.execute(insert(claims), rows)
-                    keys.update((r["metric"], r["subject"], r["claimant"], r["value"]) for r in rows)
+                    keys.update((r["metric"], r["subject"], r["claimant_entity"], r["value"]) for r in rows)
                     report.documents += 1
                     report.claims += len(rows)
                     report.doc_ids.append(document.id)
@@ -581,20 +640,20 @@ class Store:
     # ------------------------------------------------------------ mention groups
 
     def _regroup(self, conn: Connection, keys: Iterable[tuple]) -> None:
-        """Recompute the mention groups of claims sharing these (metric, subject, claimant, value) keys."""
+        """Recompute the mention groups of claims sharing the (metric, subject, claimant_entity) of
+        these (metric, subject, claimant_entity, value) keys (values group within 0.5%)."""
         c = claims.c
         changes = []
-        for metric, subject, claimant, value in keys:
+        for metric, subject, entity in {key[:3] for key in keys}:
             rows = conn.execute(
-                select(c.id, c.date, c.mention_group).where(
+                select(c.id, c.value, c.date, c.mention_group).where(
                     c.metric == metric,
                     c.subject == subject,
-                    c.value == value,
-                    c.claimant.is_(None) if claimant is None else c.claimant == claimant,
+                    c.claimant_entity.is_(None) if entity is None else c.claimant_entity == entity,
                 )
             ).all()
             existing = {row.id: row.mention_group for row in rows}
-            for cluster in mention_clusters([(row.id, row.date) for row in rows]):
+            for cluster in mention_clusters([(row.id, row.value, row.date) for row in rows]):
                 group = min(cluster)
                 changes.extend({"b_id": i, "b_group": group} for i in cluster if existing[i] != group)
         apply_groups(conn, changes)
@@ -646,6 +705,8 @@ class Store:
                     batch = []
             if batch:
                 self._load_batch(conn, batch, doc_ids, version)
+            for source, target in _entity_merges(conn).items():
+                conn.execute(update(claims).where(claims.c.claimant_entity == source).values(claimant_entity=target))
             regroup_all(conn)
             return int(conn.execute(count).scalar_one() - before)
 
@@ -712,7 +773,7 @@ class Store:
         if filters is not None:
             for values, column in (
                 (filters.metrics, c.metric), (filters.subjects, c.subject), (filters.claimants, c.claimant),
-                (filters.sides, c.side), (filters.outlets, d.outlet),
+                (filters.sides, c.side), (filters.outlets, d.outlet), (filters.entities, c.claimant_entity),
             ):
                 if values:
                     conditions.append(column.in_(list(values)))
@@ -756,7 +817,7 @@ class Store:
     @staticmethod
     def _typed_claims(frame: pd.DataFrame) -> pd.DataFrame:
         """Column types of claims_frame for whichever of its columns the frame holds."""
-        types = {"confirmed": bool, "rejected": bool, "corrected": bool, "value": "float64", "low": "float64",
+        types = {"confirmed": bool, "rejected": bool, "corrected": bool, "conditional": bool, "value": "float64", "low": "float64",
                  "high": "float64", "claim_id": "int64", "start": "int64", "end": "int64", "mention_group": "Int64"}
         for name in ("date", "published"):
             if name in frame:
@@ -769,7 +830,7 @@ class Store:
     def light_claims_frame(self) -> pd.DataFrame:
         """Every claim not rejected (corrections applied) with only the small columns a dashboard
         filters, counts and charts on: ``claim_id``, ``document_id``, ``value``, ``low``,
-        ``high``, ``date`` (datetime), the text columns of LIGHT_TEXT_COLUMNS and ``outlet`` as
+        ``high``, ``date`` (datetime), ``conditional`` (bool), ``mention_group``, the text columns of LIGHT_TEXT_COLUMNS and ``outlet`` as
         categoricals; no quote, title, url or status flags (fetch those for the rows shown with
         :meth:`claims_by_ids`). In no particular order.
 
@@ -784,12 +845,16 @@ class Store:
             **{name: (c[name], pa.float64()) for name in ("value", "low", "high")},
             "date": (c.date, pa.string()),
             **{name: (c[name], pa.string()) for name in LIGHT_TEXT_COLUMNS},
+            "conditional": (c.conditional, pa.int64()),
+            "mention_group": (c.mention_group, pa.int64()),
         }, c.rejected.is_(False))
         frame = pd.DataFrame({
             **{name: values[name].to_numpy() for name in ("claim_id", "document_id")},
             **{name: values[name].to_numpy(zero_copy_only=False) for name in ("value", "low", "high")},
             "date": _datetimes(values["date"]),
             **{name: _categorical(values[name]) for name in LIGHT_TEXT_COLUMNS},
+            "conditional": values["conditional"].to_numpy(zero_copy_only=False).astype(bool),
+            "mention_group": values["mention_group"].fill_null(values["claim_id"]).to_numpy(),
         })
         _, doc_rows = self._rows_from_cursor(select(documents.c.id, documents.c.outlet))
         doc_ids = pd.Index([row[0] for row in doc_rows], dtype=np.int64)
@@ -993,8 +1058,8 @@ class Store:
         """Apply the claim's corrections to its row, regroup its mentions, bump the revision."""
         base = json.loads(row.original) if row.original else {name: getattr(row, name) for name in CLAIM_FIELDS}
         new = self._reapply(conn, row.id, row.document_id, row.claim_key, _claim_values(base))
-        self._regroup(conn, {(row.metric, row.subject, row.claimant, row.value),
-                             (new["metric"], new["subject"], new["claimant"], new["value"])})
+        self._regroup(conn, {(row.metric, row.subject, row.claimant_entity, row.value),
+                             (new["metric"], new["subject"], new["claimant_entity"], new["value"])})
         self._bump(conn)
 
     def original_values(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
@@ -1020,6 +1085,8 @@ class Store:
             .order_by(corrections.c.id)
         ).all()
         effective = _apply_corrections(base, history)
+        merges = _entity_merges(conn)
+        effective["claimant_entity"] = merges.get(effective.get("claimant_entity"), effective.get("claimant_entity"))
         original = json.dumps({k: _json_value(v) for k, v in base.items()}) if history else None
         conn.execute(update(claims).where(claims.c.id == row_id).values(**effective, original=original))
         return effective
@@ -1111,7 +1178,7 @@ class Store:
                                                                   version)}
         with self._write() as conn:
             old_rows = {r.claim_key: r for r in conn.execute(select(claims).where(claims.c.document_id == document_id))}
-            keys = {(r.metric, r.subject, r.claimant, r.value) for r in old_rows.values()}
+            keys = {(r.metric, r.subject, r.claimant_entity, r.value) for r in old_rows.values()}
             matched: dict[str, Any] = {key: old_rows[key] for key in new_rows if key in old_rows}
             spare = {k: r for k, r in old_rows.items() if k not in matched}
             for key in new_rows:
@@ -1132,13 +1199,13 @@ class Store:
                         claim_key=key, doc=new["doc"], extractor_version=version))
                     base = {name: new[name] for name in CLAIM_FIELDS}
                     effective = self._reapply(conn, old.id, document_id, key, base)
-                    keys.add((effective["metric"], effective["subject"], effective["claimant"], effective["value"]))
+                    keys.add((effective["metric"], effective["subject"], effective["claimant_entity"], effective["value"]))
                     report.updated += 1
                 else:
                     report.corrections_kept += self._adopt_orphans(conn, document_id, key, new_rows)
                     inserted = conn.execute(insert(claims).values(**new).returning(claims.c.id)).scalar_one()
                     effective = self._reapply(conn, inserted, document_id, key, {n: new[n] for n in CLAIM_FIELDS})
-                    keys.add((effective["metric"], effective["subject"], effective["claimant"], effective["value"]))
+                    keys.add((effective["metric"], effective["subject"], effective["claimant_entity"], effective["value"]))
                     report.added += 1
             if spare:
                 conn.execute(delete(claims).where(claims.c.id.in_([r.id for r in spare.values()])))

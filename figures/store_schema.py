@@ -10,6 +10,10 @@ Version history:
   1. documents, claims, corrections.
   2. claims.mention_group (links mentions of one claim across documents),
      store_meta.revision (cache key for readers), indexes on the filter columns.
+  3. claims.claimant_entity (who the claimant is, claims-spec.md "Claimant entities"; filled
+     from each stored claimant and side, `reextract` refines it with the document's context)
+     and claims.conditional (hypothetical, target or analogy figures; false until re-extracted);
+     entity_merges (curators' merges and renames of claimant entities, never deleted).
 """
 
 from __future__ import annotations
@@ -33,12 +37,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    false,
     inspect,
     select,
     update,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class SchemaError(RuntimeError):
@@ -138,6 +143,8 @@ def v1_metadata() -> MetaData:
 metadata = MetaData()
 schema_version, documents, claims, corrections = _base_tables(metadata)
 claims.append_column(Column("mention_group", Integer))
+claims.append_column(Column("claimant_entity", String))
+claims.append_column(Column("conditional", Boolean, nullable=False, default=False, server_default=false()))
 store_meta = Table(
     "store_meta",
     metadata,
@@ -145,48 +152,107 @@ store_meta = Table(
     Column("revision", Integer, nullable=False),
 )
 V2_INDEXES = _v2_indexes(claims)
+V3_INDEXES = [Index("ix_claims_claimant_entity", claims.c.claimant_entity)]
+# A curator's merge of one claimant entity into another (a rename is a merge into a new name):
+# applied to the stored claims when made, and to every later extraction into the store.
+entity_merges = Table(
+    "entity_merges",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String, nullable=False),
+    Column("target", String, nullable=False),
+    Column("user_name", String, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+
+def merge_map(rows: list[tuple[str, str]]) -> dict[str, str]:
+    """Entity -> the entity it is merged into now, from merges (source, target) in the order
+    made: chains resolve (a -> b, b -> c gives a -> c) and a later merge undoes an earlier one
+    (a -> b, then b -> a leaves a, and maps b to a)."""
+    mapping: dict[str, str] = {}
+    for source, target in rows:
+        if source == target:
+            continue
+        mapping.pop(target, None)
+        for name, into in list(mapping.items()):
+            if into == source:
+                mapping[name] = target
+        mapping[source] = target
+    return {name: into for name, into in mapping.items() if name != into}
 
 
 # ---------------------------------------------------------------- mention groups
 
-def mention_clusters(rows: list[tuple[int, dt.date | None]]) -> Iterator[list[int]]:
-    """Split claims of one (metric, subject, claimant, value) into groups whose dates chain within a day.
+MENTION_DAYS = 3  # mentions of one claim: dates chaining within this many days
+MENTION_VALUE = 0.005  # ... and values chaining within 0.5% (claims-spec.md: the evaluation's tolerance)
 
-    Claims without a date form their own group.
-    """
-    dated = sorted((row for row in rows if row[1] is not None), key=lambda row: (row[1], row[0]))
-    undated = [row[0] for row in rows if row[1] is None]
-    cluster: list[int] = []
-    previous: dt.date | None = None
-    for claim_id, day in dated:
-        if cluster and previous is not None and (day - previous).days > 1:
+
+def _value_clusters(rows: list[tuple[int, float, dt.date | None]]) -> Iterator[list[tuple[int, float, dt.date | None]]]:
+    """Rows in value order, cut where a value is more than MENTION_VALUE above the one before."""
+    cluster: list[tuple[int, float, dt.date | None]] = []
+    for row in sorted(rows, key=lambda row: (row[1], row[0])):
+        if cluster and row[1] > cluster[-1][1] * (1 + MENTION_VALUE):
             yield cluster
             cluster = []
-        cluster.append(claim_id)
-        previous = day
+        cluster.append(row)
     if cluster:
         yield cluster
-    if undated:
-        yield undated
+
+
+def mention_clusters(rows: list[tuple[int, float, dt.date | None]]) -> Iterator[list[int]]:
+    """Split claims (id, value, date) of one (metric, subject, claimant_entity) into mentions of one
+    claim: values chaining within MENTION_VALUE, and among those dates chaining within MENTION_DAYS.
+
+    Claims without a date form their own group per value cluster.
+    """
+    for values in _value_clusters(rows):
+        dated = sorted((row for row in values if row[2] is not None), key=lambda row: (row[2], row[0]))
+        undated = [row[0] for row in values if row[2] is None]
+        cluster: list[int] = []
+        previous: dt.date | None = None
+        for claim_id, _, day in dated:
+            if cluster and previous is not None and (day - previous).days > MENTION_DAYS:
+                yield cluster
+                cluster = []
+            cluster.append(claim_id)
+            previous = day
+        if cluster:
+            yield cluster
+        if undated:
+            yield undated
 
 
 def regroup_all(conn: Connection) -> int:
     """Recompute every claim's mention group in one SQL statement; returns rows changed.
 
-    Same rule as :func:`mention_clusters`: within one (metric, subject, claimant, value),
-    claims ordered by date form a group while consecutive dates are at most a day
-    apart; undated claims form one group; the group id is the smallest claim id.
+    Same rule as :func:`mention_clusters`: within one (metric, subject, claimant_entity), claims
+    in value order form value clusters while each value is at most MENTION_VALUE above the one
+    before; within a value cluster, claims ordered by date form a group while consecutive dates
+    are at most MENTION_DAYS apart; undated claims form one group; the group id is the smallest
+    claim id.
     """
     day = "julianday(date)" if conn.dialect.name == "sqlite" else "(date - DATE '2000-01-01')"
-    key = "metric, subject, claimant, value, (date IS NULL)"
+    base = "metric, subject, claimant_entity"
+    key = f"{base}, vcluster, (date IS NULL)"
     statement = f"""
-        WITH ordered AS (
-            SELECT id, metric, subject, claimant, value, date, COALESCE({day}, 0) AS day,
-                   LAG(COALESCE({day}, 0)) OVER (PARTITION BY {key} ORDER BY date, id) AS previous
+        WITH valued AS (
+            SELECT id, metric, subject, claimant_entity, value, date,
+                   LAG(value) OVER (PARTITION BY {base} ORDER BY value, id) AS previous_value
             FROM claims
+        ), vclustered AS (
+            SELECT id, metric, subject, claimant_entity, date, COALESCE({day}, 0) AS day,
+                   SUM(CASE WHEN previous_value IS NULL OR value > previous_value * {1 + MENTION_VALUE}
+                            THEN 1 ELSE 0 END)
+                       OVER (PARTITION BY {base} ORDER BY value, id ROWS UNBOUNDED PRECEDING) AS vcluster
+            FROM valued
+        ), ordered AS (
+            SELECT id, metric, subject, claimant_entity, vcluster, date, day,
+                   LAG(day) OVER (PARTITION BY {key} ORDER BY date, id) AS previous
+            FROM vclustered
         ), clustered AS (
-            SELECT id, metric, subject, claimant, value, date,
-                   SUM(CASE WHEN previous IS NULL OR day - previous > 1 THEN 1 ELSE 0 END)
+            SELECT id, metric, subject, claimant_entity, vcluster, date,
+                   SUM(CASE WHEN previous IS NULL OR day - previous > {MENTION_DAYS} THEN 1 ELSE 0 END)
                        OVER (PARTITION BY {key} ORDER BY date, id ROWS UNBOUNDED PRECEDING) AS cluster
             FROM ordered
         ), grouped AS (
@@ -219,10 +285,34 @@ def _migrate_1_to_2(conn: Connection) -> None:
         index.create(conn)
     store_meta.create(conn)
     conn.execute(store_meta.insert().values(id=1, revision=1))
+    # the groups are computed by the 2 -> 3 step, which adds the entity they key on
+
+
+def fill_entities(conn: Connection) -> int:
+    """Set claimant_entity from each distinct (claimant, side) of the stored claims; returns rows changed."""
+    from figures.entities import resolve
+
+    pairs = conn.execute(select(claims.c.claimant, claims.c.side).distinct().where(claims.c.claimant.is_not(None)))
+    changed = 0
+    for claimant, side in pairs.all():
+        entity = resolve(claimant, side)[0]
+        result = conn.execute(update(claims).where(claims.c.claimant == claimant, claims.c.side == side)
+                              .values(claimant_entity=entity))
+        changed += max(result.rowcount or 0, 0)
+    return changed
+
+
+def _migrate_2_to_3(conn: Connection) -> None:
+    conn.exec_driver_sql("ALTER TABLE claims ADD COLUMN claimant_entity VARCHAR")
+    conn.exec_driver_sql("ALTER TABLE claims ADD COLUMN conditional BOOLEAN NOT NULL DEFAULT FALSE")
+    for index in V3_INDEXES:
+        index.create(conn)
+    entity_merges.create(conn)
+    fill_entities(conn)
     regroup_all(conn)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 def current_version(conn: Connection) -> int | None:
@@ -240,7 +330,7 @@ def upgrade(conn: Connection) -> int:
         if inspect(conn).has_table("documents"):
             raise SchemaError("the database has figures tables but no schema_version row; refusing to guess")
         metadata.create_all(conn)
-        for index in V2_INDEXES:
+        for index in (*V2_INDEXES, *V3_INDEXES):
             index.create(conn, checkfirst=True)
         conn.execute(schema_version.insert().values(version=SCHEMA_VERSION))
         conn.execute(store_meta.insert().values(id=1, revision=1))

@@ -48,6 +48,7 @@ QUERY_KEYS = {
     "text": "q",
     "colour_by": "colour",
     "log_scale": "scale",
+    "conditional": "cond",
 }
 EDITABLE_FIELDS = (
     "value", "low", "high", "qualifier", "metric", "item", "subject", "claimant", "side",
@@ -55,15 +56,17 @@ EDITABLE_FIELDS = (
 )
 NUMERIC_FIELDS = ("value", "low", "high")
 TABLE_COLUMNS = [
-    "date", "claimant", "side", "stated", "value", "qualifier", "metric", "item", "subject",
-    "period", "location", "quote", "outlet", "title", "url", "published", "status", "claim_id",
+    "date", "claimant", "as_named", "side", "stated", "value", "qualifier", "metric", "item", "subject",
+    "period", "conditional", "location", "quote", "outlet", "title", "url", "published", "status", "claim_id",
+    "mention_group",
 ]
-DERIVED_COLUMNS = ("series", "status")
+DERIVED_COLUMNS = ("series", "status", "as_named")
 TABLE_LIMIT = 1000
 # What every view needs in memory per claim (Store.light_claims_frame reads just these).
 FRAME_COLUMNS = ("claim_id", "value", "low", "high", "qualifier", "metric", "item", "subject", "claimant",
-                 "side", "date", "period", "outlet")
-CATEGORY_COLUMNS = ("qualifier", "metric", "item", "subject", "claimant", "side", "period", "outlet")
+                 "side", "date", "period", "outlet", "claimant_entity")
+CATEGORY_COLUMNS = ("qualifier", "metric", "item", "subject", "claimant", "side", "period", "outlet",
+                    "claimant_entity")
 # Read from the store only for the rows a page shows.
 DETAIL_COLUMNS = ("quote", "stated", "location", "title", "url", "published", "confirmed", "corrected")
 
@@ -289,6 +292,7 @@ class ViewFilters:
     text: str = ""
     colour_by: str = "claimant"
     log_scale: bool = False
+    conditional: bool = False  # show conditional figures in the charts and competing-figures tables
 
     def data_key(self) -> tuple:
         """The part that selects rows (not how they are drawn), hashable for caches."""
@@ -340,6 +344,7 @@ def filters_from_query(params: Mapping[str, Sequence[str] | str]) -> ViewFilters
         text=(one(QUERY_KEYS["text"]) or "")[:300],
         colour_by="side" if colour == "side" else "claimant",
         log_scale=one(QUERY_KEYS["log_scale"]) == "log",
+        conditional=one(QUERY_KEYS["conditional"]) == "show",
     )
 
 
@@ -360,6 +365,8 @@ def filters_to_query(filters: ViewFilters) -> dict[str, list[str] | str]:
         out[QUERY_KEYS["colour_by"]] = "side"
     if filters.log_scale:
         out[QUERY_KEYS["log_scale"]] = "log"
+    if filters.conditional:
+        out[QUERY_KEYS["conditional"]] = "show"
     return out
 
 
@@ -403,9 +410,23 @@ def _series_column(df: pd.DataFrame) -> pd.Categorical:
     return pd.Categorical.from_codes(mapping[codes], names)
 
 
+def _entity_or_named(entity: pd.Series, named: pd.Series) -> pd.Categorical:
+    """The claimant entity, else the claimant as named, as one categorical (by codes: a million
+    rows cost a lookup each)."""
+    names = sorted({str(c) for c in entity.cat.categories} | {str(c) for c in named.cat.categories})
+    index = {name: i for i, name in enumerate(names)}
+    entity_map = np.array([index[str(c)] for c in entity.cat.categories] + [-1], dtype=np.int32)
+    named_map = np.array([index[str(c)] for c in named.cat.categories] + [-1], dtype=np.int32)
+    entity_codes = entity.cat.codes.to_numpy()
+    codes = np.where(entity_codes >= 0, entity_map[entity_codes], named_map[named.cat.codes.to_numpy()])
+    return pd.Categorical.from_codes(codes, names)
+
+
 def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Add what every view needs once per data version: datetime dates, numbers, text
-    columns as categoricals, display claimant/side and series labels. Works on a light
+    columns as categoricals, display claimant/side and series labels. ``claimant`` becomes
+    the claimant entity (claims-spec.md: charts group by it; the text's own name where no
+    entity is stored), the text's name moves to ``as_named``. Works on a light
     frame (Store.light_claims_frame) and on a full one (Store.claims_frame: its quotes,
     titles and status flags are kept). Done once and cached, never per rerun."""
     df = frame.copy() if frame is not None else pd.DataFrame()
@@ -420,7 +441,13 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for col in CATEGORY_COLUMNS:
         if not isinstance(df[col].dtype, pd.CategoricalDtype):
             df[col] = df[col].astype(object).where(df[col].notna(), None).astype("category")
-    df["claimant"] = _relabel(df["claimant"], UNATTRIBUTED)
+    df["as_named"] = df["claimant"]
+    df["claimant"] = _relabel(pd.Series(_entity_or_named(df["claimant_entity"], df["claimant"]), index=df.index),
+                              UNATTRIBUTED)
+    df["conditional"] = (df["conditional"].fillna(False).astype(bool) if "conditional" in df
+                         else pd.Series(False, index=df.index))
+    group = df["mention_group"] if "mention_group" in df else pd.Series(np.nan, index=df.index)
+    df["mention_group"] = group.fillna(df["claim_id"]).astype(np.int64)
     df["side"] = _relabel(df["side"], UNKNOWN_SIDE)
     df["series"] = _series_column(df)
     if {"confirmed", "corrected", "rejected"} & set(df.columns):
@@ -566,6 +593,35 @@ def rows_of_series(frame: pd.DataFrame, series: str) -> pd.DataFrame:
     return frame[frame["series"] == series]
 
 
+MAX_SOURCES = 8  # outlets named per chart point; the rest counted
+
+
+def fold_mentions(part: pd.DataFrame) -> pd.DataFrame:
+    """One row per mention group (the same claim reported by several articles: Store's mention
+    groups), its first mention (smallest claim id), with ``mentions`` (how many) and, for a claim
+    of several mentions, ``sources`` (the outlets that reported it). A part where every claim is
+    its own mention comes back as it is (no mentions column: one each)."""
+    group = part["mention_group"].to_numpy(dtype=np.int64)
+    order = np.lexsort((part["claim_id"].to_numpy(dtype=np.int64), group))
+    starts = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1]]) if len(part) else order
+    if len(starts) == len(part):
+        return part
+    counts = np.diff(np.r_[starts, len(order)])
+    folded = part.iloc[order[starts]].copy()
+    outlet = part["outlet"].astype("category")
+    names = [str(name) for name in outlet.cat.categories]
+    codes = outlet.cat.codes.to_numpy()[order].tolist()  # plain ints: slicing a list is cheap
+    sources = np.full(len(starts), None, dtype=object)
+    for position in np.flatnonzero(counts > 1):
+        start = int(starts[position])
+        found = [names[code] for code in dict.fromkeys(codes[start : start + int(counts[position])]) if code >= 0]
+        more = f" and {len(found) - MAX_SOURCES} more" if len(found) > MAX_SOURCES else ""
+        sources[position] = ", ".join(found[:MAX_SOURCES]) + more
+    folded["mentions"] = counts
+    folded["sources"] = sources
+    return folded
+
+
 def latest_totals(frame: pd.DataFrame) -> pd.DataFrame:
     """Each claimant's latest running total (period empty; ties on the date: the highest
     figure, then the highest claim id), in frame order."""
@@ -591,7 +647,7 @@ def competing_figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]
     when the frame holds no urls (a light frame without its details). Built from plain
     lists: one row per claimant.
     """
-    columns = ["claimant", "side", "figure", "value", "qualifier", "date", "outlet", "url"]
+    columns = ["claimant", "side", "figure", "value", "qualifier", "date", "outlet", "url", "mentions"]
     latest = latest_totals(frame)
     if latest.empty:
         return pd.DataFrame(columns=columns), {}
@@ -612,6 +668,8 @@ def competing_figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]
         "date": dates[order],
         "outlet": np.array([outlet[i] for i in order], dtype=object),
         "url": np.array([url[i] for i in order], dtype=object),
+        "mentions": (latest["mentions"].to_numpy(dtype=np.int64)[order] if "mentions" in latest
+                     else np.ones(len(order), dtype=np.int64)),
     }, columns=columns)
     top, bottom = table.iloc[0], table.iloc[-1]
     spread = {
@@ -651,6 +709,8 @@ def table_view(frame: pd.DataFrame, limit: int = TABLE_LIMIT) -> pd.DataFrame:
             out[col] = np.array([None if pd.isna(d) else d.date() for d in dates], dtype=object)
         elif col in ("value", "low", "high", "claim_id"):
             out[col] = newest[col].to_numpy() if col in newest else np.full(len(newest), np.nan)
+        elif col == "conditional":
+            out[col] = newest[col].to_numpy(dtype=bool) if col in newest else np.zeros(len(newest), dtype=bool)
         elif col == "status":
             out[col] = (newest["status"] if "status" in newest else claim_status(newest)).to_numpy(dtype=object)
         elif col == "url":
@@ -674,19 +734,23 @@ def with_details(rows: pd.DataFrame, details: pd.DataFrame) -> pd.DataFrame:
 
 def view_model(store: Any, frame: pd.DataFrame, filters: ViewFilters, series: Sequence[str] = (),
                colour_by: str = "claimant", log_scale: bool = False,
-               matching: np.ndarray | None = None) -> dict[str, Any]:
+               matching: np.ndarray | None = None, conditional: bool = False) -> dict[str, Any]:
     """Everything the page draws for one filter state, small enough to cache and pickle:
     the count, series options, per charted series its points (a few thousand at most),
     Vega-Lite specs and competing-figures table, and the newest rows of the claims table.
 
     Filtering, counting and thinning run on the light frame; the details of the rows
     that are drawn (table rows, chart points, latest figures) come in one store read.
+    Conditional figures stay out of the charts and competing-figures tables unless
+    `conditional`; the claims table and the CSV keep them.
     """
     rows = apply_filters(frame, filters, matching)
-    counts = series_counts(rows)
+    hidden = rows["conditional"].to_numpy(dtype=bool)
+    charted = rows if conditional or not hidden.any() else rows[~hidden]
+    counts = series_counts(charted)
     picked = []
     for name in _pick_series(counts, series, 3):
-        part = rows_of_series(rows, name)
+        part = fold_mentions(rows_of_series(charted, name))
         n_claims = charts.select_points(part, colour_by)
         picked.append((name, part.loc[n_claims.index], n_claims, latest_totals(part)))
     newest = newest_rows(rows, TABLE_LIMIT)
@@ -735,6 +799,8 @@ def export_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = out[col].astype(object)
     if "claimant" in out:
         out["claimant"] = out["claimant"].where(out["claimant"] != UNATTRIBUTED, None)
+    if "as_named" in frame:
+        out["claimant"] = frame["as_named"].astype(object).to_numpy()
     return out.reset_index(drop=True)
 
 

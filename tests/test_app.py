@@ -22,6 +22,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from figures import views
+from figures.entities import resolve as resolve_entity
 from figures.model import Document
 from figures.store import ClaimFilter, Store
 
@@ -225,18 +226,23 @@ def test_first_start_ingests_the_demo_through_the_pipeline(empty_url):
 # ---------------------------------------------------------------- filters
 
 
+# the seeded claims name it "Ukraine's General Staff"; charts group by the entity
+GENERAL_STAFF = "General Staff of the Armed Forces of Ukraine"
+assert resolve_entity("Ukraine's General Staff", "Ukraine")[0] == GENERAL_STAFF
+
+
 def test_each_filter_changes_chart_data_and_table(seeded_url):
     at = run_app()
     assert len(claims_table(at)) == len(CLAIMS)
     everyone = chart_claimants(at)
-    assert {"Ukraine's General Staff", "Sergei Rudskoy", "OHCHR", "Oryx"} <= everyone
+    assert {GENERAL_STAFF, "Sergei Rudskoy", "OHCHR", "Oryx"} <= everyone
 
     cases = [
-        ("f_metrics", ["equipment"], lambda t: set(t["metric"]) == {"equipment"}, {"Ukraine's General Staff", "Oryx"}),
+        ("f_metrics", ["equipment"], lambda t: set(t["metric"]) == {"equipment"}, {GENERAL_STAFF, "Oryx"}),
         ("f_subjects", ["civilians"], lambda t: set(t["subject"]) == {"civilians"}, {"OHCHR"}),
         ("f_claimants", ["Sergei Rudskoy"], lambda t: set(t["claimant"]) == {"Sergei Rudskoy"}, {"Sergei Rudskoy"}),
         ("f_sides", ["United Nations"], lambda t: set(t["side"]) == {"United Nations"}, {"OHCHR"}),
-        ("f_outlets", ["Evening Post"], lambda t: set(t["outlet"]) == {"Evening Post"}, {"Ukraine's General Staff", "Oryx"}),
+        ("f_outlets", ["Evening Post"], lambda t: set(t["outlet"]) == {"Evening Post"}, {GENERAL_STAFF, "Oryx"}),
     ]
     for key, value, table_ok, claimants in cases:
         at = run_app()
@@ -254,7 +260,7 @@ def test_each_filter_changes_chart_data_and_table(seeded_url):
     table = claims_table(at)
     expected = [c for c in CLAIMS if "2022-03-02" <= c["date"] <= "2022-04-01"]
     assert sorted(table["value"]) == sorted(c["value"] for c in expected)
-    assert chart_claimants(at) == {c["claimant"] for c in expected}
+    assert chart_claimants(at) == {resolve_entity(c["claimant"], c["side"])[0] for c in expected}
     assert url_values(at, "from") == ["2022-03-02"] and url_values(at, "to") == ["2022-04-01"]
 
     at = run_app()
@@ -288,7 +294,7 @@ def test_competing_figures_table_and_spread(seeded_url):
     at = run_app({"series": "deaths — Russian military"})
     glance = glance_tables(at)[0]
     latest = dict(zip(glance["claimant"], glance["value"]))
-    assert latest == {"Ukraine's General Staff": 17700, "Scott Berrier": 3000, "Sergei Rudskoy": 1351}
+    assert latest == {GENERAL_STAFF: 17700, "Scott Berrier": 3000, "Sergei Rudskoy": 1351}
     spread = [t.value for t in at.text if t.value.startswith("Spread:")]
     assert spread and "16,349" in spread[0]
 
@@ -694,3 +700,55 @@ def test_refresh_settings_and_the_newest_token():
     assert views.refresh_seconds({"FIGURES_REFRESH_SECONDS": "soon"}) == 10.0
     assert views.refresh_seconds({}, {"figures": {"refresh_seconds": 30}}) == 30.0
     assert views.newest_token("ab12:9", None, "ab12:10") == "ab12:10"
+
+
+# ---------------------------------------------------------------- entities and conditional figures
+
+
+def test_charts_group_by_entity_and_hide_conditional_figures_unless_asked(seeded_url, monkeypatch):
+    with Store(seeded_url) as store:
+        store.bulk_load_claims([
+            claim("d2", 40, 6000, "the General Staff of Ukraine's armed forces", "Ukraine", "2022-03-20"),
+            claim("d2", 50, 90000, "Scott Berrier", "United States", "2022-03-21", conditional=True,
+                  quote="Scott Berrier said losses could reach 90,000."),
+        ])
+    at = run_app()
+    points = pd.concat(chart_frames(at))
+    general_staff = points[points["claimant"] == GENERAL_STAFF]
+    assert {"Ukraine's General Staff", "the General Staff of Ukraine's armed forces"} <= set(general_staff["as_named"])
+    assert 90000 not in set(points["value"])
+    assert 90000 in set(claims_table(at)["value"])  # the table keeps it, with its flag
+    assert claims_table(at).set_index("value").loc[90000, "conditional"]
+    assert all(90000 not in set(t["value"]) for t in glance_tables(at))
+    downloads = capture_downloads(monkeypatch)
+    csv = pd.read_csv(io.BytesIO(downloads_of(at, downloads, "Claims")["figures-claims.csv"]()), encoding="utf-8-sig")
+    assert {"claimant_entity", "conditional"} <= set(csv.columns)
+    assert csv.set_index("value").loc[90000, "conditional"]
+    assert set(csv.loc[csv["claimant_entity"] == GENERAL_STAFF, "claimant"]) >= {"Ukraine's General Staff"}
+
+    at.toggle(key="f_cond").set_value(True).run()
+    assert not at.exception
+    assert 90000 in set(pd.concat(chart_frames(at))["value"])
+    assert url_values(at, views.QUERY_KEYS["conditional"]) == ["show"]
+    shared = run_app({views.QUERY_KEYS["conditional"]: "show"})
+    assert 90000 in set(pd.concat(chart_frames(shared))["value"])
+
+
+def test_one_claim_reported_by_several_articles_is_one_point(empty_url):
+    docs = [Document(id=f"m{n}", text=f"dispatch m{n}", title=f"Toll {n}", outlet=outlet,
+                     url=f"https://example.org/m{n}", published=dt.date(2022, 3, 1 + n))
+            for n, outlet in enumerate(["Wire A", "Wire B", "Wire C"])]
+    rows = [claim(f"m{n}", 0, value, "Ukraine's General Staff", "Ukraine", f"2022-03-0{1 + n}")
+            for n, value in enumerate([5000, 5010, 5000])]
+    rows.append(claim("m2", 10, 6100, "Ukraine's General Staff", "Ukraine", "2022-03-03"))
+    with Store(empty_url) as store:
+        assert store.bulk_load_claims(rows, docs) == 4
+        frame = store.claims_frame()
+        assert frame["mention_group"].nunique() == 2  # 5,000 and 5,010 within 0.5% and 3 days
+    at = run_app()
+    points = pd.concat(chart_frames(at))
+    assert sorted(points["value"]) == [5000, 6100]
+    linked = points[points["value"] == 5000].iloc[0]
+    assert linked["mentions"] == 3 and linked["sources"] == "Wire A, Wire B, Wire C"
+    assert len(claims_table(at)) == 4  # the table and the CSV keep one row per mention
+    assert claims_table(at)["mention_group"].nunique() == 2

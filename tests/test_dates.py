@@ -142,3 +142,36 @@ def test_dateparser_is_imported_only_when_a_phrase_needs_it():
     out = subprocess.run([sys.executable, "-c", script], cwd=root, env={"PYTHONPATH": str(root)},
                          capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "True"]
+
+
+@pytest.mark.parametrize(
+    "sentence, expected, basis",
+    [
+        ("Police said on Mar.13 that 12 people were killed.", dt.date(2023, 3, 13), "stated"),
+        ("Police said in a Feb.28 statement that 12 people were killed.", dt.date(2023, 2, 28), "stated"),
+        ("Police said on Sept.30, 2022 that 12 people were killed.", dt.date(2022, 9, 30), "stated"),
+        ("Police said five hours ago that 12 people were killed.", PUBLISHED, "relative"),
+        ("Police said 30 hours ago that 12 people were killed.", dt.date(2023, 3, 14), "relative"),
+    ],
+)
+def test_glued_months_and_hours_ago_go_to_dateparser(sentence, expected, basis):
+    claim = claim_of(sentence)
+    assert (claim.date, claim.date_basis) == (expected, basis)
+
+
+def test_a_glued_month_without_year_is_the_last_one_before_publication():
+    claim = claim_of("Police said on Nov.20 that 12 people were killed.")  # published in March 2023
+    assert (claim.date, claim.date_basis) == (dt.date(2022, 11, 20), "stated")
+
+
+def test_the_dateparser_path_is_counted():
+    dates.reset_dateparser_counts()
+    claim_of("Police said two days ago that 12 people were killed.")
+    claim_of("Police said a week ago that 12 people were killed.")
+    claim_of("Police said on Mar.13 that 12 people were killed.")
+    claim_of("Police said on Monday that 12 people were killed.")  # the fast path: not counted
+    counts = dates.dateparser_counts()
+    assert counts["ago: resolved"] == 1 and counts["ago: no day"] == 1 and counts["glued: resolved"] == 1
+    assert counts["dateparser calls (cache misses)"] == 2
+    dates.reset_dateparser_counts()
+    assert dates.dateparser_counts() == {"dateparser calls (cache misses)": 0}

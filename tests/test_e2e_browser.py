@@ -27,6 +27,10 @@ HOSTILE = (
     "Ukraine's General Staff said on 1 June that about 30,700 Russian soldiers had been killed "
     "<img src=x onerror=\"window.__pwned=2\">.\n"
 )
+WARNING = (
+    "title: Cholera warning\npublished: 2022-06-02\n\n"
+    "The Coastal Relief League said on 2 June that cholera could kill 4,000 people in the port city.\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +43,9 @@ def server(tmp_path_factory):
     with Store(url) as store:  # the demo (what a first start does) plus one hostile article
         views.ensure_demo(store)
         assert views.ingest_upload(store, "hostile.txt", HOSTILE.encode()).ok
-    with streamlit_app(url, tmp_path_factory.mktemp("log") / "streamlit.log") as base:
-        yield base
+        assert views.ingest_upload(store, "warning.txt", WARNING.encode()).ok
+    with streamlit_app(url, tmp_path_factory.mktemp("log") / "streamlit.log", FIGURES_OPEN_EDITING="1") as base:
+        yield base, url
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +73,7 @@ def wait_until_done(page, timeout: float = 45_000) -> None:
 
 
 def test_dashboard_in_a_real_browser(server, browser):
+    server, _ = server
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
     dialogs: list[str] = []
@@ -105,4 +111,41 @@ def test_dashboard_in_a_real_browser(server, browser):
     assert page.evaluate("() => [...document.scripts].filter(s => s.text.includes('__pwned')).length") == 0
     assert page.locator("b", has_text="Evil").count() == 0
     assert dialogs == []
+    context.close()
+
+
+def test_conditional_toggle_and_entity_merge_in_a_real_browser(server, browser):
+    from figures.store import Store
+
+    base, url = server
+    with Store(url) as store:
+        frame = store.claims_frame()
+    warning = frame[frame["doc_id"] == "warning.txt"]
+    assert list(warning["conditional"]) == [True] and list(warning["claimant_entity"]) == ["Coastal Relief League"]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(base, wait_until="domcontentloaded")
+    wait_until_done(page)
+
+    # conditional figures: off by default, the toggle shows them and puts it in the URL
+    assert "cond=" not in page.url
+    page.get_by_text("Show conditional figures").click()
+    page.wait_for_function("() => window.location.search.includes('cond=show')", timeout=30_000)
+    wait_until_done(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+    # a curator merges an entity into a new name (a rename), from the Curate tab
+    page.get_by_role("tab", name="Curate").click()
+    page.get_by_text("Merge or rename a claimant entity").click()
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Entity")
+    box.click()
+    page.keyboard.type("Coastal Relief League")
+    page.keyboard.press("Enter")
+    page.get_by_label("Merge into (an existing entity, or a new name to rename it)").fill("Coastal Relief Alliance")
+    page.get_by_role("button", name="Merge").click()
+    page.get_by_text("now under Coastal Relief Alliance", exact=False).wait_for(timeout=30_000)
+    with Store(url) as store:
+        frame = store.claims_frame()
+        assert list(frame.loc[frame["doc_id"] == "warning.txt", "claimant_entity"]) == ["Coastal Relief Alliance"]
+        assert list(store.entity_merges_frame()["target"]) == ["Coastal Relief Alliance"]
     context.close()

@@ -507,6 +507,8 @@ def test_upgrade_from_schema_version_1_keeps_data(database_url: str) -> None:
         assert store.count_documents() == 2 and store.count_claims() == 2
         frame = store.claims_frame()
         assert list(frame.claimant) == ["Old claimant", "Old claimant"]
+        assert list(frame.claimant_entity) == ["Old claimant", "Old claimant"]  # filled by the 2 -> 3 step
+        assert not frame.conditional.any()
         assert frame.mention_group.nunique() == 1 and frame.mention_group.iloc[0] == min(ids)
         assert list(store.corrections_frame().user) == ["ana"]
         token = store.state_token()
