@@ -171,6 +171,8 @@ def normalise_claims(frame: pd.DataFrame) -> pd.DataFrame:
     ("scores", "thousands": no figure to check) and not conditional (when the frame says so).
     Other columns are kept."""
     claims = frame.copy()
+    if "doc" not in claims.columns and "doc_id" in claims.columns:
+        claims["doc"] = claims["doc_id"]
     for name in CLAIM_COLUMNS:
         if name not in claims.columns:
             claims[name] = None

@@ -102,6 +102,8 @@ def test_cli_reads_extract_output_and_the_store_alike(facts_csv: Path, tmp_path:
         rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
         statuses = pd.Series([r["status"] for r in rows]).value_counts().to_dict()
         assert statuses == {"agrees": 8, "no claim": 2, "within 10%": 1, "disagrees": 1}, source
+        (wrong,) = [r for r in rows if r["status"] == "disagrees"]
+        assert wrong["doc"].startswith("07_general_staff_september.txt"), source
 
 
 def test_cli_span_and_window_options(facts_csv: Path, capsys):
