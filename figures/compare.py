@@ -49,6 +49,8 @@ class Options:
 
 @dataclass(frozen=True)
 class Series:
+    """One line of the facts table: who, about what, counted how (period None: a running total)."""
+
     claimant: str
     side: str
     metric: str
@@ -149,7 +151,10 @@ def _key(text: object) -> str | None:
 
 def read_facts(path: str | Path) -> pd.DataFrame:
     """The facts table with dates as `datetime.date`, values as floats and blank item/period as None."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError as exc:
+        raise ValueError(f"{path}: empty facts table") from exc
     missing = {"date", "claimant", "side", "metric", "subject", "item", "value", "period"} - set(frame.columns)
     if missing:
         raise ValueError(f"{path}: facts table lacks columns {sorted(missing)}")
@@ -385,8 +390,10 @@ def read_claims_file(path: str | Path) -> pd.DataFrame:
     if path.is_dir():
         files = sorted(f for f in path.glob("part-*") if f.suffix in {".jsonl", ".csv", ".parquet"})
         return pd.concat([read_claims_file(f) for f in files], ignore_index=True) if files else pd.DataFrame()
+    if path.suffix in {".jsonl", ".json", ".csv", ".parquet"} and path.stat().st_size == 0:
+        return pd.DataFrame()
     if path.suffix in {".jsonl", ".json"}:
-        return pd.read_json(path, lines=True, dtype=False) if path.stat().st_size else pd.DataFrame()
+        return pd.read_json(path, lines=True, dtype=False)
     if path.suffix == ".csv":
         return pd.read_csv(path, dtype={"date": str})
     if path.suffix == ".parquet":

@@ -90,14 +90,18 @@ def test_cli_json_from_the_corpus(facts_csv: Path, capsys):
     assert report["window_days"] == 2 and len(report["points"]) == 12
 
 
-def test_cli_reads_extract_output_and_the_store_alike(facts_csv: Path, tmp_path: Path, capsys):
-    claims_file = tmp_path / "claims.jsonl"
-    assert main(["extract", str(CORPUS)]) == 0
-    claims_file.write_text(capsys.readouterr().out, encoding="utf-8")
+def test_cli_reads_extract_output_files_folders_and_the_store_alike(facts_csv: Path, tmp_path: Path, capsys):
+    written = []
+    for fmt in ("jsonl", "csv"):
+        written.append(tmp_path / f"claims.{fmt}")
+        assert main(["extract", str(CORPUS), "--format", fmt]) == 0
+        written[-1].write_text(capsys.readouterr().out, encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["extract", str(CORPUS), "--out", str(out), "--workers", "1", "--partition-size", "3"]) == 0
     db = f"sqlite:///{tmp_path / 'figures.db'}"
     assert main(["ingest", str(CORPUS), "--db", db]) == 0
     capsys.readouterr()
-    for source in ([str(claims_file)], ["--db", db]):
+    for source in ([str(written[0])], [str(written[1])], [str(out)], ["--db", db]):
         assert main(["compare-facts", str(facts_csv), *source, "--csv"]) == 0
         rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out.lstrip("\ufeff"))))
         statuses = pd.Series([r["status"] for r in rows]).value_counts().to_dict()
@@ -114,9 +118,15 @@ def test_cli_span_and_window_options(facts_csv: Path, capsys):
     assert total[:2] == (13, 11)  # 4 March joins (uncovered); 12 Sep now reaches the claim of 16 Sep
 
 
-def test_cli_needs_some_claims(facts_csv: Path, capsys):
+def test_cli_needs_some_claims_and_a_readable_facts_table(facts_csv: Path, tmp_path: Path, capsys):
     assert main(["compare-facts", str(facts_csv)]) == 2
     assert "--db" in capsys.readouterr().err
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    assert main(["compare-facts", str(empty), "--corpus", str(CORPUS)]) == 1
+    assert "empty.csv: empty facts table" in capsys.readouterr().err
+    assert main(["compare-facts", str(facts_csv), str(empty)]) == 0
+    assert capsys.readouterr().out.strip() == "no dated claims to compare"
 
 
 # --- pairing rules -------------------------------------------------------------------------------
