@@ -145,6 +145,47 @@ def cmd_review_edits(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare_facts(args: argparse.Namespace) -> int:
+    import json
+
+    import pandas as pd
+
+    from figures import compare
+
+    if not (args.claims or args.db or args.corpus):
+        print("error: give claims files, --db URL or --corpus PATH (any mix)", file=sys.stderr)
+        return 2
+    frames = []
+    try:
+        facts = compare.read_facts(args.facts)
+        frames.extend(compare.read_claims_file(path) for path in args.claims)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.db:
+        from figures.store import Store
+
+        with Store(args.db) as store:
+            frames.append(store.claims_frame())
+    if args.corpus:
+        extracted, errors = compare.extract_corpus(args.corpus)
+        for error in errors:
+            print(f"error: {error}", file=sys.stderr)
+        frames.append(extracted)
+    claims = compare.normalise_claims(pd.concat(frames, ignore_index=True))
+    options = compare.Options(window_days=args.window, tolerance=args.tolerance,
+                              strict_tolerance=args.strict_tolerance, since=args.since, until=args.until)
+    result = compare.compare(facts, claims, options)
+    if args.csv:
+        sys.stdout.buffer.write(compare.csv_bytes(result))
+        sys.stdout.flush()
+    elif args.json:
+        print(json.dumps(compare.to_json(result), ensure_ascii=False, indent=1))
+    else:
+        print(compare.format_table(result))
+    return 0
+
+
 def _iso_date(value: str):
     import datetime as dt
 
@@ -227,6 +268,23 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--window", type=float, default=5.0, help="seconds between one save's corrections")
     review.add_argument("--csv", action="store_true", help="CSV on stdout instead of a table")
     review.set_defaults(func=cmd_review_edits)
+    compare = sub.add_parser("compare-facts", help="compare extracted series with a table of published figures")
+    compare.add_argument("facts", help="facts table, CSV (columns of ../shared/facts/ukraine_war_figures.csv)")
+    compare.add_argument("claims", nargs="*", help="claims written by extract: .jsonl, .csv, .parquet or an --out DIR")
+    compare.add_argument("--db", help="also the claims stored in this database (corrections applied)")
+    compare.add_argument("--corpus", action="append", metavar="PATH",
+                         help="also extract claims from these articles (anything extract reads; repeatable)")
+    compare.add_argument("--window", type=int, default=2, help="days either side of a reference day (default 2)")
+    compare.add_argument("--tolerance", type=float, default=0.10, help="relative gap that still agrees (0.10)")
+    compare.add_argument("--strict-tolerance", type=float, default=0.005, help="the stricter gap (0.005)")
+    compare.add_argument("--since", type=_iso_date, help="reference days on or after YYYY-MM-DD "
+                                                           "(default: the claims' first date less the window)")
+    compare.add_argument("--until", type=_iso_date, help="reference days on or before YYYY-MM-DD "
+                                                           "(default: the claims' last date plus the window)")
+    output = compare.add_mutually_exclusive_group()
+    output.add_argument("--csv", action="store_true", help="one CSV row per reference day instead of the table")
+    output.add_argument("--json", action="store_true", help="summary and reference days as JSON")
+    compare.set_defaults(func=cmd_compare_facts)
 
     return parser
 

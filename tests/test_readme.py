@@ -87,13 +87,25 @@ def test_every_option_and_choice_is_in_the_commands_usage(command: str):
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_every_positional_argument_has_a_placeholder(command: str):
-    """`extract PATH...`: a word after the command that is not an option, with `...` when the
-    argument takes several values."""
-    firsts = [line.split()[0] for line in USAGE.get(command, []) if line.split()]
-    placeholders = [word for word in firsts if not word.startswith(("-", "["))]
-    for action in positionals(COMMANDS[command]):
+    """`extract PATH...`, `compare-facts FACTS.csv [CLAIMS...]`: the words after the command,
+    before its first option, name the positional arguments in order, with `...` when one
+    takes several values."""
+    leads = [leading_words(line) for line in USAGE.get(command, [])]
+    for place, action in enumerate(positionals(COMMANDS[command])):
         many = action.nargs in ("+", "*")
-        assert any(word.endswith("...") == many for word in placeholders), (command, action.dest, firsts)
+        assert any(len(words) > place and words[place].endswith("...") == many for words in leads), \
+            (command, action.dest, leads)
+
+
+def leading_words(line: str) -> list[str]:
+    """The words of a usage line before its first option, brackets taken off."""
+    words = []
+    for word in line.split():
+        word = word.strip("[]")
+        if not word or word.startswith("-"):
+            break
+        words.append(word)
+    return words
 
 
 @pytest.mark.parametrize("command", sorted(USAGE))
