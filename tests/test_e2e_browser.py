@@ -81,6 +81,9 @@ def test_dashboard_in_a_real_browser(server, browser):
     page.goto(server, wait_until="domcontentloaded")
     wait_until_done(page)
 
+    # the timeline is a fragment that may finish drawing after the page reports it is done
+    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+    page.locator('[data-testid="stVegaLiteChart"]').nth(1).wait_for(timeout=30_000)
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
     assert page.get_by_text("deaths — Russian military", exact=False).count() >= 1
