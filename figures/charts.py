@@ -114,6 +114,20 @@ def colour_legend(points: pd.DataFrame, names: Iterable[str] | None = None) -> t
     return [key for _, _, key, _ in entries], [colour for *_, colour in entries]
 
 
+def speaker_codes(df: pd.DataFrame) -> np.ndarray:
+    """Group codes of who states each figure: the claimant, and for the outlet's own voice
+    (no claimant) the outlet, since each outlet speaks for itself."""
+    claimant = df["claimant"] if "claimant" in df else pd.Series(None, index=df.index, dtype=object)
+    codes = key_codes(claimant)
+    names = claimant.astype(object).to_numpy()
+    own = (codes < 0) | (names == UNATTRIBUTED)
+    if not own.any() or "outlet" not in df:
+        return codes
+    outlet = key_codes(df["outlet"])
+    first = int(codes.max(initial=-1)) + 1  # outlets' codes follow the claimants'
+    return np.where(own, np.where(outlet >= 0, first + outlet, -1), codes)
+
+
 def place_column(df: pd.DataFrame) -> str | None:
     """The column naming the place a figure is about: ``place`` when the frame has one, else
     ``location`` (the sentence's own place), else none."""
@@ -249,8 +263,10 @@ def select_points(df: pd.DataFrame, colour_by: str = "claimant", max_points: int
     valid = ~np.isnat(date) & ~np.isnan(value)
     if not valid.any():
         return pd.Series(dtype="int64", name="n_claims")
-    colour_col = "side" if colour_by == "side" else "claimant"
-    keys = [key_codes(df[col])[valid] for col in ("metric", "item", "subject", colour_col, "period") if col in df]
+    keys = [key_codes(df[col])[valid] for col in ("metric", "item", "subject", "period") if col in df]
+    keys.append(speaker_codes(df)[valid])
+    if colour_by == "side" and "side" in df:
+        keys.append(key_codes(df["side"])[valid])
     place = place_column(df)
     if place:
         keys.append(key_codes(df[place])[valid])
@@ -289,7 +305,8 @@ def points_frame(rows: pd.DataFrame, n_claims: pd.Series | None = None, colour_b
     ``n_claims`` (1 where not given); ``label`` is the figure as a short text, ``quote``
     shortened for tooltips. ``colour_key`` is the entity (claimant or side) when it got a
     colour (:func:`assign_colours`, ``picked`` ones first), else OTHERS; ``line_key`` is
-    what a line joins: one entity, place and kind (the series is one metric and subject);
+    what a line joins: one claimant entity, place and kind (the series is one metric and
+    subject; none for the outlet's own voice);
     ``on_line`` is false for bounded and vague figures (hollow markers, no line). Built
     from plain lists: a few thousand rows, where pandas' per-call overhead would cost
     more than the work."""
@@ -315,9 +332,13 @@ def points_frame(rows: pd.DataFrame, n_claims: pd.Series | None = None, colour_b
     stated = [text or figure for text, figure in zip(text_list(rows, "stated"), label)]
     quote = [_short(q) for q in text_list(rows, "quote")]
     claim_id = rows["claim_id"].to_numpy() if "claim_id" in rows else np.arange(len(rows))
+    outlets = text_list(rows, "outlet")
     place_col = place_column(rows)
     place = text_list(rows, place_col) if place_col else [None] * len(rows)
-    line_key = [f"{who} · {where or '-'} · {how}" for who, where, how in zip(entity, place, kind)]
+    # a line per claimant entity (whatever the colour), place and kind; none through the
+    # outlet's own voice: an outlet reports many unrelated counts, not one running figure
+    line_key = [None if who == UNATTRIBUTED else f"{who} · {where or '-'} · {how}"
+                for who, where, how in zip(claimant, place, kind)]
     on_line = np.array([q not in BOUNDED_QUALIFIERS for q in qualifier], dtype=bool)
     totals: dict[str, int] = {}
     for who, n in zip(entity, counts.tolist()):
@@ -330,7 +351,8 @@ def points_frame(rows: pd.DataFrame, n_claims: pd.Series | None = None, colour_b
     columns = {
         "claim_id": claim_id, "date": date, "value": value, "low": low, "high": high, "qualifier": qualifier,
         "claimant": claimant, "as_named": as_named, "side": side, "colour_key": colour_key, "colour": colour,
-        "series": series, "kind": kind, "period": period, "place": place, "line_key": line_key, "on_line": on_line, "stated": stated, "outlet": text_list(rows, "outlet"),
+        "series": series, "kind": kind, "period": period, "place": place, "line_key": line_key, "on_line": on_line,
+        "stated": stated, "outlet": outlets,
         "url": safe_urls(text_list(rows, "url")),
         "quote": quote, "label": label, "n_claims": counts,
         "mentions": (rows["mentions"].to_numpy(dtype=np.int64) if "mentions" in rows
@@ -367,7 +389,7 @@ def _latest_rows(date: np.ndarray, value: np.ndarray, keys: list[tuple]) -> np.n
 
 
 def _plot_data(points: pd.DataFrame, kind: str, log_scale: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The points layer and the labels (latest figure of each line, OTHERS not labelled) as plot-ready frames: ISO
+    """The points layer and the labels (latest figure on a line per colour, OTHERS not labelled) as plot-ready frames: ISO
     date text, links only for http(s) urls, nothing the browser does not need. Built from
     numpy columns: a frame per chart, not a pandas operation per column."""
     columns = {c: points[c].to_numpy() for c in PLOT_COLUMNS if c in points.columns}
@@ -391,8 +413,7 @@ def _plot_data(points: pd.DataFrame, kind: str, log_scale: bool) -> tuple[pd.Dat
         labelled = labelled[columns["on_line"][labelled].astype(bool)]
     if "colour_key" in columns:
         labelled = labelled[columns["colour_key"][labelled] != OTHERS]
-    line = "line_key" if "line_key" in columns else "colour_key"
-    keys = (list(zip(*(columns[c][labelled] for c in ("series", line, "kind") if c in columns)))
+    keys = (list(zip(*(columns[c][labelled] for c in ("series", "colour_key", "kind") if c in columns)))
             or [()] * len(labelled))
     latest = (labelled[_latest_rows(date[labelled].astype(np.int64), value[labelled], keys)] if len(labelled)
               else labelled)
@@ -464,7 +485,7 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
     else:
         line = base.mark_line(strokeWidth=1, strokeDash=[4, 3])
     # one line per entity, place and kind, through exact and approximate figures only
-    line = line.transform_filter("datum.on_line").encode(detail="line_key:N")
+    line = line.transform_filter("datum.on_line && isValid(datum.line_key)").encode(detail="line_key:N")
     bars = (
         base.transform_filter("isValid(datum.low) && isValid(datum.high)")
         .mark_rule(strokeWidth=2)

@@ -683,7 +683,7 @@ def spread_within(frame: pd.DataFrame, days: int = SPREAD_DAYS) -> dict[str, Any
         return {}
     day = frame["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)[rows]
     value = frame["value"].to_numpy(dtype=np.float64)[rows]
-    who = charts.key_codes(frame["claimant"])[rows]
+    who = charts.speaker_codes(frame)[rows]
     place = charts.key_codes(frame["place"])[rows] if "place" in frame else np.zeros(len(rows), dtype=np.int64)
     best: tuple[int, np.ndarray] | None = None
     for code in np.unique(place):
@@ -702,7 +702,9 @@ def spread_within(frame: pd.DataFrame, days: int = SPREAD_DAYS) -> dict[str, Any
     for i in inside[np.lexsort((value[inside], day[inside]))]:
         latest[int(who[i])] = int(i)
     picked = sorted(latest.values(), key=lambda i: -value[i])
-    claimant = charts.text_list(frame.iloc[rows[picked]], "claimant", UNATTRIBUTED)
+    claimant = [name if name != UNATTRIBUTED or not outlet else f"{outlet} (own voice)"
+                for name, outlet in zip(charts.text_list(frame.iloc[rows[picked]], "claimant", UNATTRIBUTED),
+                                        charts.text_list(frame.iloc[rows[picked]], "outlet"))]
     qualifier = charts.text_list(frame.iloc[rows[picked]], "qualifier", "exact")
     epoch = dt.date(1970, 1, 1)
     dates = [epoch + dt.timedelta(days=int(d)) for d in day[picked]]

@@ -437,7 +437,15 @@ def test_a_line_joins_one_entity_and_place_only_never_bounded_or_vague_figures()
     assert set(points["colour_key"]) == {"X"}  # one entity, one colour
     spec = charts.timeline_spec(points)
     line = spec["layer"][0]
-    assert line["transform"] == [{"filter": "datum.on_line"}] and line["encoding"]["detail"]["field"] == "line_key"
+    assert line["transform"] == [{"filter": "datum.on_line && isValid(datum.line_key)"}]
+    assert line["encoding"]["detail"]["field"] == "line_key"
+    # coloured by side, a line still joins one claimant's figures only; the outlet's own voice gets none
+    by_side = charts.chart_points(pd.concat([frame, claims([
+        {"value": 11000, "claimant": "Y", "date": "2023-10-11", "location": "Gaza"},
+        {"value": 30, "claimant": None, "date": "2023-10-11", "location": "Gaza"}])]).reset_index(drop=True),
+        colour_by="side")
+    assert by_side.groupby("line_key")["claimant"].nunique().max() == 1
+    assert by_side.loc[by_side["claimant"] == charts.UNATTRIBUTED, "line_key"].isna().all()
 
 
 def test_vague_and_bounded_figures_are_hollow_markers_that_never_stretch_the_axis():
