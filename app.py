@@ -301,12 +301,8 @@ def draw_timeline(url: str | None, token: str, filters: views.ViewFilters) -> No
                 "url": st.column_config.LinkColumn("Source", display_text="open"),
                 "value": st.column_config.NumberColumn("Value", format="localized"),
             })
-            spread = panel["spread"]
-            if spread.get("claimants", 0) > 1:
-                ratio = f", {spread['ratio']:.1f} times the lowest" if spread.get("ratio") else ""
-                st.text(f"Spread: {spread['difference']:,.0f} between the highest "
-                        f"({spread['highest_claimant']}: {spread['highest']:,.0f}) and the lowest "
-                        f"({spread['lowest_claimant']}: {spread['lowest']:,.0f}){ratio}.")
+            if len(panel["table"]) > 1:
+                st.text(views.spread_text(panel["spread"]))
         else:
             st.text("No running totals here, only per-period figures.")
         if chart is not None:

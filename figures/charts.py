@@ -14,9 +14,8 @@ nothing. Altair is imported on the first chart, not when this module is imported
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -33,13 +32,15 @@ PER_PERIOD = "per period"  # every per-period kind together, in their own chart
 UNATTRIBUTED = "(outlet's own voice)"
 UNKNOWN_SIDE = "unknown"
 
-# 20 well-separated colours (Tableau 20 without the two greys), picked by a hash of the
-# name: the same claimant gets the same colour in every chart and under every filter.
+# Distinct colours for the entities a chart shows, handed out most frequent first (picked
+# ones before all): no two shown entities share one. Entities past the palette are drawn
+# together as OTHERS in a grey no entity gets.
 PALETTE = (
-    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728",
-    "#ff9896", "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2",
-    "#bcbd22", "#dbdb8d", "#17becf", "#9edae5", "#393b79", "#637939",
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#bcbd22", "#393b79", "#000000",
 )
+OTHERS = "others"
+OTHERS_COLOUR = "#c7c7c7"
 # Fixed colours for the sides, so a side chart reads the same everywhere.
 SIDE_COLOURS = {
     "Ukraine": "#1f77b4",
@@ -61,6 +62,8 @@ QUALIFIER_SHAPES = {
     "range": "square",
     "vague": "cross",
 }
+# Drawn as hollow markers off the lines, and kept out of the spread: not exact figures.
+BOUNDED_QUALIFIERS = ("at_least", "at_most", "range", "vague")
 QUALIFIER_WORDS = {
     "exact": "",
     "approx": "about ",
@@ -73,27 +76,62 @@ PERIOD_LABELS = {None: "running total", "day": "per day", "week": "per week", "m
 
 # What the browser gets per point (the rest of a claim stays on the server).
 PLOT_COLUMNS = ["claim_id", "date", "value", "low", "high", "qualifier", "claimant", "as_named", "side", "colour_key",
-                "series", "kind", "stated", "outlet", "url", "quote", "label", "n_claims", "mentions", "sources"]
+                "series", "kind", "place", "line_key", "on_line", "stated", "outlet", "url", "quote", "label",
+                "n_claims", "mentions", "sources"]
 LABEL_COLUMNS = ["date", "value", "label", "colour_key", "series", "kind"]
 POINT_COLUMNS = [
-    "claim_id", "date", "value", "low", "high", "qualifier", "claimant", "as_named", "side", "colour_key",
-    "series", "kind", "period", "stated", "outlet", "url", "quote", "label", "n_claims", "mentions", "sources",
+    "claim_id", "date", "value", "low", "high", "qualifier", "claimant", "as_named", "side", "colour_key", "colour",
+    "series", "kind", "period", "place", "line_key", "on_line", "stated", "outlet", "url", "quote", "label",
+    "n_claims", "mentions", "sources",
 ]
 
 
-def colour_for(name: str, by: str = "claimant") -> str:
-    """A deterministic colour for a claimant (hash) or a side (fixed table, else hash)."""
-    if by == "side" and name in SIDE_COLOURS:
-        return SIDE_COLOURS[name]
-    digest = hashlib.sha1(name.encode("utf-8")).digest()
-    return PALETTE[int.from_bytes(digest[:4], "big") % len(PALETTE)]
+def assign_colours(counts: Mapping[str, float], by: str = "claimant", picked: Iterable[str] = ()) -> dict[str, str]:
+    """A distinct colour for each entity that gets one: ``picked`` ones first, then by claims
+    (most first; ties by name), one palette colour each; sides in SIDE_COLOURS keep theirs.
+    Entities left out (more than the palette holds) are drawn as OTHERS. Depends only on
+    the counts, so the same data colours alike on every rerun and in every export."""
+    chosen = {str(name) for name in picked}
+    ranked = sorted((str(name) for name, n in counts.items() if n > 0 or str(name) in chosen),
+                    key=lambda name: (name not in chosen, -counts.get(name, 0), name))
+    fixed = {name: SIDE_COLOURS[name] for name in ranked if by == "side" and name in SIDE_COLOURS}
+    free = [colour for colour in PALETTE if colour not in fixed.values()]
+    rest = [name for name in ranked if name not in fixed]
+    return {**fixed, **dict(zip(rest, free))}
 
 
-def colour_scale(names: Iterable[str], by: str = "claimant") -> alt.Scale:
-    import altair as alt
+def colour_legend(points: pd.DataFrame, names: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
+    """(domain, range) of a chart's colour scale from its points' ``colour_key`` and ``colour``:
+    most claims first, OTHERS last; ``names`` limits it to those keys."""
+    if points is None or not len(points) or "colour" not in points:
+        return [], []
+    weight = points["n_claims"] if "n_claims" in points else pd.Series(1, index=points.index)
+    totals = pd.DataFrame({"key": points["colour_key"].astype(str), "colour": points["colour"].astype(str),
+                           "n": weight.to_numpy()}).groupby(["key", "colour"], sort=False)["n"].sum()
+    wanted = None if names is None else {str(n) for n in names}
+    entries = sorted(((key == OTHERS, -n, key, colour) for (key, colour), n in totals.items()
+                      if wanted is None or key in wanted))
+    return [key for _, _, key, _ in entries], [colour for *_, colour in entries]
 
-    domain = sorted({str(n) for n in names})
-    return alt.Scale(domain=domain, range=[colour_for(n, by) for n in domain])
+
+def speaker_codes(df: pd.DataFrame) -> np.ndarray:
+    """Group codes of who states each figure: the claimant, and for the outlet's own voice
+    (no claimant) the outlet, since each outlet speaks for itself."""
+    claimant = df["claimant"] if "claimant" in df else pd.Series(None, index=df.index, dtype=object)
+    codes = key_codes(claimant)
+    names = claimant.astype(object).to_numpy()
+    own = (codes < 0) | (names == UNATTRIBUTED)
+    if not own.any() or "outlet" not in df:
+        return codes
+    outlet = key_codes(df["outlet"])
+    first = int(codes.max(initial=-1)) + 1  # outlets' codes follow the claimants'
+    return np.where(own, np.where(outlet >= 0, first + outlet, -1), codes)
+
+
+def place_column(df: pd.DataFrame) -> str | None:
+    """The column naming the place a figure is about: ``place`` when the frame has one, else
+    ``location`` (the sentence's own place), else none."""
+    return next((col for col in ("place", "location") if col in df), None)
 
 
 def series_label(metric: str | None, item: str | None, subject: str | None) -> str:
@@ -210,7 +248,8 @@ def select_points(df: pd.DataFrame, colour_by: str = "claimant", max_points: int
     """Which claims a chart draws: ``n_claims`` (claims folded into each point) indexed by
     the labels of the kept rows of ``df`` (whose index must be unique).
 
-    One point per series, colour group, kind and day: the highest figure (ties: the latest).
+    One point per series, colour group, place, kind, way of drawing (on a line, or a hollow
+    marker for a bounded or vague figure) and day: the highest figure (ties: the latest).
     When that is more than ``max_points``, days widen to weeks, months, quarters, then
     years. The latest claim of each colour group and kind (ties: the highest) is always
     drawn, taken out of its bucket if it was not that bucket's highest, so the labelled
@@ -224,8 +263,15 @@ def select_points(df: pd.DataFrame, colour_by: str = "claimant", max_points: int
     valid = ~np.isnat(date) & ~np.isnan(value)
     if not valid.any():
         return pd.Series(dtype="int64", name="n_claims")
-    colour_col = "side" if colour_by == "side" else "claimant"
-    keys = [key_codes(df[col])[valid] for col in ("metric", "item", "subject", colour_col, "period") if col in df]
+    keys = [key_codes(df[col])[valid] for col in ("metric", "item", "subject", "period") if col in df]
+    keys.append(speaker_codes(df)[valid])
+    if colour_by == "side" and "side" in df:
+        keys.append(key_codes(df["side"])[valid])
+    place = place_column(df)
+    if place:
+        keys.append(key_codes(df[place])[valid])
+    if "qualifier" in df:
+        keys.append(df["qualifier"].isin(BOUNDED_QUALIFIERS).to_numpy()[valid].astype(np.int64))
     labels = df.index.to_numpy()[valid]
     group = _combine(keys, len(labels))
     days = date[valid].astype("datetime64[D]").astype(np.int64)
@@ -253,11 +299,17 @@ def select_points(df: pd.DataFrame, colour_by: str = "claimant", max_points: int
     return pd.Series(n_claims[ordered].astype(np.int64), index=labels[kept[ordered]], name="n_claims")
 
 
-def points_frame(rows: pd.DataFrame, n_claims: pd.Series | None = None, colour_by: str = "claimant") -> pd.DataFrame:
+def points_frame(rows: pd.DataFrame, n_claims: pd.Series | None = None, colour_by: str = "claimant",
+                 picked: Iterable[str] = ()) -> pd.DataFrame:
     """Chart points (POINT_COLUMNS) from the rows :func:`select_points` kept, with their
     ``n_claims`` (1 where not given); ``label`` is the figure as a short text, ``quote``
-    shortened for tooltips. Built from plain lists: a few thousand rows, where pandas'
-    per-call overhead would cost more than the work."""
+    shortened for tooltips. ``colour_key`` is the entity (claimant or side) when it got a
+    colour (:func:`assign_colours`, ``picked`` ones first), else OTHERS; ``line_key`` is
+    what a line joins: one claimant entity, place and kind (the series is one metric and
+    subject; none for the outlet's own voice);
+    ``on_line`` is false for bounded and vague figures (hollow markers, no line). Built
+    from plain lists: a few thousand rows, where pandas' per-call overhead would cost
+    more than the work."""
     if rows is None or len(rows) == 0:
         return pd.DataFrame(columns=POINT_COLUMNS)
     date = pd.to_datetime(rows["date"], errors="coerce").to_numpy(dtype="datetime64[ns]")
@@ -270,23 +322,37 @@ def points_frame(rows: pd.DataFrame, n_claims: pd.Series | None = None, colour_b
     claimant = text_list(rows, "claimant", UNATTRIBUTED)
     as_named = [named or who for named, who in zip(text_list(rows, "as_named"), claimant)]
     side = text_list(rows, "side", UNKNOWN_SIDE)
-    colour_key = side if colour_by == "side" else claimant
+    entity = side if colour_by == "side" else claimant
     series = text_list(rows, "series") if "series" in rows else series_labels(rows).tolist()
     period = text_list(rows, "period")
     kind = [PERIOD_LABELS.get(p, f"per {p}") for p in period]
+    counts = (np.ones(len(rows), dtype=np.int64) if n_claims is None
+              else n_claims.reindex(rows.index).fillna(1).to_numpy(dtype=np.int64))
     label = [format_figure(v, q, lo, hi) for v, q, lo, hi in zip(value, qualifier, low, high)]
     stated = [text or figure for text, figure in zip(text_list(rows, "stated"), label)]
     quote = [_short(q) for q in text_list(rows, "quote")]
     claim_id = rows["claim_id"].to_numpy() if "claim_id" in rows else np.arange(len(rows))
-    counts = (np.ones(len(rows), dtype=np.int64) if n_claims is None
-              else n_claims.reindex(rows.index).fillna(1).to_numpy(dtype=np.int64))
+    outlets = text_list(rows, "outlet")
+    place_col = place_column(rows)
+    place = text_list(rows, place_col) if place_col else [None] * len(rows)
+    # a line per claimant entity (whatever the colour), place and kind; none through the
+    # outlet's own voice: an outlet reports many unrelated counts, not one running figure
+    line_key = [None if who == UNATTRIBUTED else f"{who} · {where or '-'} · {how}"
+                for who, where, how in zip(claimant, place, kind)]
+    on_line = np.array([q not in BOUNDED_QUALIFIERS for q in qualifier], dtype=bool)
+    totals: dict[str, int] = {}
+    for who, n in zip(entity, counts.tolist()):
+        totals[who] = totals.get(who, 0) + n
+    colours = assign_colours(totals, colour_by, picked)
+    colour_key = [who if who in colours else OTHERS for who in entity]
+    colour = [colours.get(who, OTHERS_COLOUR) for who in entity]
     stamp = date.astype(np.int64)
-    order = sorted(range(len(rows)), key=lambda i: (series[i], colour_key[i], kind[i], stamp[i], claim_id[i]))
+    order = sorted(range(len(rows)), key=lambda i: (series[i], entity[i], kind[i], stamp[i], claim_id[i]))
     columns = {
         "claim_id": claim_id, "date": date, "value": value, "low": low, "high": high, "qualifier": qualifier,
-        "claimant": claimant, "as_named": as_named, "side": side, "colour_key": colour_key, "series": series,
-        "kind": kind,
-        "period": period, "stated": stated, "outlet": text_list(rows, "outlet"),
+        "claimant": claimant, "as_named": as_named, "side": side, "colour_key": colour_key, "colour": colour,
+        "series": series, "kind": kind, "period": period, "place": place, "line_key": line_key, "on_line": on_line,
+        "stated": stated, "outlet": outlets,
         "url": safe_urls(text_list(rows, "url")),
         "quote": quote, "label": label, "n_claims": counts,
         "mentions": (rows["mentions"].to_numpy(dtype=np.int64) if "mentions" in rows
@@ -297,13 +363,14 @@ def points_frame(rows: pd.DataFrame, n_claims: pd.Series | None = None, colour_b
                      for name, values in columns.items()})
 
 
-def chart_points(df: pd.DataFrame, colour_by: str = "claimant", max_points: int = MAX_POINTS) -> pd.DataFrame:
+def chart_points(df: pd.DataFrame, colour_by: str = "claimant", max_points: int = MAX_POINTS,
+                 picked: Iterable[str] = ()) -> pd.DataFrame:
     """Reduce claims to at most ``max_points`` chart points (:func:`select_points`), then
     clean and label only those (:func:`points_frame`)."""
     if df is None or len(df) == 0:
         return pd.DataFrame(columns=POINT_COLUMNS)
     n_claims = select_points(df, colour_by, max_points)
-    return points_frame(df.loc[n_claims.index], n_claims, colour_by)
+    return points_frame(df.loc[n_claims.index], n_claims, colour_by, picked)
 
 
 def _short(text, limit: int = 280) -> str:
@@ -322,7 +389,7 @@ def _latest_rows(date: np.ndarray, value: np.ndarray, keys: list[tuple]) -> np.n
 
 
 def _plot_data(points: pd.DataFrame, kind: str, log_scale: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The points layer and the labels (latest per colour group) as plot-ready frames: ISO
+    """The points layer and the labels (latest figure on a line per colour, OTHERS not labelled) as plot-ready frames: ISO
     date text, links only for http(s) urls, nothing the browser does not need. Built from
     numpy columns: a frame per chart, not a pandas operation per column."""
     columns = {c: points[c].to_numpy() for c in PLOT_COLUMNS if c in points.columns}
@@ -341,10 +408,34 @@ def _plot_data(points: pd.DataFrame, kind: str, log_scale: bool) -> tuple[pd.Dat
     if "url" in columns:
         columns["url"] = np.array(safe_urls(columns["url"]), dtype=object)
     data = frame_of({name: values[rows] for name, values in columns.items()})
-    keys = list(zip(*(columns[c][rows] for c in ("series", "colour_key", "kind") if c in columns))) or [()] * len(rows)
-    latest = rows[_latest_rows(date[rows].astype(np.int64), value[rows], keys)] if len(rows) else rows
+    labelled = rows
+    if "on_line" in columns:
+        labelled = labelled[columns["on_line"][labelled].astype(bool)]
+    if "colour_key" in columns:
+        labelled = labelled[columns["colour_key"][labelled] != OTHERS]
+    keys = (list(zip(*(columns[c][labelled] for c in ("series", "colour_key", "kind") if c in columns)))
+            or [()] * len(labelled))
+    latest = (labelled[_latest_rows(date[labelled].astype(np.int64), value[labelled], keys)] if len(labelled)
+              else labelled)
     labels = frame_of({name: columns[name][latest] for name in LABEL_COLUMNS if name in columns})
     return data, labels
+
+
+def y_domain(rows: pd.DataFrame, log_scale: bool) -> list[float] | None:
+    """The figure axis from every drawn figure but the vague ones ('thousands', 'millions'
+    stand for no number: they never stretch the axis; one beyond it sits at its edge).
+    None when only vague figures are drawn."""
+    if rows is None or not len(rows) or "qualifier" not in rows:
+        return None
+    exact = rows[rows["qualifier"].astype(str).to_numpy() != "vague"]
+    found = np.concatenate([number_array(exact, col) for col in ("value", "low", "high")])
+    found = found[~np.isnan(found) & ((found > 0) if log_scale else True)]
+    if not len(found):
+        return None
+    low, high = float(found.min()), float(found.max())
+    if low == high:
+        low, high = (low / 2, high * 2) if log_scale else (low - max(1.0, abs(low) * 0.1), high + max(1.0, abs(high) * 0.1))
+    return [low, high]
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -363,7 +454,8 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
     import altair as alt
 
     colour_title = "Side" if colour_by == "side" else "Claimant"
-    colour = alt.Color("colour_key:N", title=colour_title, scale=alt.Scale(domain=["-"], range=["#000000"]),
+    placeholder = alt.Scale(domain=["-"], range=["#000000"])  # timeline_spec fills in the colours
+    colour = alt.Color("colour_key:N", title=colour_title, scale=placeholder,
                        legend=alt.Legend(orient="right", labelLimit=240, symbolLimit=40))
     legend = alt.selection_point(name="legend", fields=["colour_key"], bind="legend")
     pick = alt.selection_point(name="pick", fields=["claim_id"], on="click", empty=False)
@@ -377,6 +469,7 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
         alt.Tooltip("claimant:N", title="Claimant"),
         alt.Tooltip("as_named:N", title="As named"),
         alt.Tooltip("side:N", title="Side"),
+        alt.Tooltip("place:N", title="Place"),
         alt.Tooltip("date:T", title="Date", format="%d %b %Y"),
         alt.Tooltip("outlet:N", title="Outlet"),
         alt.Tooltip("quote:N", title="Quote"),
@@ -391,13 +484,18 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
         line = base.mark_line(interpolate="step-after", strokeWidth=2)
     else:
         line = base.mark_line(strokeWidth=1, strokeDash=[4, 3])
-    line = line.encode(detail=["colour_key:N", "kind:N"])
+    # one line per entity, place and kind, through exact and approximate figures only
+    line = line.transform_filter("datum.on_line && isValid(datum.line_key)").encode(detail="line_key:N")
     bars = (
         base.transform_filter("isValid(datum.low) && isValid(datum.high)")
         .mark_rule(strokeWidth=2)
         .encode(y=alt.Y("low:Q", scale=y_scale), y2="high:Q")
     )
-    dots = base.mark_point(filled=True, size=70).encode(
+    # bounded and vague figures: hollow markers (white inside), never on a line
+    hollow = alt.condition("datum.on_line", alt.Fill("colour_key:N", scale=placeholder, legend=None),
+                           alt.value("white"))
+    dots = base.mark_point(filled=False, fillOpacity=1, size=70, strokeWidth=1.5).encode(
+        fill=hollow,
         shape=alt.Shape("qualifier:N", title="Qualifier",
                         scale=alt.Scale(domain=list(QUALIFIER_SHAPES), range=list(QUALIFIER_SHAPES.values())),
                         legend=alt.Legend(orient="right")),
@@ -437,13 +535,19 @@ def timeline_spec(
     """
     spec = json.loads(_template(colour_by, log_scale, kind == "running total", height))
     rows, latest = _plot_data(points, kind, log_scale)
-    names = sorted({str(n) for n in colour_names} if colour_names is not None
-                   else {str(n) for n in rows.get("colour_key", ())})
-    scale = {"domain": names, "range": [colour_for(n, colour_by) for n in names]}
+    names = (colour_names if colour_names is not None
+             else {str(n) for n in rows.get("colour_key", ())})
+    domain, colours = colour_legend(points, names)
+    scale = {"domain": domain, "range": colours}
+    figures = y_domain(rows, log_scale)
     for layer in spec["layer"]:
-        colour = layer.get("encoding", {}).get("color")
-        if colour and "scale" in colour:
-            colour["scale"] = dict(scale)
+        encoding = layer.get("encoding", {})
+        for colour in (encoding.get("color"), encoding.get("fill", {}).get("condition")):
+            if colour and "scale" in colour:
+                colour["scale"] = dict(scale)
+        axis = encoding.get("y")
+        if figures and axis and "scale" in axis:
+            axis["scale"] = {**axis["scale"], "domain": figures, "clamp": True, "nice": True}
     spec["datasets"] = {"points": rows, "latest": latest} if frames else {"points": _records(rows),
                                                                          "latest": _records(latest)}
     spec["title"] = title or ""
@@ -465,9 +569,12 @@ def timeline_chart(
 
     Running totals are step lines; per-period figures (``kind`` other than
     "running total") are drawn as points joined by thin dashed lines, never on the
-    same line as totals — call this once per kind. Ranges get an error bar from low
-    to high, the marker shape tells the qualifier, the latest figure of each
-    claimant is labelled, a click on a point opens its source (``href``, new tab)
+    same line as totals — call this once per kind. A line joins the exact and
+    approximate figures of one entity and place (``line_key``); bounded and vague
+    figures are hollow markers off the lines, vague ones never stretch the axis
+    (:func:`y_domain`). Ranges get an error bar from low to high, the marker shape
+    tells the qualifier, the latest figure of each line is labelled, colours are
+    distinct per entity (:func:`assign_colours`, the rest as OTHERS), a click on a point opens its source (``href``, new tab)
     and selects it (selection parameter ``pick``), and a click on the legend
     highlights claimants (parameter ``legend``).
     """

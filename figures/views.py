@@ -622,12 +622,28 @@ def fold_mentions(part: pd.DataFrame) -> pd.DataFrame:
     return folded
 
 
-def latest_totals(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each claimant's latest running total (period empty; ties on the date: the highest
-    figure, then the highest claim id), in frame order."""
+SPREAD_DAYS = 7  # the spread compares figures stated within this many days of each other
+SPREAD_QUALIFIERS = ("exact", "approx")  # bounded and vague figures stay out of the spread
+
+
+def _totals(frame: pd.DataFrame, qualifiers: Sequence[str] | None = None) -> np.ndarray:
+    """Positions of the dated running totals (period empty) of a frame, of these qualifiers
+    (a missing qualifier counts as exact) or, without them, of every qualifier but vague."""
     date = frame["date"].to_numpy(dtype="datetime64[ns]")
     value = frame["value"].to_numpy(dtype=np.float64)
-    rows = np.flatnonzero((charts.key_codes(frame["period"]) < 0) & ~np.isnat(date) & ~np.isnan(value))
+    keep = (charts.key_codes(frame["period"]) < 0) & ~np.isnat(date) & ~np.isnan(value)
+    if "qualifier" in frame:
+        qualifier = frame["qualifier"].astype(object).fillna("exact").to_numpy()
+        keep &= np.isin(qualifier, qualifiers) if qualifiers is not None else qualifier != "vague"
+    return np.flatnonzero(keep)
+
+
+def latest_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each claimant's latest running total (period empty; vague figures left out; ties on the
+    date: the highest figure, then the highest claim id), in frame order."""
+    date = frame["date"].to_numpy(dtype="datetime64[ns]")
+    value = frame["value"].to_numpy(dtype=np.float64)
+    rows = _totals(frame)
     if not len(rows):
         return frame.iloc[rows]
     rows = rows[np.argsort(frame["claim_id"].to_numpy()[rows], kind="stable")]
@@ -639,18 +655,106 @@ def latest_totals(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[np.sort(rows[best])]
 
 
-def competing_figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Each claimant's latest running total (period empty) in a series, and the spread.
+def _window_end(days: np.ndarray, who: np.ndarray, width: int) -> int | None:
+    """For rows sorted by day, the position of the latest row that has a row of another
+    claimant within ``width`` days before it (same day included), or None."""
+    if len(days) < 2:
+        return None
+    run_start = np.r_[True, who[1:] != who[:-1]]
+    before_run = np.maximum.accumulate(np.where(run_start, np.arange(len(days)) - 1, -1))
+    other = before_run >= 0
+    ok = other & (days[np.maximum(before_run, 0)] > days - width)
+    found = np.flatnonzero(ok)
+    return int(found[-1]) if len(found) else None
 
-    Returns (table, spread) where spread has highest/lowest claimant and value,
-    difference and ratio; empty when fewer than one figure. The url column is empty
-    when the frame holds no urls (a light frame without its details). Built from plain
-    lists: one row per claimant.
+
+def spread_within(frame: pd.DataFrame, days: int = SPREAD_DAYS) -> dict[str, Any]:
+    """The spread of the latest window of ``days`` days in which at least two claimants stated
+    an exact or approximate running total (bounded and vague figures stay out): each one's
+    latest figure in that window, compared. Per place when the frame has a ``place``
+    column (the latest such window of any place). Empty when no two claimants' figures
+    fall within ``days`` of each other.
+
+    Keys: window_start, window_end (dates), days, place, highest/lowest claimant, value
+    and date, difference, ratio, claimants (how many compared) and figures (claimant,
+    figure, date, highest first)."""
+    rows = _totals(frame, SPREAD_QUALIFIERS)
+    if len(rows) < 2:
+        return {}
+    day = frame["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)[rows]
+    value = frame["value"].to_numpy(dtype=np.float64)[rows]
+    who = charts.speaker_codes(frame)[rows]
+    place = charts.key_codes(frame["place"])[rows] if "place" in frame else np.zeros(len(rows), dtype=np.int64)
+    best: tuple[int, np.ndarray] | None = None
+    for code in np.unique(place):
+        here = np.flatnonzero(place == code)
+        here = here[np.lexsort((who[here], day[here]))]
+        end = _window_end(day[here], who[here], days)
+        if end is None:
+            continue
+        inside = here[(day[here] > day[here[end]] - days) & (day[here] <= day[here[end]])]
+        if best is None or (day[here[end]], len(inside)) > (best[0], len(best[1])):
+            best = (int(day[here[end]]), inside)
+    if best is None:
+        return {}
+    end_day, inside = best
+    latest: dict[int, int] = {}
+    for i in inside[np.lexsort((value[inside], day[inside]))]:
+        latest[int(who[i])] = int(i)
+    picked = sorted(latest.values(), key=lambda i: -value[i])
+    claimant = [name if name != UNATTRIBUTED or not outlet else f"{outlet} (own voice)"
+                for name, outlet in zip(charts.text_list(frame.iloc[rows[picked]], "claimant", UNATTRIBUTED),
+                                        charts.text_list(frame.iloc[rows[picked]], "outlet"))]
+    qualifier = charts.text_list(frame.iloc[rows[picked]], "qualifier", "exact")
+    epoch = dt.date(1970, 1, 1)
+    dates = [epoch + dt.timedelta(days=int(d)) for d in day[picked]]
+    figures = [{"claimant": c, "figure": format_figure(value[i], q), "value": float(value[i]), "date": d}
+               for c, q, i, d in zip(claimant, qualifier, picked, dates)]
+    top, bottom = figures[0], figures[-1]
+    where = charts.text_list(frame.iloc[rows[picked[:1]]], "place")[0] if "place" in frame else None
+    return {
+        "window_start": epoch + dt.timedelta(days=end_day - days + 1),
+        "window_end": epoch + dt.timedelta(days=end_day), "days": days, "place": where,
+        "highest_claimant": top["claimant"], "highest": top["value"], "highest_date": top["date"],
+        "lowest_claimant": bottom["claimant"], "lowest": bottom["value"], "lowest_date": bottom["date"],
+        "difference": top["value"] - bottom["value"],
+        "ratio": top["value"] / bottom["value"] if bottom["value"] else None,
+        "claimants": len(figures), "figures": figures,
+    }
+
+
+def spread_text(spread: Mapping[str, Any]) -> str:
+    """The spread as one plain sentence that names its window and the figures compared."""
+    if not spread:
+        return (f"Spread: no two claimants stated an exact or approximate total within {SPREAD_DAYS} days "
+                "of each other, so none is compared.")
+
+    def day(value: dt.date) -> str:
+        return f"{value.day} {value:%b %Y}"
+
+    ratio = f", {spread['ratio']:.1f} times the lowest" if spread.get("ratio") else ""
+    place = f" in {spread['place']}" if spread.get("place") else ""
+    named = "; ".join(f"{f['claimant']}: {f['figure']} on {day(f['date'])}" for f in spread["figures"])
+    return (f"Spread{place}, figures stated {day(spread['window_start'])} to {day(spread['window_end'])} "
+            f"({spread['days']} days): {spread['difference']:,.0f} between the highest "
+            f"({spread['highest_claimant']}: {spread['highest']:,.0f}) and the lowest "
+            f"({spread['lowest_claimant']}: {spread['lowest']:,.0f}){ratio}. Compared: {named}.")
+
+
+def competing_figures(frame: pd.DataFrame, spread_rows: pd.DataFrame | None = None,
+                      days: int = SPREAD_DAYS) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Each claimant's latest running total (period empty, vague figures left out) in a
+    series, and the spread (:func:`spread_within`) of ``spread_rows`` (default: the frame).
+
+    Returns (table, spread); the spread is empty when no two claimants' exact or
+    approximate figures fall within ``days`` of each other. The url column is empty when
+    the frame holds no urls (a light frame without its details). Built from plain lists:
+    one row per claimant.
     """
     columns = ["claimant", "side", "figure", "value", "qualifier", "date", "outlet", "url", "mentions"]
     latest = latest_totals(frame)
     if latest.empty:
-        return pd.DataFrame(columns=columns), {}
+        return pd.DataFrame(columns=columns), spread_within(frame if spread_rows is None else spread_rows, days)
     value = latest["value"].to_numpy(dtype=np.float64)
     claimant = charts.text_list(latest, "claimant", UNATTRIBUTED)
     order = sorted(range(len(latest)), key=lambda i: (-value[i], claimant[i]))
@@ -671,15 +775,7 @@ def competing_figures(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]
         "mentions": (latest["mentions"].to_numpy(dtype=np.int64)[order] if "mentions" in latest
                      else np.ones(len(order), dtype=np.int64)),
     }, columns=columns)
-    top, bottom = table.iloc[0], table.iloc[-1]
-    spread = {
-        "highest_claimant": top["claimant"], "highest": float(top["value"]),
-        "lowest_claimant": bottom["claimant"], "lowest": float(bottom["value"]),
-        "difference": float(top["value"] - bottom["value"]),
-        "ratio": float(top["value"] / bottom["value"]) if bottom["value"] else None,
-        "claimants": len(table),
-    }
-    return table, spread
+    return table, spread_within(frame if spread_rows is None else spread_rows, days)
 
 
 def newest_rows(frame: pd.DataFrame, limit: int = TABLE_LIMIT) -> pd.DataFrame:
@@ -752,15 +848,16 @@ def view_model(store: Any, frame: pd.DataFrame, filters: ViewFilters, series: Se
     for name in _pick_series(counts, series, 3):
         part = fold_mentions(rows_of_series(charted, name))
         n_claims = charts.select_points(part, colour_by)
-        picked.append((name, part.loc[n_claims.index], n_claims, latest_totals(part)))
+        picked.append((name, part, part.loc[n_claims.index], n_claims, latest_totals(part)))
     newest = newest_rows(rows, TABLE_LIMIT)
     ids = np.concatenate([newest["claim_id"].to_numpy()]
-                         + [f["claim_id"].to_numpy() for _, kept, _, latest in picked for f in (kept, latest)])
+                         + [f["claim_id"].to_numpy() for _, _, kept, _, latest in picked for f in (kept, latest)])
     details = claim_details(store, np.unique(ids))
+    chosen = filters.sides if colour_by == "side" else filters.claimants  # picked entities get a colour first
     panels = []
-    for name, kept, n_claims, latest in picked:
-        points = charts.points_frame(with_details(kept, details), n_claims, colour_by)
-        table, spread = competing_figures(with_details(latest, details))
+    for name, part, kept, n_claims, latest in picked:
+        points = charts.points_frame(with_details(kept, details), n_claims, colour_by, chosen)
+        table, spread = competing_figures(with_details(latest, details), spread_rows=part)
         names = sorted(set(points["colour_key"].astype(str)))
         running = points["kind"] == "running total"
         kinds = (["running total"] if running.any() else []) + ([charts.PER_PERIOD] if (~running).any() else [])

@@ -44,30 +44,65 @@ def sample() -> pd.DataFrame:
     ])
 
 
-def test_colours_are_stable_per_claimant_whatever_the_other_names():
-    one = charts.colour_scale(["OHCHR", "Oryx"]).to_dict()
-    two = charts.colour_scale(["OHCHR", "Oryx", "Zelensky", "A"]).to_dict()
-    assert dict(zip(one["domain"], one["range"]))["Oryx"] == dict(zip(two["domain"], two["range"]))["Oryx"]
-    assert charts.colour_for("Russia", "side") == charts.SIDE_COLOURS["Russia"]
-    assert charts.colour_for("Atlantis", "side") == charts.colour_for("Atlantis")  # a side not in the table
+def many_claimants(n_claimants: int = 15) -> pd.DataFrame:
+    """Claimant i states i + 1 figures (claimant 14 most often), a few days apart."""
+    rows = [{"value": 100 + 10 * i + k, "claimant": f"claimant {i:02d}", "date": f"2022-03-{1 + k:02d}"}
+            for i in range(n_claimants) for k in range(i + 1)]
+    return claims(rows)
 
 
-def test_colours_are_the_same_in_every_process_and_spread_over_the_palette():
-    """A claimant's colour must not depend on Python's per-process string hashing (a shared
-    link and a reload must colour alike), and different claimants should not share one colour."""
+def colour_map(spec: dict) -> dict[str, str]:
+    scale = spec["layer"][0]["encoding"]["color"]["scale"]
+    return dict(zip(scale["domain"], scale["range"]))
+
+
+def test_shown_entities_get_distinct_colours_most_frequent_first_the_rest_as_others():
+    spec = charts.timeline_spec(charts.chart_points(many_claimants()))
+    colours = colour_map(spec)
+    named = [name for name in colours if name != charts.OTHERS]
+    assert len(set(colours.values())) == len(colours)  # no two shown entities share a colour
+    assert named == [f"claimant {i:02d}" for i in range(14, 14 - len(charts.PALETTE), -1)]
+    assert list(colours)[-1] == charts.OTHERS and colours[charts.OTHERS] == charts.OTHERS_COLOUR
+    drawn = {row["colour_key"] for row in spec["datasets"]["points"]}
+    assert drawn == set(colours)
+    # the fill of the markers uses the same colours as the legend
+    fill = spec["layer"][2]["encoding"]["fill"]["condition"]["scale"]
+    assert dict(zip(fill["domain"], fill["range"])) == colours
+
+
+def test_a_picked_entity_gets_its_own_colour_even_when_rare():
+    points = charts.chart_points(many_claimants(), picked=["claimant 00"])
+    colours = colour_map(charts.timeline_spec(points))
+    assert colours["claimant 00"] == charts.PALETTE[0]
+    assert len(set(colours.values())) == len(colours)
+    assert "claimant 03" not in colours  # pushed into the others by the pick
+
+
+def test_colours_are_stable_for_the_same_data_in_any_order_process_and_export():
+    frame = many_claimants()
+    colours = colour_map(charts.timeline_spec(charts.chart_points(frame)))
+    shuffled = frame.sample(frac=1, random_state=4)
+    assert colour_map(charts.timeline_spec(charts.chart_points(shuffled))) == colours
     import subprocess
     import sys
     from pathlib import Path
 
-    names = [f"claimant {i}" for i in range(60)] + ["Oryx", "OHCHR", "Київ"]
-    here = [charts.colour_for(name) for name in names]
-    assert set(here) <= set(charts.PALETTE) and len(set(here)) >= 15
-    script = "import sys; from figures import charts; print(' '.join(charts.colour_for(n) for n in sys.argv[1:]))"
     root = Path(__file__).resolve().parents[1]
+    script = ("import json, sys; sys.path.insert(0, 'tests'); from test_charts import many_claimants, colour_map; "
+              "from figures import charts; "
+              "print(json.dumps(colour_map(charts.timeline_spec(charts.chart_points(many_claimants())))))")
     for seed in ("1", "2"):
-        out = subprocess.run([sys.executable, "-c", script, *names], cwd=root, capture_output=True, text=True,
+        out = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True,
                              env={"PYTHONPATH": str(root), "PYTHONHASHSEED": seed}, check=True).stdout
-        assert out.split() == here
+        assert json.loads(out) == colours
+    svg = charts.chart_image(charts.timeline_spec(charts.chart_points(frame)), "svg").decode().lower()
+    assert all(colour in svg for colour in colours.values())
+
+
+def test_side_colours_keep_their_table_and_other_sides_do_not_collide():
+    colours = charts.assign_colours({"Russia": 5, "Ukraine": 4, "Atlantis": 3, "Lilliput": 2}, "side")
+    assert colours["Russia"] == charts.SIDE_COLOURS["Russia"] and colours["Ukraine"] == charts.SIDE_COLOURS["Ukraine"]
+    assert len(set(colours.values())) == 4 and charts.OTHERS_COLOUR not in colours.values()
 
 
 def test_chart_points_one_per_claimant_and_day_keeping_the_highest(sample):
@@ -202,8 +237,11 @@ def test_competing_figures_latest_per_claimant_and_spread(sample):
     latest = dict(zip(table["claimant"], table["value"]))
     assert latest["Ukraine's General Staff"] == 17700
     assert latest["Russian Ministry of Defence"] == 498
-    assert spread["highest_claimant"] == "Ukraine's General Staff"
-    assert spread["lowest"] == 12 and spread["difference"] == 17700 - 12
+    # the spread compares figures stated within a week of each other: the latest such week is
+    # 1-2 March (the range of 8 March is bounded, the 12 of 1 May and 17,700 have no rival that week)
+    assert (spread["window_start"], spread["window_end"]) == (dt.date(2022, 2, 24), dt.date(2022, 3, 2))
+    assert spread["highest_claimant"] == "Ukraine's General Staff" and spread["highest"] == 5710
+    assert spread["lowest"] == 498 and spread["difference"] == 5710 - 498
     civ_table, _ = views.competing_figures(views.rows_of_series(frame, "deaths — civilians"))
     assert list(civ_table["value"]) == [5327]  # the per-month 355 is not a running total
 
@@ -338,3 +376,98 @@ def test_chart_datasets_as_arrow_bytes_round_trip_and_still_render() -> None:
     assert all(isinstance(v, bytes) for v in shipped["datasets"].values())
     assert isinstance(spec["datasets"]["points"], pd.DataFrame)  # the original is left alone
     assert b"<svg" in chart_image(shipped, "svg")[:500]
+
+
+def test_spread_never_compares_figures_stated_weeks_apart_and_says_so():
+    frame = views.prepare_frame(claims([
+        {"value": 12000, "claimant": "A", "date": "2023-10-01"},
+        {"value": 5500, "claimant": "B", "date": "2023-10-20"},
+        {"value": 2000000, "qualifier": "vague", "claimant": "B", "date": "2023-10-02"},
+        {"value": 9000, "qualifier": "at_least", "claimant": "C", "date": "2023-10-02"},
+    ]))
+    table, spread = views.competing_figures(frame)
+    assert spread == {}
+    assert "within 7 days" in views.spread_text(spread)
+    assert set(table["claimant"]) == {"A", "B", "C"} and 2000000 not in set(table["value"])  # vague: not a total
+
+
+def test_spread_takes_the_latest_window_with_two_claimants_and_names_it():
+    frame = views.prepare_frame(claims([
+        {"value": 100, "claimant": "A", "date": "2023-10-01"},
+        {"value": 400, "claimant": "B", "date": "2023-10-03"},
+        {"value": 150, "claimant": "A", "date": "2023-10-20"},
+        {"value": 180, "claimant": "A", "date": "2023-10-25"},
+        {"value": 120, "qualifier": "approx", "claimant": "C", "date": "2023-10-27"},
+        {"value": 130, "claimant": "C", "date": "2023-10-26"},
+        {"value": 900, "claimant": "B", "date": "2023-11-30"},  # no rival within a week
+    ]))
+    spread = views.spread_within(frame)
+    assert (spread["window_start"], spread["window_end"]) == (dt.date(2023, 10, 21), dt.date(2023, 10, 27))
+    assert [(f["claimant"], f["value"]) for f in spread["figures"]] == [("A", 180), ("C", 120)]
+    assert spread["ratio"] == 1.5 and spread["claimants"] == 2
+    text = views.spread_text(spread)
+    assert "21 Oct 2023 to 27 Oct 2023 (7 days)" in text and "C: about 120 on 27 Oct 2023" in text
+    # a narrower window finds no pair
+    assert views.spread_within(frame, days=1) == {}
+
+
+def test_spread_compares_figures_of_one_place_only():
+    frame = views.prepare_frame(claims([
+        {"value": 100, "claimant": "A", "date": "2023-10-01", "place": "Gaza"},
+        {"value": 90000, "claimant": "B", "date": "2023-10-02", "place": "Ukraine"},
+        {"value": 300, "claimant": "C", "date": "2023-09-28", "place": "Ukraine"},
+    ]))
+    spread = views.spread_within(frame)
+    assert spread["place"] == "Ukraine" and {f["claimant"] for f in spread["figures"]} == {"B", "C"}
+
+
+def test_a_line_joins_one_entity_and_place_only_never_bounded_or_vague_figures():
+    frame = claims([
+        {"value": 12000, "claimant": "X", "date": "2023-10-10", "location": "Gaza"},
+        {"value": 5500, "claimant": "X", "date": "2023-10-12", "location": "Israel"},
+        {"value": 2000, "qualifier": "vague", "low": 2000, "claimant": "X", "date": "2023-10-13",
+         "location": "Gaza"},
+        {"value": 12500, "claimant": "X", "date": "2023-10-14", "location": "Gaza"},
+        {"value": 40, "claimant": "X", "date": "2023-10-14", "location": "Gaza", "period": "day"},
+    ])
+    points = charts.chart_points(frame)
+    lines = {key: sorted(group["value"]) for key, group in points[points["on_line"]].groupby("line_key")}
+    assert sorted(lines.values()) == [[40.0], [5500.0], [12000.0, 12500.0]]
+    assert len(lines) == 3  # Gaza totals, Israel totals, Gaza per day: never one line
+    assert set(points["colour_key"]) == {"X"}  # one entity, one colour
+    spec = charts.timeline_spec(points)
+    line = spec["layer"][0]
+    assert line["transform"] == [{"filter": "datum.on_line && isValid(datum.line_key)"}]
+    assert line["encoding"]["detail"]["field"] == "line_key"
+    # coloured by side, a line still joins one claimant's figures only; the outlet's own voice gets none
+    by_side = charts.chart_points(pd.concat([frame, claims([
+        {"value": 11000, "claimant": "Y", "date": "2023-10-11", "location": "Gaza"},
+        {"value": 30, "claimant": None, "date": "2023-10-11", "location": "Gaza"}])]).reset_index(drop=True),
+        colour_by="side")
+    assert by_side.groupby("line_key")["claimant"].nunique().max() == 1
+    assert by_side.loc[by_side["claimant"] == charts.UNATTRIBUTED, "line_key"].isna().all()
+
+
+def test_vague_and_bounded_figures_are_hollow_markers_that_never_stretch_the_axis():
+    frame = claims([
+        {"value": 5000, "date": "2023-10-10"},
+        {"value": 2000000, "qualifier": "vague", "low": 2000000, "date": "2023-10-11"},
+        {"value": 7000, "qualifier": "at_least", "low": 7000, "date": "2023-10-12"},
+        {"value": 3000, "low": 2000, "high": 4000, "qualifier": "range", "claimant": "B", "date": "2023-10-12"},
+        {"value": 6000, "date": "2023-10-13"},
+    ])
+    points = charts.chart_points(frame)
+    assert dict(zip(points["qualifier"], points["on_line"])) == {
+        "exact": True, "vague": False, "at_least": False, "range": False}
+    for log_scale in (False, True):
+        spec = charts.timeline_spec(points, log_scale=log_scale)
+        for layer in spec["layer"]:
+            assert layer["encoding"]["y"]["scale"]["domain"] == [2000, 7000]  # the range's low bound to the at-least
+        assert spec["layer"][2]["mark"]["filled"] is False
+        fill = spec["layer"][2]["encoding"]["fill"]
+        assert fill["condition"]["test"] == "datum.on_line" and fill["value"] == "white"
+        assert [row["value"] for row in spec["datasets"]["latest"]] == [6000]  # B's range is not a line: no label
+    # the thinning never lets a vague figure hide an exact one of the same day
+    same_day = claims([{"value": 900, "date": "2023-10-10"},
+                       {"value": 2000, "qualifier": "vague", "low": 2000, "date": "2023-10-10"}])
+    assert sorted(charts.chart_points(same_day)["value"]) == [900, 2000]
