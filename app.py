@@ -248,8 +248,10 @@ def flash(message: str, kind: str = "success") -> None:
 
 
 def show_flash() -> None:
-    for kind, message in st.session_state.pop("_flash", []):
+    shown = st.session_state.pop("_flash", [])
+    for kind, message in shown:
         getattr(st, kind)(views.md_escape(message))
+    st.session_state["_flashed"] = bool(shown)
 
 
 def act(write: Callable[[], object], done: str, failed: str) -> None:
@@ -397,29 +399,36 @@ def draw_intake(store: Store) -> None:
 
 @st.fragment
 def draw_curation(store: Store, url: str | None, token: str, filters: views.ViewFilters) -> None:
-    """Pick, confirm, reject, restore and correct claims: a fragment, so picking a claim or
-    reviewing an edit reruns this part only; a stored change reruns the page."""
-    st.text("Pick a claim (click a row, or type its id), then confirm, reject or correct it. "
-            "Every change is stored as a correction with your name and the time.")
+    """Pick, confirm, reject, restore and correct claims, one or a selection at a time: a
+    fragment, so picking claims or reviewing an edit reruns this part only; a stored change
+    reruns the page."""
+    st.text("Select claims in the table (click rows; shift or ctrl for several) to reject or confirm "
+            "them together, or pick one (a row, or its id) to correct it. Every change is stored as a "
+            "correction with your name and the time, and the last reject or bulk action can be undone.")
     model = page_model(url, token, filters)
     table = model["table"]
-    event = st.dataframe(model["curate_arrow"], hide_index=True, key="curate_table", on_select="rerun",
-                         selection_mode="single-row")
+    table_key = f"curate_table_{st.session_state.get('_curate_round', 0)}"  # a new key clears the selection
+    event = st.dataframe(model["curate_arrow"], hide_index=True, key=table_key, on_select="rerun",
+                         selection_mode="multi-row")
     try:
-        rows = event.selection.get("rows") or []
+        rows = [r for r in event.selection.get("rows") or [] if r < len(table)]
     except AttributeError:
         rows = []
-    if rows and rows[0] < len(table) and st.session_state.get("_picked_row") != rows[0]:
-        st.session_state["curate_id"] = str(table.iloc[rows[0]]["claim_id"])
-    st.session_state["_picked_row"] = rows[0] if rows else None
-    raw_id = st.text_input("Claim id", key="curate_id")
+    picked = [int(table.iloc[r]["claim_id"]) for r in rows]
+    if len(picked) == 1 and st.session_state.get("_picked_row") != picked[0]:
+        st.session_state["curate_id"] = str(picked[0])
+    st.session_state["_picked_row"] = picked[0] if len(picked) == 1 else None
     user = views.clean_user(st.text_input("Your name (recorded with the correction)", key="curate_user"))
+    draw_bulk(store, picked, user)
+    draw_undo(store, user)
+    raw_id = st.text_input("Claim id", key="curate_id")
     draw_entity_merge(store, user, entity_names(url, token))
     if not raw_id.strip():
         return
     claim_id, row = views.find_claim(store, raw_id, include_rejected=True)
     if row is None:
-        st.error(views.md_escape(f"No claim with id {raw_id.strip()[:40]} in the current data."))
+        if not st.session_state.get("_flashed"):  # one message: the write's, not a stale id's as well
+            st.error(views.md_escape(f"No claim with id {raw_id.strip()[:40]} in the current data."))
         return
     st.text(f"Quote: {views.plain(row.get('quote'))}")
     st.text(f"Source: {views.plain(row.get('title'))} | {views.plain(row.get('outlet'))} | "
@@ -427,18 +436,49 @@ def draw_curation(store: Store, url: str | None, token: str, filters: views.View
     if row.get("rejected"):
         st.warning(f"Claim {claim_id} is rejected: it appears in no chart, table or export.")
         if st.button("Restore this claim", key="restore"):
-            act(lambda: store.add_correction(claim_id, "restore", user=user),
-                f"Claim {claim_id} restored by {user}.", f"Claim {claim_id} was NOT restored")
+            curate(store, [claim_id], "restore", user)
         return
     cols = st.columns(2)
     if cols[0].button("Confirm this claim", key="confirm"):
-        act(lambda: store.add_correction(claim_id, "confirm", user=user),
-            f"Claim {claim_id} confirmed by {user}.", f"Claim {claim_id} was NOT confirmed")
+        curate(store, [claim_id], "confirm", user)
     if cols[1].button("Reject this claim", key="reject"):
-        act(lambda: store.add_correction(claim_id, "reject", user=user),
-            f"Claim {claim_id} rejected by {user}; it no longer appears in charts, tables or exports.",
-            f"Claim {claim_id} was NOT rejected")
+        curate(store, [claim_id], "reject", user)
     draw_edit(store, claim_id, row, user)
+
+
+def draw_bulk(store: Store, picked: list[int], user: str) -> None:
+    """Reject or confirm every selected row at once (one transaction: all or none)."""
+    if len(picked) < 2:
+        return
+    st.text(f"{len(picked):,} claims selected: {views.id_list(picked)}")
+    cols = st.columns(2)
+    if cols[0].button(f"Reject {len(picked):,} selected claims", key="bulk_reject"):
+        curate(store, picked, "reject", user)
+    if cols[1].button(f"Confirm {len(picked):,} selected claims", key="bulk_confirm"):
+        curate(store, picked, "confirm", user)
+
+
+def draw_undo(store: Store, user: str) -> None:
+    """Undo of this session's last reject or bulk action, by the opposite correction."""
+    last = st.session_state.get("_undo")
+    if not last:
+        return
+    kind, ids = last
+    if st.button(views.undo_label(kind, ids), key="undo"):
+        curate(store, ids, views.UNDO_KIND[kind], user, undo=True)
+
+
+def curate(store: Store, ids: list[int], kind: str, user: str, undo: bool = False) -> None:
+    """Store one correction per claim, remember what can be undone, clear the selection and
+    say once what happened (act)."""
+    def write() -> None:
+        store.add_corrections(ids, kind, user=user)
+        undoable = not undo and (kind == "reject" or len(ids) > 1) and kind in views.UNDO_KIND
+        st.session_state["_undo"] = (kind, list(ids)) if undoable else None
+        st.session_state["_curate_round"] = st.session_state.get("_curate_round", 0) + 1
+
+    act(write, views.curation_message(kind, ids, user, undo=undo),
+        views.curation_message(kind, ids, user, undo=undo, failed=True))
 
 
 def draw_edit(store: Store, claim_id: int, row: dict, user: str) -> None:
@@ -518,6 +558,8 @@ def main() -> None:
                 "python -m figures ingest, then reload this page.")
         return
     token = data_token(store, url)
+    if "curate_user" in st.session_state:  # the editor's name outlives a visit to another tab
+        st.session_state["curate_user"] = st.session_state["curate_user"]
     meta = facets(url, token)
     seed_filters_from_url()
     filters = draw_filters(meta)

@@ -1090,6 +1090,37 @@ def clean_user(name: str | None) -> str:
     return name or "anonymous"
 
 
+UNDO_KIND = {"reject": "restore", "confirm": "unconfirm"}
+_PAST = {"reject": "rejected", "confirm": "confirmed", "restore": "restored", "unconfirm": "unconfirmed"}
+
+
+def id_list(ids: Sequence[int], most: int = 12) -> str:
+    """'ids 3, 5, 8' (the first ``most``, then how many more)."""
+    shown = ", ".join(str(i) for i in ids[:most])
+    more = f" and {len(ids) - most:,} more" if len(ids) > most else ""
+    return f"id{'s' if len(ids) > 1 else ''} {shown}{more}"
+
+
+def _claims_named(ids: Sequence[int]) -> str:
+    return f"Claim {ids[0]}" if len(ids) == 1 else f"{len(ids):,} claims ({id_list(ids)})"
+
+
+def curation_message(kind: str, ids: Sequence[int], user: str, undo: bool = False, failed: bool = False) -> str:
+    """The one message a reject/confirm/restore/unconfirm of these claims leaves on the page."""
+    what, past = _claims_named(ids), _PAST[kind]
+    if failed:
+        return f"{what} {'was' if len(ids) == 1 else 'were'} NOT {past}"
+    gone = "; it no longer appears" if len(ids) == 1 else "; they no longer appear"
+    tail = f"{gone} in charts, tables or exports." if kind == "reject" else "."
+    return f"{'Undone: ' if undo else ''}{what} {past} by {user}{tail}"
+
+
+def undo_label(kind: str, ids: Sequence[int]) -> str:
+    """The undo button's text for the last action."""
+    return f"Undo: {_claims_named(ids).lower()} {_PAST[kind]} (marks {'it' if len(ids) == 1 else 'them'} " \
+           f"{_PAST[UNDO_KIND[kind]]})"
+
+
 def find_claim(store: Any, raw_id: str, include_rejected: bool = False) -> tuple[Any, dict | None]:
     """The claim with this id (not rejected, unless asked for), as (id, row dict with
     corrections applied), or (raw text, None) when there is none."""

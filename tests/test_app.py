@@ -614,11 +614,11 @@ def test_a_write_that_fails_says_it_did_not_land(seeded_url, monkeypatch, editin
 
     cid = _claim_id(seeded_url, 1351)
     at = pick(run_app(), cid)
-    monkeypatch.setattr(Store, "add_correction", locked)
+    monkeypatch.setattr(Store, "add_corrections", locked)
     at.button(key="reject").click().run()
     assert any(f"Claim {cid} was NOT rejected" in e.value and "database refused the write" in e.value
                and "UPDATE" not in e.value for e in at.error)
-    assert not at.success and at.session_state["section"] == "Curate"
+    assert not at.success and "undo" not in [b.key for b in at.button] and at.session_state["section"] == "Curate"
     monkeypatch.undo()
     with Store(seeded_url) as store:
         assert not store.get_claim(cid)["rejected"] and store.corrections_frame().empty
@@ -752,3 +752,63 @@ def test_one_claim_reported_by_several_articles_is_one_point(empty_url):
     assert linked["mentions"] == 3 and linked["sources"] == "Wire A, Wire B, Wire C"
     assert len(claims_table(at)) == 4  # the table and the CSV keep one row per mention
     assert claims_table(at)["mention_group"].nunique() == 2
+
+
+def select_rows(at: AppTest, rows: list[int]) -> AppTest:
+    """Select rows of the Curate table, as clicks (shift/ctrl for several) do."""
+    key = f"curate_table_{at.session_state['_curate_round'] if '_curate_round' in at.session_state else 0}"
+    at.session_state[key] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    return at.run()
+
+
+def curate_table(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if list(d.value.columns) == views.CURATE_COLUMNS)
+
+
+def test_bulk_reject_then_undo_with_one_message_each(seeded_url, editing):
+    at = show(run_app(), "Curate")
+    at.text_input(key="curate_user").set_value("Ada").run()
+    table = curate_table(at)
+    chosen = [int(table.iloc[i]["claim_id"]) for i in (0, 2, 3)]
+    select_rows(at, [0, 2, 3])
+    assert "bulk_reject" in [b.key for b in at.button]
+    at.button(key="bulk_reject").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [views.md_escape(views.curation_message("reject", chosen, "Ada"))]
+    assert not at.error
+    with Store(seeded_url) as store:
+        assert all(store.get_claim(cid)["rejected"] for cid in chosen)
+    assert not set(chosen) & set(curate_table(at)["claim_id"])
+    assert "bulk_reject" not in [b.key for b in at.button]  # the selection is cleared with the rows gone
+    assert not set(chosen) & set(claims_table(at)["claim_id"])
+    show(at, "Curate")
+    at.button(key="undo").click().run()
+    assert [s.value for s in at.success] == [views.md_escape(views.curation_message("restore", chosen, "Ada",
+                                                                                    undo=True))]
+    assert set(chosen) <= set(curate_table(at)["claim_id"])
+    assert "undo" not in [b.key for b in at.button]  # one undo, of the last action
+    assert list(corrections_log(at)["kind"]) == ["reject"] * 3 + ["restore"] * 3
+
+
+def test_bulk_confirm_and_its_undo(seeded_url, editing):
+    at = show(run_app(), "Curate")
+    table = curate_table(at)
+    chosen = [int(table.iloc[i]["claim_id"]) for i in (1, 4)]
+    select_rows(at, [1, 4]).button(key="bulk_confirm").click().run()
+    assert len(at.success) == 1 and not at.error
+    statuses = claims_table(at).set_index("claim_id")["status"]
+    assert all(statuses[cid] == "confirmed" for cid in chosen)
+    show(at, "Curate").button(key="undo").click().run()
+    statuses = claims_table(at).set_index("claim_id")["status"]
+    assert not any(statuses[cid] == "confirmed" for cid in chosen)
+
+
+def test_rejecting_one_claim_leaves_one_message_and_an_undo(seeded_url, editing):
+    cid = _claim_id(seeded_url, 1351)
+    at = pick(run_app(), cid)
+    at.button(key="reject").click().run()
+    assert len(at.success) == 1 and not at.error
+    at.button(key="undo").click().run()
+    assert len(at.success) == 1 and not at.error and "Undone" in at.success[0].value
+    with Store(seeded_url) as store:
+        assert not store.get_claim(cid)["rejected"]
