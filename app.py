@@ -291,7 +291,7 @@ def draw_timeline(url: str | None, token: str, filters: views.ViewFilters) -> No
             if kind == "running total":
                 event = st.vega_lite_chart(spec=spec, key=f"chart_{index}", on_select="rerun",
                                            selection_mode=["pick"], width="stretch")
-                show_pick(event, points)
+                show_pick(event, points, url, token, f"picked_{index}")
             else:
                 st.caption("Per-period figures (per day, per month, …): their own chart, "
                            "never on the line of running totals.")
@@ -323,18 +323,29 @@ def draw_timeline(url: str | None, token: str, filters: views.ViewFilters) -> No
         st.divider()
 
 
-def show_pick(event, points) -> None:
+def show_pick(event, points: pd.DataFrame, url: str | None, token: str, key: str) -> None:
+    """The clicked point's claim and every article that reported it (its mention group); the
+    source links open in a new tab, so the dashboard stays where it was."""
     try:
         picked = event.selection.get("pick") or []
     except AttributeError:
         return
-    ids = {p.get("claim_id") for p in picked if isinstance(p, dict)}
+    ids = [p.get("claim_id") for p in picked if isinstance(p, dict) and p.get("claim_id") is not None]
     rows = points[points["claim_id"].isin(ids)]
-    if len(rows):
-        st.caption("Selected claim")
-        st.dataframe(rows[["date", "claimant", "side", "stated", "qualifier", "outlet", "quote", "url"]],
-                     hide_index=True, column_config={
-                         "url": st.column_config.LinkColumn("Source", display_text="open source")})
+    if not len(rows):
+        return
+    first = rows.iloc[0]
+    with st.container(border=True):
+        st.markdown("**Selected claim**")
+        st.text(f"{views.plain(first['claimant'])} ({views.plain(first['side'])}): "
+                f"{views.plain(first['stated']) or views.plain(first['label'])}, "
+                f"{pd.Timestamp(first['date']):%d %b %Y}")
+        st.text(f"Quote: {views.plain(first['quote'])}")
+        mentions = views.claim_mentions(get_store(url), claims_frame(url, token), int(first["claim_id"]))
+        st.caption(f"Reported by {len(mentions):,} article(s); sources open in a new tab")
+        st.dataframe(mentions, hide_index=True, key=key, column_config={
+            "url": st.column_config.LinkColumn("Source", display_text="open source"),
+            "quote": st.column_config.TextColumn("Quote", width="large")})
 
 
 def draw_claims(model: dict, filters: views.ViewFilters, store: Store, frame: pd.DataFrame,

@@ -725,6 +725,24 @@ def claim_details(store: Any, ids: Iterable[int]) -> pd.DataFrame:
     return store.claims_by_ids(ids, include_rejected=True, columns=DETAIL_COLUMNS).set_index("claim_id")
 
 
+MENTION_COLUMNS = ["published", "outlet", "title", "claimant", "stated", "date", "quote", "url"]
+
+
+def claim_mentions(store: Any, frame: pd.DataFrame, claim_id: int) -> pd.DataFrame:
+    """Every mention of the claim ``claim_id`` (the shown claims sharing its ``mention_group``:
+    one figure reported by several articles), oldest article first, links only for http(s)."""
+    match = frame.loc[frame["claim_id"] == claim_id, "mention_group"]
+    group = frame.loc[frame["mention_group"] == match.iloc[0], "claim_id"] if len(match) else [claim_id]
+    rows = store.claims_by_ids(list(group), include_rejected=False,
+                               columns=[c for c in MENTION_COLUMNS if c != "published"] + ["published"])
+    rows = rows.sort_values(["published", "claim_id"], na_position="last", kind="stable")
+    for col in ("published", "date"):
+        rows[col] = pd.to_datetime(rows[col], errors="coerce").dt.strftime("%Y-%m-%d")
+    out = {col: np.array(charts.text_list(rows, col, ""), dtype=object) for col in MENTION_COLUMNS}
+    out["url"] = np.array(charts.safe_urls(out["url"]), dtype=object)
+    return pd.DataFrame(out, columns=MENTION_COLUMNS)
+
+
 def with_details(rows: pd.DataFrame, details: pd.DataFrame) -> pd.DataFrame:
     """Rows of a light frame with their DETAIL_COLUMNS added (missing where the store had none)."""
     extra = details[[c for c in details.columns if c not in rows.columns]]

@@ -752,6 +752,12 @@ def test_one_claim_reported_by_several_articles_is_one_point(empty_url):
     assert linked["mentions"] == 3 and linked["sources"] == "Wire A, Wire B, Wire C"
     assert len(claims_table(at)) == 4  # the table and the CSV keep one row per mention
     assert claims_table(at)["mention_group"].nunique() == 2
+    # a click on the point shows the claim with every article that reported it (the panel: test_e2e_browser)
+    with Store(empty_url) as store:
+        mentions = views.claim_mentions(store, views.load_frame(store), int(linked["claim_id"]))
+    assert list(mentions["outlet"]) == ["Wire A", "Wire B", "Wire C"]
+    assert list(mentions["url"]) == [f"https://example.org/m{n}" for n in range(3)]
+    assert list(mentions["published"]) == ["2022-03-01", "2022-03-02", "2022-03-03"]
 
 
 def select_rows(at: AppTest, rows: list[int]) -> AppTest:
