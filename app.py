@@ -82,6 +82,7 @@ def recent_views(url: str | None) -> collections.deque:
 def prepare(url: str | None, token: str) -> None:
     """Load a data version's frame and the views asked for recently, before showing it."""
     facets(url, token)
+    facet_counts(url, token, views.ViewFilters().data_key())
     for args in list(dict.fromkeys(recent_views(url))):
         view_model(url, token, *args)
 
@@ -112,7 +113,7 @@ def claims_frame(url: str | None, token: str) -> pd.DataFrame:
 @st.cache_data(max_entries=8, show_spinner=False)
 def facets(url: str | None, token: str) -> dict:
     frame = claims_frame(url, token)
-    return {"options": views.facet_options(frame), "span": views.date_span(frame),
+    return {"span": views.date_span(frame),
             "documents": get_store(url).count_documents(), "claims": len(frame)}
 
 
@@ -162,22 +163,43 @@ def seed_filters_from_url() -> None:
     st.session_state["_seeded"] = True
 
 
-def multiselect(label: str, options: list[str], attr: str, container) -> tuple[str, ...]:
+@st.cache_data(max_entries=32, show_spinner=False)
+def facet_counts(url: str | None, token: str, key: tuple) -> dict[str, dict[str, int]]:
+    """Claims per facet value under the other filters (views.facet_counts), per data version
+    and filter state."""
+    filters = views.ViewFilters.from_data_key(key)
+    return views.facet_counts(claims_frame(url, token), filters, matching_ids(url, token, filters.text.strip()))
+
+
+def state_filters() -> views.ViewFilters:
+    """The row filters as the sidebar's widgets hold them at the start of this run, before
+    they are drawn: what narrows each facet's options."""
+    get = st.session_state.get
+    return views.ViewFilters(**{attr: tuple(v for v in get(FILTER_KEYS[attr]) or () if v)
+                                for attr in ("metrics", "subjects", "claimants", "sides", "outlets")},
+                             date_from=get(FILTER_KEYS["date_from"]), date_to=get(FILTER_KEYS["date_to"]),
+                             text=get(FILTER_KEYS["text"]) or "")
+
+
+def multiselect(label: str, counts: dict[str, int], attr: str, container) -> tuple[str, ...]:
+    """A facet: the values the other filters leave, most claims first, each with its count;
+    values already chosen stay (with their count, maybe 0) so a choice is never lost."""
     key = FILTER_KEYS[attr]
     chosen = [v for v in st.session_state.get(key, []) if v]
-    merged = sorted(set(options) | set(chosen))
-    return tuple(container.multiselect(label, merged, key=key))
+    options = sorted(set(counts) | set(chosen), key=lambda v: (-counts.get(v, 0), v.casefold()))
+    return tuple(container.multiselect(label, options, key=key,
+                                       format_func=lambda v: f"{v} ({counts.get(v, 0):,})"))
 
 
-def draw_filters(meta: dict) -> views.ViewFilters:
+def draw_filters(meta: dict, counts: dict[str, dict[str, int]]) -> views.ViewFilters:
     side = st.sidebar
     side.header("Filters")
-    opts = meta["options"]
-    metrics = multiselect("Metric", opts["metric"], "metrics", side)
-    subjects = multiselect("Subject", opts["subject"], "subjects", side)
-    claimants = multiselect("Claimant", opts["claimant"], "claimants", side)
-    sides = multiselect("Side", opts["side"], "sides", side)
-    outlets = multiselect("Outlet", opts["outlet"], "outlets", side)
+    side.caption("Each list offers what the other filters leave, with its number of claims.")
+    metrics = multiselect("Metric", counts["metric"], "metrics", side)
+    subjects = multiselect("Subject", counts["subject"], "subjects", side)
+    claimants = multiselect("Claimant", counts["claimant"], "claimants", side)
+    sides = multiselect("Side", counts["side"], "sides", side)
+    outlets = multiselect("Outlet", counts["outlet"], "outlets", side)
     low, high = meta["span"]
     date_from = side.date_input("From", key=FILTER_KEYS["date_from"], value=None,
                                 min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1),
@@ -573,7 +595,7 @@ def main() -> None:
         st.session_state["curate_user"] = st.session_state["curate_user"]
     meta = facets(url, token)
     seed_filters_from_url()
-    filters = draw_filters(meta)
+    filters = draw_filters(meta, facet_counts(url, token, state_filters().data_key()))
     sync_url(filters)
     editor = editor_mode()
 

@@ -19,7 +19,7 @@ import hmac
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -521,15 +521,24 @@ class QuoteIndex:
         return self._ids[found.to_numpy(zero_copy_only=False)]
 
 
+_FACET_FILTERS = (("metrics", "metric"), ("subjects", "subject"), ("claimants", "claimant"),
+                  ("sides", "side"), ("outlets", "outlet"))
+
+
 def apply_filters(frame: pd.DataFrame, filters: ViewFilters, matching: np.ndarray | None = None) -> pd.DataFrame:
     """Rows of a prepared frame that pass every filter (all filters combine with AND).
 
     The search in quotes keeps the claims whose id is in ``matching`` (the store's search,
     Store.claim_ids_matching); without it the frame's own ``quote`` column is searched.
     """
+    mask = filter_mask(frame, filters, matching)
+    return frame if mask.all() else frame[mask]
+
+
+def filter_mask(frame: pd.DataFrame, filters: ViewFilters, matching: np.ndarray | None = None) -> np.ndarray:
+    """Which rows pass every filter (see :func:`apply_filters`)."""
     mask = np.ones(len(frame), dtype=bool)
-    for attr, col in (("metrics", "metric"), ("subjects", "subject"), ("claimants", "claimant"),
-                      ("sides", "side"), ("outlets", "outlet")):
+    for attr, col in _FACET_FILTERS:
         chosen = getattr(filters, attr)
         if chosen:
             mask &= frame[col].isin(chosen).to_numpy()
@@ -544,21 +553,36 @@ def apply_filters(frame: pd.DataFrame, filters: ViewFilters, matching: np.ndarra
         if "quote" not in frame:
             raise ValueError("this frame holds no quotes: pass the ids the store's search matched")
         mask &= frame["quote"].astype("string").str.contains(text, case=False, regex=False, na=False).to_numpy()
-    return frame if mask.all() else frame[mask]
+    return mask
 
 
-def facet_options(frame: pd.DataFrame) -> dict[str, list[str]]:
-    """Sorted values of every filterable column that occur in the frame."""
-    out: dict[str, list[str]] = {}
-    for col in FACETS:
-        values = frame[col]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            used = np.bincount(values.cat.codes.to_numpy() + 1, minlength=len(values.cat.categories) + 1)[1:] > 0
-            present = values.cat.categories[used]
-        else:
-            present = values.dropna().unique()
-        out[col] = sorted(str(v) for v in present if str(v))
+def facet_counts(frame: pd.DataFrame, filters: ViewFilters, matching: np.ndarray | None = None
+                 ) -> dict[str, dict[str, int]]:
+    """Per facet column, the claims each value has under every OTHER filter (a facet does not
+    narrow its own options: picking a second side stays possible), values with none left out.
+    One mask per filter, combined per facet, then a bincount over the categorical codes:
+    a few milliseconds per facet at a million claims."""
+    own = {col: (frame[col].isin(getattr(filters, attr)).to_numpy() if getattr(filters, attr) else None)
+           for attr, col in _FACET_FILTERS}
+    base = filter_mask(frame, replace(filters, **{attr: () for attr, _ in _FACET_FILTERS}), matching)
+    out: dict[str, dict[str, int]] = {}
+    for _, col in _FACET_FILTERS:
+        mask = base.copy()
+        for other, other_mask in own.items():
+            if other != col and other_mask is not None:
+                mask &= other_mask
+        out[col] = _value_counts(frame[col], mask)
     return out
+
+
+def _value_counts(values: pd.Series, mask: np.ndarray) -> dict[str, int]:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()[mask]
+        counts = np.bincount(codes + 1, minlength=len(values.cat.categories) + 1)[1:]
+        pairs = zip(values.cat.categories, counts)
+    else:
+        pairs = values[mask].dropna().value_counts().items()
+    return {str(v): int(n) for v, n in pairs if n and str(v)}
 
 
 def date_span(frame: pd.DataFrame) -> tuple[dt.date | None, dt.date | None]:

@@ -404,7 +404,7 @@ def test_upload_adds_claims_and_reports_each_failed_file(seeded_url, editing):
         assert store.count_claims() > before
         assert "Test Wire" in store.facet_values("outlet")
     assert "Test Wire" in set(claims_table(at)["outlet"])
-    assert "Test Wire" in at.multiselect(key="f_outlets").options
+    assert "Test Wire" in facet(at, "f_outlets")
 
 
 def test_upload_handler_directly(seeded_url):
@@ -818,3 +818,31 @@ def test_rejecting_one_claim_leaves_one_message_and_an_undo(seeded_url, editing)
     assert len(at.success) == 1 and not at.error and "Undone" in at.success[0].value
     with Store(seeded_url) as store:
         assert not store.get_claim(cid)["rejected"]
+
+
+def facet(at: AppTest, key: str) -> dict[str, int]:
+    """A sidebar facet's options as shown ('OHCHR (3)'), as {value: count} in their order."""
+    pairs = [option.rsplit(" (", 1) for option in at.multiselect(key=key).options]
+    return {name: int(count.rstrip(")").replace(",", "")) for name, count in pairs}
+
+
+def test_facets_are_narrowed_by_the_other_filters_and_show_counts(seeded_url):
+    at = run_app()
+    claimants = facet(at, "f_claimants")
+    assert claimants["General Staff of the Armed Forces of Ukraine"] == 4 and claimants["OHCHR"] == 3
+    assert next(iter(claimants)) == "General Staff of the Armed Forces of Ukraine"  # most claims first
+    at.multiselect(key="f_sides").set_value(["Russia"]).run()
+    assert facet(at, "f_claimants") == {"Sergei Rudskoy": 1}
+    # a facet does not narrow itself: a second side stays possible
+    assert {"Russia", "Ukraine", "United Nations"} <= set(facet(at, "f_sides"))
+    assert facet(at, "f_metrics") == {"deaths": 1}
+    at.multiselect(key="f_sides").set_value(["Russia", "United Nations"]).run()
+    at.multiselect(key="f_claimants").set_value(["Sergei Rudskoy"]).run()
+    assert facet(at, "f_sides") == {"Russia": 1, "United Nations": 0}
+    at.multiselect(key="f_sides").set_value(["United Nations"]).run()
+    # a choice the others exclude stays, with 0
+    assert at.multiselect(key="f_claimants").value == ["Sergei Rudskoy"]
+    assert facet(at, "f_claimants") == {"OHCHR": 3, "Sergei Rudskoy": 0}
+    at.multiselect(key="f_claimants").set_value([]).run()
+    at.date_input(key="f_from").set_value(dt.date(2022, 8, 1)).run()
+    assert facet(at, "f_subjects") == {"civilians": 2}
