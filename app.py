@@ -181,14 +181,26 @@ def state_filters() -> views.ViewFilters:
                              text=get(FILTER_KEYS["text"]) or "")
 
 
+FACET_ATTRS = {"metric": "metrics", "subject": "subjects", "claimant": "claimants", "side": "sides",
+               "outlet": "outlets"}
+
+
+def settle_facets(known: dict[str, dict[str, int]]) -> None:
+    """Put each facet's choice back as plain values before anything reads it: its labels
+    carry counts, which change with the other filters (views.clean_choices)."""
+    for col, attr in FACET_ATTRS.items():
+        key = FILTER_KEYS[attr]
+        if key in st.session_state:
+            st.session_state[key] = views.clean_choices(st.session_state[key] or [], known[col])
+
+
 def multiselect(label: str, counts: dict[str, int], attr: str, container) -> tuple[str, ...]:
     """A facet: the values the other filters leave, most claims first, each with its count;
     values already chosen stay (with their count, maybe 0) so a choice is never lost."""
     key = FILTER_KEYS[attr]
     chosen = [v for v in st.session_state.get(key, []) if v]
     options = sorted(set(counts) | set(chosen), key=lambda v: (-counts.get(v, 0), v.casefold()))
-    return tuple(container.multiselect(label, options, key=key,
-                                       format_func=lambda v: f"{v} ({counts.get(v, 0):,})"))
+    return tuple(container.multiselect(label, options, key=key, format_func=lambda v: views.facet_label(v, counts)))
 
 
 def draw_filters(meta: dict, counts: dict[str, dict[str, int]]) -> views.ViewFilters:
@@ -595,6 +607,7 @@ def main() -> None:
         st.session_state["curate_user"] = st.session_state["curate_user"]
     meta = facets(url, token)
     seed_filters_from_url()
+    settle_facets(facet_counts(url, token, views.ViewFilters().data_key()))
     filters = draw_filters(meta, facet_counts(url, token, state_filters().data_key()))
     sync_url(filters)
     editor = editor_mode()

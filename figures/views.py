@@ -18,10 +18,11 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -572,6 +573,29 @@ def facet_counts(frame: pd.DataFrame, filters: ViewFilters, matching: np.ndarray
             if other != col and other_mask is not None:
                 mask &= other_mask
         out[col] = _value_counts(frame[col], mask)
+    return out
+
+
+_COUNTED = re.compile(r"^(.*) \(\d[\d,]*\)$", re.DOTALL)
+
+
+def facet_label(value: str, counts: Mapping[str, int]) -> str:
+    """A facet option as shown: 'OHCHR (1,234)'."""
+    return f"{value} ({counts.get(value, 0):,})"
+
+
+def clean_choices(chosen: Iterable[Any], known: Collection[str]) -> list[str]:
+    """Chosen facet values as plain values. A multiselect hands back the label it showed
+    ('OHCHR (12)') when the counts changed since (another filter moved, or the data did):
+    such a label becomes its value again when that value is known."""
+    out: list[str] = []
+    for value in chosen:
+        text = str(value)
+        match = _COUNTED.match(text)
+        if text not in known and match and match.group(1) in known:
+            text = match.group(1)
+        if text and text not in out:
+            out.append(text)
     return out
 
 
