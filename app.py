@@ -24,11 +24,14 @@ from figures.store import Store
 st.set_page_config(page_title="figures: competing figures over time", layout="wide")
 
 FILTER_KEYS = {
-    "metrics": "f_metrics", "subjects": "f_subjects", "claimants": "f_claimants",
+    "places": "f_places", "metrics": "f_metrics", "subjects": "f_subjects", "claimants": "f_claimants",
     "sides": "f_sides", "outlets": "f_outlets", "series": "f_series", "date_from": "f_from",
     "date_to": "f_to", "text": "f_text", "colour_by": "f_colour", "log_scale": "f_log",
     "conditional": "f_cond",
 }
+
+FACET_ATTRS = {"place": "places", "metric": "metrics", "subject": "subjects", "claimant": "claimants", "side": "sides",
+               "outlet": "outlets"}
 
 
 def _secrets() -> dict:
@@ -113,7 +116,7 @@ def claims_frame(url: str | None, token: str) -> pd.DataFrame:
 @st.cache_data(max_entries=8, show_spinner=False)
 def facets(url: str | None, token: str) -> dict:
     frame = claims_frame(url, token)
-    return {"span": views.date_span(frame),
+    return {"span": views.date_span(frame), "default": views.default_view(frame),
             "documents": get_store(url).count_documents(), "claims": len(frame)}
 
 
@@ -152,11 +155,12 @@ def corrections(url: str | None, token: str):
 # ---------------------------------------------------------------- filters <-> URL
 
 
-def seed_filters_from_url() -> None:
+def seed_filters_from_url(default: views.ViewFilters) -> None:
+    """The session's first filters: the link's, or ``default`` for a link without any."""
     if st.session_state.get("_seeded"):
         return
     params = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
-    start = views.filters_from_query(params)
+    start = views.filters_from_query(params) if params else default
     for attr, key in FILTER_KEYS.items():
         value = getattr(start, attr)
         st.session_state[key] = list(value) if isinstance(value, tuple) else value
@@ -176,13 +180,9 @@ def state_filters() -> views.ViewFilters:
     they are drawn: what narrows each facet's options."""
     get = st.session_state.get
     return views.ViewFilters(**{attr: tuple(v for v in get(FILTER_KEYS[attr]) or () if v)
-                                for attr in ("metrics", "subjects", "claimants", "sides", "outlets")},
+                                for attr in FACET_ATTRS.values()},
                              date_from=get(FILTER_KEYS["date_from"]), date_to=get(FILTER_KEYS["date_to"]),
                              text=get(FILTER_KEYS["text"]) or "")
-
-
-FACET_ATTRS = {"metric": "metrics", "subject": "subjects", "claimant": "claimants", "side": "sides",
-               "outlet": "outlets"}
 
 
 def settle_facets(known: dict[str, dict[str, int]]) -> None:
@@ -207,6 +207,7 @@ def draw_filters(meta: dict, counts: dict[str, dict[str, int]]) -> views.ViewFil
     side = st.sidebar
     side.header("Filters")
     side.caption("Each list offers what the other filters leave, with its number of claims.")
+    places = multiselect("Place", counts["place"], "places", side)
     metrics = multiselect("Metric", counts["metric"], "metrics", side)
     subjects = multiselect("Subject", counts["subject"], "subjects", side)
     claimants = multiselect("Claimant", counts["claimant"], "claimants", side)
@@ -226,7 +227,7 @@ def draw_filters(meta: dict, counts: dict[str, dict[str, int]]) -> views.ViewFil
     conditional = side.toggle("Show conditional figures", key=FILTER_KEYS["conditional"],
                               help="Hypothetical, planned or historical figures ('could kill', 'aims to recruit')")
     return views.ViewFilters(
-        metrics=metrics, subjects=subjects, claimants=claimants, sides=sides, outlets=outlets,
+        places=places, metrics=metrics, subjects=subjects, claimants=claimants, sides=sides, outlets=outlets,
         series=tuple(st.session_state.get(FILTER_KEYS["series"], []) or ()),
         date_from=date_from, date_to=date_to, text=text or "",
         colour_by=colour_by or "claimant", log_scale=bool(log_scale), conditional=bool(conditional),
@@ -606,7 +607,7 @@ def main() -> None:
     if "curate_user" in st.session_state:  # the editor's name outlives a visit to another tab
         st.session_state["curate_user"] = st.session_state["curate_user"]
     meta = facets(url, token)
-    seed_filters_from_url()
+    seed_filters_from_url(meta["default"])
     settle_facets(facet_counts(url, token, views.ViewFilters().data_key()))
     filters = draw_filters(meta, facet_counts(url, token, state_filters().data_key()))
     sync_url(filters)

@@ -86,7 +86,8 @@ CLAIM_FIELDS = (
 )
 FACET_COLUMNS = ("metric", "subject", "claimant", "side", "outlet", "qualifier", "item", "location", "claimant_entity")
 # The text columns of Store.light_claims_frame (categoricals; outlet comes from the documents).
-LIGHT_TEXT_COLUMNS = ("qualifier", "metric", "item", "subject", "claimant", "side", "period", "claimant_entity")
+LIGHT_TEXT_COLUMNS = ("qualifier", "metric", "item", "subject", "claimant", "side", "period", "claimant_entity",
+                      "location")
 _WRITE_LOCK_KEY = 7_245_001  # PostgreSQL advisory lock id for figures writers
 _IN_CHUNK = 500
 _IDS_CHUNK = 20_000  # ids per query in Store.claims_by_ids

@@ -27,7 +27,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from figures import charts
+from figures import charts, lexicon
 from figures.charts import UNATTRIBUTED, UNKNOWN_SIDE, format_figure, series_label
 
 log = logging.getLogger(__name__)
@@ -35,9 +35,11 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "data" / "demo"
 
-FACETS = ("metric", "subject", "claimant", "side", "outlet")
+FACETS = ("place", "metric", "subject", "claimant", "side", "outlet")
+UNKNOWN_PLACE = "unknown place"
 # URL parameter for each filter (short, stable: shared links depend on them).
 QUERY_KEYS = {
+    "places": "place",
     "metrics": "metric",
     "subjects": "subject",
     "claimants": "claimant",
@@ -65,9 +67,9 @@ DERIVED_COLUMNS = ("series", "status", "as_named")
 TABLE_LIMIT = 1000
 # What every view needs in memory per claim (Store.light_claims_frame reads just these).
 FRAME_COLUMNS = ("claim_id", "value", "low", "high", "qualifier", "metric", "item", "subject", "claimant",
-                 "side", "date", "period", "outlet", "claimant_entity")
+                 "side", "date", "period", "outlet", "claimant_entity", "location")
 CATEGORY_COLUMNS = ("qualifier", "metric", "item", "subject", "claimant", "side", "period", "outlet",
-                    "claimant_entity")
+                    "claimant_entity", "location")
 # Read from the store only for the rows a page shows.
 DETAIL_COLUMNS = ("quote", "stated", "location", "title", "url", "published", "confirmed", "corrected")
 
@@ -282,6 +284,7 @@ def password_ok(given: str | None, expected: str | None) -> bool:
 
 @dataclass(frozen=True)
 class ViewFilters:
+    places: tuple[str, ...] = ()
     metrics: tuple[str, ...] = ()
     subjects: tuple[str, ...] = ()
     claimants: tuple[str, ...] = ()
@@ -304,7 +307,7 @@ class ViewFilters:
         return cls(**dict(zip(DATA_FIELDS, key)))
 
 
-DATA_FIELDS = ("metrics", "subjects", "claimants", "sides", "outlets", "date_from", "date_to", "text")
+DATA_FIELDS = ("places", "metrics", "subjects", "claimants", "sides", "outlets", "date_from", "date_to", "text")
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -334,6 +337,7 @@ def filters_from_query(params: Mapping[str, Sequence[str] | str]) -> ViewFilters
 
     colour = one(QUERY_KEYS["colour_by"])
     return ViewFilters(
+        places=values(QUERY_KEYS["places"]),
         metrics=values(QUERY_KEYS["metrics"]),
         subjects=values(QUERY_KEYS["subjects"]),
         claimants=values(QUERY_KEYS["claimants"]),
@@ -352,7 +356,7 @@ def filters_from_query(params: Mapping[str, Sequence[str] | str]) -> ViewFilters
 def filters_to_query(filters: ViewFilters) -> dict[str, list[str] | str]:
     """URL parameters for filters; defaults are left out so links stay short."""
     out: dict[str, list[str] | str] = {}
-    for attr in ("metrics", "subjects", "claimants", "sides", "outlets", "series"):
+    for attr in ("places", "metrics", "subjects", "claimants", "sides", "outlets", "series"):
         values = getattr(filters, attr)
         if values:
             out[QUERY_KEYS[attr]] = list(values)
@@ -378,6 +382,33 @@ def load_frame(store: Any) -> pd.DataFrame:
     """The claims every view starts from: the store's light frame (no quotes, titles or
     urls), prepared once per data version."""
     return prepare_frame(store.light_claims_frame())
+
+
+def place_column(df: pd.DataFrame) -> pd.Categorical:
+    """The theatre of each claim (theatres.csv): its location's country, else its claimant's
+    side, else the theatre most located claims of its document have; UNKNOWN_PLACE when
+    none says. Looked up once per distinct location and side, not per row."""
+    tables, countries = lexicon.theatres(), lexicon.places()
+    names = sorted(set(tables["country"].values()) | set(tables["side"].values()))
+    index = {name: i for i, name in enumerate(names)}
+
+    def located(name: str) -> str | None:
+        return tables["country"].get(countries.get(name, name))
+
+    def codes(values: pd.Series, lookup: Callable[[str], str | None]) -> np.ndarray:
+        found = [index.get(lookup(str(c)) or "", -1) for c in values.cat.categories]
+        return np.array(found + [-1], dtype=np.int32)[values.cat.codes.to_numpy()]
+
+    code = codes(df["location"], located)
+    code = np.where(code >= 0, code, codes(df["side"], tables["side"].get))
+    doc_col = "document_id" if "document_id" in df else "doc_id"
+    unknown = code < 0
+    if unknown.any() and doc_col in df:
+        docs = df[doc_col].to_numpy()
+        known = pd.DataFrame({"doc": docs[~unknown], "place": code[~unknown]})
+        top = known.value_counts().reset_index().drop_duplicates("doc").set_index("doc")["place"]
+        code[unknown] = top.reindex(docs[unknown]).fillna(-1).to_numpy(dtype=np.int32)
+    return pd.Categorical.from_codes(np.where(code >= 0, code, len(names)), [*names, UNKNOWN_PLACE])
 
 
 def _relabel(values: pd.Series, label: str) -> pd.Categorical:
@@ -450,6 +481,7 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     group = df["mention_group"] if "mention_group" in df else pd.Series(np.nan, index=df.index)
     df["mention_group"] = group.fillna(df["claim_id"]).astype(np.int64)
     df["side"] = _relabel(df["side"], UNKNOWN_SIDE)
+    df["place"] = place_column(df)
     df["series"] = _series_column(df)
     if {"confirmed", "corrected", "rejected"} & set(df.columns):
         df["status"] = claim_status(df)
@@ -522,7 +554,7 @@ class QuoteIndex:
         return self._ids[found.to_numpy(zero_copy_only=False)]
 
 
-_FACET_FILTERS = (("metrics", "metric"), ("subjects", "subject"), ("claimants", "claimant"),
+_FACET_FILTERS = (("places", "place"), ("metrics", "metric"), ("subjects", "subject"), ("claimants", "claimant"),
                   ("sides", "side"), ("outlets", "outlet"))
 
 
@@ -614,6 +646,19 @@ def date_span(frame: pd.DataFrame) -> tuple[dt.date | None, dt.date | None]:
     if pd.isna(low):
         return None, None
     return low.date(), high.date()
+
+
+def default_view(frame: pd.DataFrame) -> ViewFilters:
+    """The view a link without filters opens: when the claims span several theatres, the
+    most-reported theatre and its most-reported series (wars are never mixed on one axis
+    by default); else no filters."""
+    places = frame["place"].value_counts()
+    places = places[(places > 0) & (places.index != UNKNOWN_PLACE)]
+    if len(places) < 2:
+        return ViewFilters()
+    place = str(places.index[0])
+    series = series_counts(frame[(frame["place"] == place).to_numpy()])
+    return ViewFilters(places=(place,), series=tuple(str(s) for s in series.index[:1]))
 
 
 def series_counts(frame: pd.DataFrame) -> pd.Series:
@@ -897,7 +942,7 @@ def filtered_csv(store: Any, frame: pd.DataFrame, filters: ViewFilters, matching
 def filter_summary(filters: ViewFilters) -> str:
     """A one-line plain-text description of the active filters (for captions and file names)."""
     parts = []
-    for attr in ("metrics", "subjects", "claimants", "sides", "outlets"):
+    for attr in ("places", "metrics", "subjects", "claimants", "sides", "outlets"):
         values = getattr(filters, attr)
         if values:
             parts.append(f"{attr}: {', '.join(values)}")

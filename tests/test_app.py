@@ -857,3 +857,48 @@ def test_clean_choices_reads_a_label_back_as_its_value():
     assert views.clean_choices(["OHCHR (1,234)", "Oryx", "Unit (5)", "Oryx (2)"], known) == ["OHCHR", "Oryx", "Unit (5)"]
     assert views.clean_choices(["Nobody (3)", ""], known) == ["Nobody (3)"]  # unknown: kept as typed, matches nothing
     assert views.facet_label("OHCHR", {"OHCHR": 1234}) == "OHCHR (1,234)"
+
+
+GAZA_DOCS = [Document(id="g1", text="dispatch g1", title="Strip toll", outlet="Coast Wire",
+                      url="https://example.org/g1", published=dt.date(2023, 11, 2)),
+             Document(id="g2", text="dispatch g2", title="Border report", outlet="Coast Wire",
+                      url="https://example.org/g2", published=dt.date(2023, 11, 9))]
+GAZA_CLAIMS = [
+    claim("g1", 0, 9000, "Gaza health ministry", "Palestine", "2023-11-02", subject="people"),
+    claim("g1", 10, 9100, "The outlet", "media", "2023-11-02", subject="people"),  # the document says where
+    claim("g2", 0, 1200, "Israeli officials", "Israel", "2023-11-09", subject="people"),
+    claim("g2", 10, 240, "Army spokesman", "unknown", "2023-11-09", metric="prisoners", subject="people",
+          location="Khan Younis"),
+]
+
+
+def test_place_comes_from_location_side_or_document_and_unknown_stays_visible(empty_url):
+    with Store(empty_url) as store:
+        store.bulk_load_claims(CLAIMS + GAZA_CLAIMS, DOCS + GAZA_DOCS)
+        frame = views.load_frame(store)
+    place = dict(zip(frame["value"], frame["place"].astype(str)))
+    assert place[9000] == place[9100] == place[1200] == place[240] == "Israel–Gaza war"
+    assert place[5710] == place[1351] == "Russia–Ukraine war"
+    assert place[5327] == views.UNKNOWN_PLACE  # the UN office, no location, no located claim in its article
+    assert place[3000] == "Russia–Ukraine war"  # a US official in an article whose other claims are located
+    default = views.default_view(frame)
+    assert default.places == ("Russia–Ukraine war",) and default.series == ("deaths — Russian military",)
+    assert views.default_view(frame[frame["place"] != "Israel–Gaza war"]) == views.ViewFilters()
+
+
+def test_the_default_view_is_one_theatre_and_a_link_keeps_its_own(empty_url):
+    with Store(empty_url) as store:
+        store.bulk_load_claims(CLAIMS + GAZA_CLAIMS, DOCS + GAZA_DOCS)
+    at = run_app()
+    assert at.multiselect(key="f_places").value == ["Russia–Ukraine war"]
+    assert url_values(at, "place") == ["Russia–Ukraine war"]
+    places = facet(at, "f_places")
+    assert places["Israel–Gaza war"] == 4 and places[views.UNKNOWN_PLACE] == 3
+    assert [f["series"].iloc[0] for f in chart_frames(at)] == ["deaths — Russian military"]
+    assert "Gaza health ministry" not in facet(at, "f_claimants")
+    at.multiselect(key="f_places").set_value(["Israel–Gaza war"]).run()
+    at.multiselect(key="f_series").set_value([]).run()
+    assert chart_claimants(at) >= {"Gaza health ministry", "Israel"}  # 'Israeli officials' is Israel's voice
+    linked = run_app({"place": views.UNKNOWN_PLACE})
+    assert linked.multiselect(key="f_places").value == [views.UNKNOWN_PLACE]
+    assert set(claims_table(linked)["claimant"]) == {"OHCHR"}
