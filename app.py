@@ -24,11 +24,14 @@ from figures.store import Store
 st.set_page_config(page_title="figures: competing figures over time", layout="wide")
 
 FILTER_KEYS = {
-    "metrics": "f_metrics", "subjects": "f_subjects", "claimants": "f_claimants",
+    "places": "f_places", "metrics": "f_metrics", "subjects": "f_subjects", "claimants": "f_claimants",
     "sides": "f_sides", "outlets": "f_outlets", "series": "f_series", "date_from": "f_from",
     "date_to": "f_to", "text": "f_text", "colour_by": "f_colour", "log_scale": "f_log",
     "conditional": "f_cond",
 }
+
+FACET_ATTRS = {"place": "places", "metric": "metrics", "subject": "subjects", "claimant": "claimants", "side": "sides",
+               "outlet": "outlets"}
 
 
 def _secrets() -> dict:
@@ -82,6 +85,7 @@ def recent_views(url: str | None) -> collections.deque:
 def prepare(url: str | None, token: str) -> None:
     """Load a data version's frame and the views asked for recently, before showing it."""
     facets(url, token)
+    facet_counts(url, token, views.ViewFilters().data_key())
     for args in list(dict.fromkeys(recent_views(url))):
         view_model(url, token, *args)
 
@@ -112,7 +116,7 @@ def claims_frame(url: str | None, token: str) -> pd.DataFrame:
 @st.cache_data(max_entries=8, show_spinner=False)
 def facets(url: str | None, token: str) -> dict:
     frame = claims_frame(url, token)
-    return {"options": views.facet_options(frame), "span": views.date_span(frame),
+    return {"span": views.date_span(frame), "default": views.default_view(frame),
             "documents": get_store(url).count_documents(), "claims": len(frame)}
 
 
@@ -151,33 +155,64 @@ def corrections(url: str | None, token: str):
 # ---------------------------------------------------------------- filters <-> URL
 
 
-def seed_filters_from_url() -> None:
+def seed_filters_from_url(default: views.ViewFilters) -> None:
+    """The session's first filters: the link's, or ``default`` for a link without any."""
     if st.session_state.get("_seeded"):
         return
     params = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
-    start = views.filters_from_query(params)
+    start = views.filters_from_query(params) if params else default
     for attr, key in FILTER_KEYS.items():
         value = getattr(start, attr)
         st.session_state[key] = list(value) if isinstance(value, tuple) else value
     st.session_state["_seeded"] = True
 
 
-def multiselect(label: str, options: list[str], attr: str, container) -> tuple[str, ...]:
+@st.cache_data(max_entries=32, show_spinner=False)
+def facet_counts(url: str | None, token: str, key: tuple) -> dict[str, dict[str, int]]:
+    """Claims per facet value under the other filters (views.facet_counts), per data version
+    and filter state."""
+    filters = views.ViewFilters.from_data_key(key)
+    return views.facet_counts(claims_frame(url, token), filters, matching_ids(url, token, filters.text.strip()))
+
+
+def state_filters() -> views.ViewFilters:
+    """The row filters as the sidebar's widgets hold them at the start of this run, before
+    they are drawn: what narrows each facet's options."""
+    get = st.session_state.get
+    return views.ViewFilters(**{attr: tuple(v for v in get(FILTER_KEYS[attr]) or () if v)
+                                for attr in FACET_ATTRS.values()},
+                             date_from=get(FILTER_KEYS["date_from"]), date_to=get(FILTER_KEYS["date_to"]),
+                             text=get(FILTER_KEYS["text"]) or "")
+
+
+def settle_facets(known: dict[str, dict[str, int]]) -> None:
+    """Put each facet's choice back as plain values before anything reads it: its labels
+    carry counts, which change with the other filters (views.clean_choices)."""
+    for col, attr in FACET_ATTRS.items():
+        key = FILTER_KEYS[attr]
+        if key in st.session_state:
+            st.session_state[key] = views.clean_choices(st.session_state[key] or [], known[col])
+
+
+def multiselect(label: str, counts: dict[str, int], attr: str, container) -> tuple[str, ...]:
+    """A facet: the values the other filters leave, most claims first, each with its count;
+    values already chosen stay (with their count, maybe 0) so a choice is never lost."""
     key = FILTER_KEYS[attr]
     chosen = [v for v in st.session_state.get(key, []) if v]
-    merged = sorted(set(options) | set(chosen))
-    return tuple(container.multiselect(label, merged, key=key))
+    options = sorted(set(counts) | set(chosen), key=lambda v: (-counts.get(v, 0), v.casefold()))
+    return tuple(container.multiselect(label, options, key=key, format_func=lambda v: views.facet_label(v, counts)))
 
 
-def draw_filters(meta: dict) -> views.ViewFilters:
+def draw_filters(meta: dict, counts: dict[str, dict[str, int]]) -> views.ViewFilters:
     side = st.sidebar
     side.header("Filters")
-    opts = meta["options"]
-    metrics = multiselect("Metric", opts["metric"], "metrics", side)
-    subjects = multiselect("Subject", opts["subject"], "subjects", side)
-    claimants = multiselect("Claimant", opts["claimant"], "claimants", side)
-    sides = multiselect("Side", opts["side"], "sides", side)
-    outlets = multiselect("Outlet", opts["outlet"], "outlets", side)
+    side.caption("Each list offers what the other filters leave, with its number of claims.")
+    places = multiselect("Place", counts["place"], "places", side)
+    metrics = multiselect("Metric", counts["metric"], "metrics", side)
+    subjects = multiselect("Subject", counts["subject"], "subjects", side)
+    claimants = multiselect("Claimant", counts["claimant"], "claimants", side)
+    sides = multiselect("Side", counts["side"], "sides", side)
+    outlets = multiselect("Outlet", counts["outlet"], "outlets", side)
     low, high = meta["span"]
     date_from = side.date_input("From", key=FILTER_KEYS["date_from"], value=None,
                                 min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1),
@@ -192,7 +227,7 @@ def draw_filters(meta: dict) -> views.ViewFilters:
     conditional = side.toggle("Show conditional figures", key=FILTER_KEYS["conditional"],
                               help="Hypothetical, planned or historical figures ('could kill', 'aims to recruit')")
     return views.ViewFilters(
-        metrics=metrics, subjects=subjects, claimants=claimants, sides=sides, outlets=outlets,
+        places=places, metrics=metrics, subjects=subjects, claimants=claimants, sides=sides, outlets=outlets,
         series=tuple(st.session_state.get(FILTER_KEYS["series"], []) or ()),
         date_from=date_from, date_to=date_to, text=text or "",
         colour_by=colour_by or "claimant", log_scale=bool(log_scale), conditional=bool(conditional),
@@ -248,8 +283,10 @@ def flash(message: str, kind: str = "success") -> None:
 
 
 def show_flash() -> None:
-    for kind, message in st.session_state.pop("_flash", []):
+    shown = st.session_state.pop("_flash", [])
+    for kind, message in shown:
         getattr(st, kind)(views.md_escape(message))
+    st.session_state["_flashed"] = bool(shown)
 
 
 def act(write: Callable[[], object], done: str, failed: str) -> None:
@@ -289,7 +326,7 @@ def draw_timeline(url: str | None, token: str, filters: views.ViewFilters) -> No
             if kind == "running total":
                 event = st.vega_lite_chart(spec=spec, key=f"chart_{index}", on_select="rerun",
                                            selection_mode=["pick"], width="stretch")
-                show_pick(event, points)
+                show_pick(event, points, url, token, f"picked_{index}")
             else:
                 st.caption("Per-period figures (per day, per month, …): their own chart, "
                            "never on the line of running totals.")
@@ -317,18 +354,29 @@ def draw_timeline(url: str | None, token: str, filters: views.ViewFilters) -> No
         st.divider()
 
 
-def show_pick(event, points) -> None:
+def show_pick(event, points: pd.DataFrame, url: str | None, token: str, key: str) -> None:
+    """The clicked point's claim and every article that reported it (its mention group); the
+    source links open in a new tab, so the dashboard stays where it was."""
     try:
         picked = event.selection.get("pick") or []
     except AttributeError:
         return
-    ids = {p.get("claim_id") for p in picked if isinstance(p, dict)}
+    ids = [p.get("claim_id") for p in picked if isinstance(p, dict) and p.get("claim_id") is not None]
     rows = points[points["claim_id"].isin(ids)]
-    if len(rows):
-        st.caption("Selected claim")
-        st.dataframe(rows[["date", "claimant", "side", "stated", "qualifier", "outlet", "quote", "url"]],
-                     hide_index=True, column_config={
-                         "url": st.column_config.LinkColumn("Source", display_text="open source")})
+    if not len(rows):
+        return
+    first = rows.iloc[0]
+    with st.container(border=True):
+        st.markdown("**Selected claim**")
+        st.text(f"{views.plain(first['claimant'])} ({views.plain(first['side'])}): "
+                f"{views.plain(first['stated']) or views.plain(first['label'])}, "
+                f"{pd.Timestamp(first['date']):%d %b %Y}")
+        st.text(f"Quote: {views.plain(first['quote'])}")
+        mentions = views.claim_mentions(get_store(url), claims_frame(url, token), int(first["claim_id"]))
+        st.caption(f"Reported by {len(mentions):,} article(s); sources open in a new tab")
+        st.dataframe(mentions, hide_index=True, key=key, column_config={
+            "url": st.column_config.LinkColumn("Source", display_text="open source"),
+            "quote": st.column_config.TextColumn("Quote", width="large")})
 
 
 def draw_claims(model: dict, filters: views.ViewFilters, store: Store, frame: pd.DataFrame,
@@ -393,29 +441,36 @@ def draw_intake(store: Store) -> None:
 
 @st.fragment
 def draw_curation(store: Store, url: str | None, token: str, filters: views.ViewFilters) -> None:
-    """Pick, confirm, reject, restore and correct claims: a fragment, so picking a claim or
-    reviewing an edit reruns this part only; a stored change reruns the page."""
-    st.text("Pick a claim (click a row, or type its id), then confirm, reject or correct it. "
-            "Every change is stored as a correction with your name and the time.")
+    """Pick, confirm, reject, restore and correct claims, one or a selection at a time: a
+    fragment, so picking claims or reviewing an edit reruns this part only; a stored change
+    reruns the page."""
+    st.text("Select claims in the table (click rows; shift or ctrl for several) to reject or confirm "
+            "them together, or pick one (a row, or its id) to correct it. Every change is stored as a "
+            "correction with your name and the time, and the last reject or bulk action can be undone.")
     model = page_model(url, token, filters)
     table = model["table"]
-    event = st.dataframe(model["curate_arrow"], hide_index=True, key="curate_table", on_select="rerun",
-                         selection_mode="single-row")
+    table_key = f"curate_table_{st.session_state.get('_curate_round', 0)}"  # a new key clears the selection
+    event = st.dataframe(model["curate_arrow"], hide_index=True, key=table_key, on_select="rerun",
+                         selection_mode="multi-row")
     try:
-        rows = event.selection.get("rows") or []
+        rows = [r for r in event.selection.get("rows") or [] if r < len(table)]
     except AttributeError:
         rows = []
-    if rows and rows[0] < len(table) and st.session_state.get("_picked_row") != rows[0]:
-        st.session_state["curate_id"] = str(table.iloc[rows[0]]["claim_id"])
-    st.session_state["_picked_row"] = rows[0] if rows else None
-    raw_id = st.text_input("Claim id", key="curate_id")
+    picked = [int(table.iloc[r]["claim_id"]) for r in rows]
+    if len(picked) == 1 and st.session_state.get("_picked_row") != picked[0]:
+        st.session_state["curate_id"] = str(picked[0])
+    st.session_state["_picked_row"] = picked[0] if len(picked) == 1 else None
     user = views.clean_user(st.text_input("Your name (recorded with the correction)", key="curate_user"))
+    draw_bulk(store, picked, user)
+    draw_undo(store, user)
+    raw_id = st.text_input("Claim id", key="curate_id")
     draw_entity_merge(store, user, entity_names(url, token))
     if not raw_id.strip():
         return
     claim_id, row = views.find_claim(store, raw_id, include_rejected=True)
     if row is None:
-        st.error(views.md_escape(f"No claim with id {raw_id.strip()[:40]} in the current data."))
+        if not st.session_state.get("_flashed"):  # one message: the write's, not a stale id's as well
+            st.error(views.md_escape(f"No claim with id {raw_id.strip()[:40]} in the current data."))
         return
     st.text(f"Quote: {views.plain(row.get('quote'))}")
     st.text(f"Source: {views.plain(row.get('title'))} | {views.plain(row.get('outlet'))} | "
@@ -423,18 +478,49 @@ def draw_curation(store: Store, url: str | None, token: str, filters: views.View
     if row.get("rejected"):
         st.warning(f"Claim {claim_id} is rejected: it appears in no chart, table or export.")
         if st.button("Restore this claim", key="restore"):
-            act(lambda: store.add_correction(claim_id, "restore", user=user),
-                f"Claim {claim_id} restored by {user}.", f"Claim {claim_id} was NOT restored")
+            curate(store, [claim_id], "restore", user)
         return
     cols = st.columns(2)
     if cols[0].button("Confirm this claim", key="confirm"):
-        act(lambda: store.add_correction(claim_id, "confirm", user=user),
-            f"Claim {claim_id} confirmed by {user}.", f"Claim {claim_id} was NOT confirmed")
+        curate(store, [claim_id], "confirm", user)
     if cols[1].button("Reject this claim", key="reject"):
-        act(lambda: store.add_correction(claim_id, "reject", user=user),
-            f"Claim {claim_id} rejected by {user}; it no longer appears in charts, tables or exports.",
-            f"Claim {claim_id} was NOT rejected")
+        curate(store, [claim_id], "reject", user)
     draw_edit(store, claim_id, row, user)
+
+
+def draw_bulk(store: Store, picked: list[int], user: str) -> None:
+    """Reject or confirm every selected row at once (one transaction: all or none)."""
+    if len(picked) < 2:
+        return
+    st.text(f"{len(picked):,} claims selected: {views.id_list(picked)}")
+    cols = st.columns(2)
+    if cols[0].button(f"Reject {len(picked):,} selected claims", key="bulk_reject"):
+        curate(store, picked, "reject", user)
+    if cols[1].button(f"Confirm {len(picked):,} selected claims", key="bulk_confirm"):
+        curate(store, picked, "confirm", user)
+
+
+def draw_undo(store: Store, user: str) -> None:
+    """Undo of this session's last reject or bulk action, by the opposite correction."""
+    last = st.session_state.get("_undo")
+    if not last:
+        return
+    kind, ids = last
+    if st.button(views.undo_label(kind, ids), key="undo"):
+        curate(store, ids, views.UNDO_KIND[kind], user, undo=True)
+
+
+def curate(store: Store, ids: list[int], kind: str, user: str, undo: bool = False) -> None:
+    """Store one correction per claim, remember what can be undone, clear the selection and
+    say once what happened (act)."""
+    def write() -> None:
+        store.add_corrections(ids, kind, user=user)
+        undoable = not undo and (kind == "reject" or len(ids) > 1) and kind in views.UNDO_KIND
+        st.session_state["_undo"] = (kind, list(ids)) if undoable else None
+        st.session_state["_curate_round"] = st.session_state.get("_curate_round", 0) + 1
+
+    act(write, views.curation_message(kind, ids, user, undo=undo),
+        views.curation_message(kind, ids, user, undo=undo, failed=True))
 
 
 def draw_edit(store: Store, claim_id: int, row: dict, user: str) -> None:
@@ -514,9 +600,12 @@ def main() -> None:
                 "python -m figures ingest, then reload this page.")
         return
     token = data_token(store, url)
+    if "curate_user" in st.session_state:  # the editor's name outlives a visit to another tab
+        st.session_state["curate_user"] = st.session_state["curate_user"]
     meta = facets(url, token)
-    seed_filters_from_url()
-    filters = draw_filters(meta)
+    seed_filters_from_url(meta["default"])
+    settle_facets(facet_counts(url, token, views.ViewFilters().data_key()))
+    filters = draw_filters(meta, facet_counts(url, token, state_filters().data_key()))
     sync_url(filters)
     editor = editor_mode()
 

@@ -499,7 +499,6 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
         shape=alt.Shape("qualifier:N", title="Qualifier",
                         scale=alt.Scale(domain=list(QUALIFIER_SHAPES), range=list(QUALIFIER_SHAPES.values())),
                         legend=alt.Legend(orient="right")),
-        href="url:N",
         tooltip=tooltip,
         size=alt.condition(pick, alt.value(220), alt.value(70)),
     ).add_params(legend, pick)
@@ -510,9 +509,6 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
     )
     chart = alt.layer(line, bars, dots, labels).properties(
         width="container", height=height, title="",
-        # vega-embed reads this: a click on a point opens its source in a new tab,
-        # never in place of the dashboard.
-        usermeta={"embedOptions": {"loader": {"target": "_blank"}}},
     )
     return json.dumps(chart.to_dict(validate=False))  # tests validate every option against the schema
 
@@ -574,8 +570,10 @@ def timeline_chart(
     figures are hollow markers off the lines, vague ones never stretch the axis
     (:func:`y_domain`). Ranges get an error bar from low to high, the marker shape
     tells the qualifier, the latest figure of each line is labelled, colours are
-    distinct per entity (:func:`assign_colours`, the rest as OTHERS), a click on a point opens its source (``href``, new tab)
-    and selects it (selection parameter ``pick``), and a click on the legend
+    distinct per entity (:func:`assign_colours`, the rest as OTHERS), a click on a
+    point selects it (selection parameter ``pick``; no ``href``: Streamlit's chart
+    would open it in place of the dashboard, so the app's selected-claim panel links
+    the sources, in a new tab), and a click on the legend
     highlights claimants (parameter ``legend``).
     """
     spec = timeline_spec(points, colour_by=colour_by, log_scale=log_scale, title=title, kind=kind,

@@ -177,6 +177,15 @@ def places() -> dict[str, str]:
     return {row["place"]: row["country"] for row in read_table("places.csv")}
 
 
+@lru_cache(maxsize=None)
+def theatres() -> dict[str, dict[str, str]]:
+    """'country' and 'side' -> name -> theatre (theatres.csv): the war a claim belongs to."""
+    out: dict[str, dict[str, str]] = {"country": {}, "side": {}}
+    for row in read_table("theatres.csv"):
+        out[row["kind"]][row["name"]] = row["theatre"]
+    return out
+
+
 def is_country(name: str) -> bool:
     """Whether a place name (as in the places table) is a country ('Canada'), not a town or region."""
     return places().get(name) == name

@@ -75,7 +75,7 @@ from figures.store_schema import (
 log = logging.getLogger(__name__)
 
 DEFAULT_DB_PATH = Path(__file__).resolve().parents[1] / "data" / "figures.db"
-CORRECTION_KINDS = ("edit", "reject", "confirm", "restore")
+CORRECTION_KINDS = ("edit", "reject", "confirm", "restore", "unconfirm")
 EDITABLE_FIELDS = (
     "value", "low", "high", "qualifier", "metric", "item", "subject",
     "claimant", "side", "date", "date_basis", "period", "location", "claimant_entity", "conditional",
@@ -86,7 +86,8 @@ CLAIM_FIELDS = (
 )
 FACET_COLUMNS = ("metric", "subject", "claimant", "side", "outlet", "qualifier", "item", "location", "claimant_entity")
 # The text columns of Store.light_claims_frame (categoricals; outlet comes from the documents).
-LIGHT_TEXT_COLUMNS = ("qualifier", "metric", "item", "subject", "claimant", "side", "period", "claimant_entity")
+LIGHT_TEXT_COLUMNS = ("qualifier", "metric", "item", "subject", "claimant", "side", "period", "claimant_entity",
+                      "location")
 _WRITE_LOCK_KEY = 7_245_001  # PostgreSQL advisory lock id for figures writers
 _IN_CHUNK = 500
 _IDS_CHUNK = 20_000  # ids per query in Store.claims_by_ids
@@ -292,8 +293,8 @@ def _apply_corrections(base: dict[str, Any], rows: Iterable[Any]) -> dict[str, A
             flags["rejected"] = True
         elif row.kind == "restore":
             flags["rejected"] = False
-        elif row.kind == "confirm":
-            flags["confirmed"] = True
+        elif row.kind in ("confirm", "unconfirm"):
+            flags["confirmed"] = row.kind == "confirm"
     if edited & {"claimant", "side"} and "claimant_entity" not in edited:
         values["claimant_entity"] = resolve_entity(values.get("claimant"), values.get("side") or "unknown")[0]
     return {**values, **flags}
@@ -1003,11 +1004,21 @@ class Store:
             if field not in EDITABLE_FIELDS:
                 raise ValueError(f"field must be one of {', '.join(EDITABLE_FIELDS)}, not {field!r}")
             return bool(self.edit_claim(claim_id, {field: value}, user=user))
+        return bool(self.add_corrections([claim_id], kind, user=user))
+
+    def add_corrections(self, claim_ids: Iterable[int], kind: str, user: str = "anonymous") -> int:
+        """Reject, confirm, restore or unconfirm several claims in one transaction: all of them
+        or, when one is unknown (KeyError), none. Returns how many corrections were stored."""
+        if kind not in CORRECTION_KINDS or kind == "edit":
+            raise ValueError(f"kind must be one of {', '.join(k for k in CORRECTION_KINDS if k != 'edit')}, "
+                             f"not {kind!r}")
+        wanted = list(dict.fromkeys(int(i) for i in claim_ids))
         with self._write() as conn:
-            row = self._claim_row(conn, claim_id)
-            self._record(conn, row, kind, None, None, user)
-            self._settle(conn, row)
-        return True
+            for claim_id in wanted:
+                row = self._claim_row(conn, claim_id)
+                self._record(conn, row, kind, None, None, user)
+                self._settle(conn, row)
+        return len(wanted)
 
     def edit_claim(self, claim_id: int, changes: Mapping[str, Any], user: str = "anonymous",
                    expected: Mapping[str, Any] | None = None) -> list[str]:

@@ -18,15 +18,16 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from figures import charts
+from figures import charts, lexicon
 from figures.charts import UNATTRIBUTED, UNKNOWN_SIDE, format_figure, series_label
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,11 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / "data" / "demo"
 
-FACETS = ("metric", "subject", "claimant", "side", "outlet")
+FACETS = ("place", "metric", "subject", "claimant", "side", "outlet")
+UNKNOWN_PLACE = "unknown place"
 # URL parameter for each filter (short, stable: shared links depend on them).
 QUERY_KEYS = {
+    "places": "place",
     "metrics": "metric",
     "subjects": "subject",
     "claimants": "claimant",
@@ -64,9 +67,9 @@ DERIVED_COLUMNS = ("series", "status", "as_named")
 TABLE_LIMIT = 1000
 # What every view needs in memory per claim (Store.light_claims_frame reads just these).
 FRAME_COLUMNS = ("claim_id", "value", "low", "high", "qualifier", "metric", "item", "subject", "claimant",
-                 "side", "date", "period", "outlet", "claimant_entity")
+                 "side", "date", "period", "outlet", "claimant_entity", "location")
 CATEGORY_COLUMNS = ("qualifier", "metric", "item", "subject", "claimant", "side", "period", "outlet",
-                    "claimant_entity")
+                    "claimant_entity", "location")
 # Read from the store only for the rows a page shows.
 DETAIL_COLUMNS = ("quote", "stated", "location", "title", "url", "published", "confirmed", "corrected")
 
@@ -281,6 +284,7 @@ def password_ok(given: str | None, expected: str | None) -> bool:
 
 @dataclass(frozen=True)
 class ViewFilters:
+    places: tuple[str, ...] = ()
     metrics: tuple[str, ...] = ()
     subjects: tuple[str, ...] = ()
     claimants: tuple[str, ...] = ()
@@ -303,7 +307,7 @@ class ViewFilters:
         return cls(**dict(zip(DATA_FIELDS, key)))
 
 
-DATA_FIELDS = ("metrics", "subjects", "claimants", "sides", "outlets", "date_from", "date_to", "text")
+DATA_FIELDS = ("places", "metrics", "subjects", "claimants", "sides", "outlets", "date_from", "date_to", "text")
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -333,6 +337,7 @@ def filters_from_query(params: Mapping[str, Sequence[str] | str]) -> ViewFilters
 
     colour = one(QUERY_KEYS["colour_by"])
     return ViewFilters(
+        places=values(QUERY_KEYS["places"]),
         metrics=values(QUERY_KEYS["metrics"]),
         subjects=values(QUERY_KEYS["subjects"]),
         claimants=values(QUERY_KEYS["claimants"]),
@@ -351,7 +356,7 @@ def filters_from_query(params: Mapping[str, Sequence[str] | str]) -> ViewFilters
 def filters_to_query(filters: ViewFilters) -> dict[str, list[str] | str]:
     """URL parameters for filters; defaults are left out so links stay short."""
     out: dict[str, list[str] | str] = {}
-    for attr in ("metrics", "subjects", "claimants", "sides", "outlets", "series"):
+    for attr in ("places", "metrics", "subjects", "claimants", "sides", "outlets", "series"):
         values = getattr(filters, attr)
         if values:
             out[QUERY_KEYS[attr]] = list(values)
@@ -377,6 +382,33 @@ def load_frame(store: Any) -> pd.DataFrame:
     """The claims every view starts from: the store's light frame (no quotes, titles or
     urls), prepared once per data version."""
     return prepare_frame(store.light_claims_frame())
+
+
+def place_column(df: pd.DataFrame) -> pd.Categorical:
+    """The theatre of each claim (theatres.csv): its location's country, else its claimant's
+    side, else the theatre most located claims of its document have; UNKNOWN_PLACE when
+    none says. Looked up once per distinct location and side, not per row."""
+    tables, countries = lexicon.theatres(), lexicon.places()
+    names = sorted(set(tables["country"].values()) | set(tables["side"].values()))
+    index = {name: i for i, name in enumerate(names)}
+
+    def located(name: str) -> str | None:
+        return tables["country"].get(countries.get(name, name))
+
+    def codes(values: pd.Series, lookup: Callable[[str], str | None]) -> np.ndarray:
+        found = [index.get(lookup(str(c)) or "", -1) for c in values.cat.categories]
+        return np.array(found + [-1], dtype=np.int32)[values.cat.codes.to_numpy()]
+
+    code = codes(df["location"], located)
+    code = np.where(code >= 0, code, codes(df["side"], tables["side"].get))
+    doc_col = "document_id" if "document_id" in df else "doc_id"
+    unknown = code < 0
+    if unknown.any() and doc_col in df:
+        docs = df[doc_col].to_numpy()
+        known = pd.DataFrame({"doc": docs[~unknown], "place": code[~unknown]})
+        top = known.value_counts().reset_index().drop_duplicates("doc").set_index("doc")["place"]
+        code[unknown] = top.reindex(docs[unknown]).fillna(-1).to_numpy(dtype=np.int32)
+    return pd.Categorical.from_codes(np.where(code >= 0, code, len(names)), [*names, UNKNOWN_PLACE])
 
 
 def _relabel(values: pd.Series, label: str) -> pd.Categorical:
@@ -449,6 +481,7 @@ def prepare_frame(frame: pd.DataFrame) -> pd.DataFrame:
     group = df["mention_group"] if "mention_group" in df else pd.Series(np.nan, index=df.index)
     df["mention_group"] = group.fillna(df["claim_id"]).astype(np.int64)
     df["side"] = _relabel(df["side"], UNKNOWN_SIDE)
+    df["place"] = place_column(df)
     df["series"] = _series_column(df)
     if {"confirmed", "corrected", "rejected"} & set(df.columns):
         df["status"] = claim_status(df)
@@ -521,15 +554,24 @@ class QuoteIndex:
         return self._ids[found.to_numpy(zero_copy_only=False)]
 
 
+_FACET_FILTERS = (("places", "place"), ("metrics", "metric"), ("subjects", "subject"), ("claimants", "claimant"),
+                  ("sides", "side"), ("outlets", "outlet"))
+
+
 def apply_filters(frame: pd.DataFrame, filters: ViewFilters, matching: np.ndarray | None = None) -> pd.DataFrame:
     """Rows of a prepared frame that pass every filter (all filters combine with AND).
 
     The search in quotes keeps the claims whose id is in ``matching`` (the store's search,
     Store.claim_ids_matching); without it the frame's own ``quote`` column is searched.
     """
+    mask = filter_mask(frame, filters, matching)
+    return frame if mask.all() else frame[mask]
+
+
+def filter_mask(frame: pd.DataFrame, filters: ViewFilters, matching: np.ndarray | None = None) -> np.ndarray:
+    """Which rows pass every filter (see :func:`apply_filters`)."""
     mask = np.ones(len(frame), dtype=bool)
-    for attr, col in (("metrics", "metric"), ("subjects", "subject"), ("claimants", "claimant"),
-                      ("sides", "side"), ("outlets", "outlet")):
+    for attr, col in _FACET_FILTERS:
         chosen = getattr(filters, attr)
         if chosen:
             mask &= frame[col].isin(chosen).to_numpy()
@@ -544,21 +586,59 @@ def apply_filters(frame: pd.DataFrame, filters: ViewFilters, matching: np.ndarra
         if "quote" not in frame:
             raise ValueError("this frame holds no quotes: pass the ids the store's search matched")
         mask &= frame["quote"].astype("string").str.contains(text, case=False, regex=False, na=False).to_numpy()
-    return frame if mask.all() else frame[mask]
+    return mask
 
 
-def facet_options(frame: pd.DataFrame) -> dict[str, list[str]]:
-    """Sorted values of every filterable column that occur in the frame."""
-    out: dict[str, list[str]] = {}
-    for col in FACETS:
-        values = frame[col]
-        if isinstance(values.dtype, pd.CategoricalDtype):
-            used = np.bincount(values.cat.codes.to_numpy() + 1, minlength=len(values.cat.categories) + 1)[1:] > 0
-            present = values.cat.categories[used]
-        else:
-            present = values.dropna().unique()
-        out[col] = sorted(str(v) for v in present if str(v))
+def facet_counts(frame: pd.DataFrame, filters: ViewFilters, matching: np.ndarray | None = None
+                 ) -> dict[str, dict[str, int]]:
+    """Per facet column, the claims each value has under every OTHER filter (a facet does not
+    narrow its own options: picking a second side stays possible), values with none left out.
+    One mask per filter, combined per facet, then a bincount over the categorical codes:
+    a few milliseconds per facet at a million claims."""
+    own = {col: (frame[col].isin(getattr(filters, attr)).to_numpy() if getattr(filters, attr) else None)
+           for attr, col in _FACET_FILTERS}
+    base = filter_mask(frame, replace(filters, **{attr: () for attr, _ in _FACET_FILTERS}), matching)
+    out: dict[str, dict[str, int]] = {}
+    for _, col in _FACET_FILTERS:
+        mask = base.copy()
+        for other, other_mask in own.items():
+            if other != col and other_mask is not None:
+                mask &= other_mask
+        out[col] = _value_counts(frame[col], mask)
     return out
+
+
+_COUNTED = re.compile(r"^(.*) \(\d[\d,]*\)$", re.DOTALL)
+
+
+def facet_label(value: str, counts: Mapping[str, int]) -> str:
+    """A facet option as shown: 'OHCHR (1,234)'."""
+    return f"{value} ({counts.get(value, 0):,})"
+
+
+def clean_choices(chosen: Iterable[Any], known: Collection[str]) -> list[str]:
+    """Chosen facet values as plain values. A multiselect hands back the label it showed
+    ('OHCHR (12)') when the counts changed since (another filter moved, or the data did):
+    such a label becomes its value again when that value is known."""
+    out: list[str] = []
+    for value in chosen:
+        text = str(value)
+        match = _COUNTED.match(text)
+        if text not in known and match and match.group(1) in known:
+            text = match.group(1)
+        if text and text not in out:
+            out.append(text)
+    return out
+
+
+def _value_counts(values: pd.Series, mask: np.ndarray) -> dict[str, int]:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()[mask]
+        counts = np.bincount(codes + 1, minlength=len(values.cat.categories) + 1)[1:]
+        pairs = zip(values.cat.categories, counts)
+    else:
+        pairs = values[mask].dropna().value_counts().items()
+    return {str(v): int(n) for v, n in pairs if n and str(v)}
 
 
 def date_span(frame: pd.DataFrame) -> tuple[dt.date | None, dt.date | None]:
@@ -566,6 +646,19 @@ def date_span(frame: pd.DataFrame) -> tuple[dt.date | None, dt.date | None]:
     if pd.isna(low):
         return None, None
     return low.date(), high.date()
+
+
+def default_view(frame: pd.DataFrame) -> ViewFilters:
+    """The view a link without filters opens: when the claims span several theatres, the
+    most-reported theatre and its most-reported series (wars are never mixed on one axis
+    by default); else no filters."""
+    places = frame["place"].value_counts()
+    places = places[(places > 0) & (places.index != UNKNOWN_PLACE)]
+    if len(places) < 2:
+        return ViewFilters()
+    place = str(places.index[0])
+    series = series_counts(frame[(frame["place"] == place).to_numpy()])
+    return ViewFilters(places=(place,), series=tuple(str(s) for s in series.index[:1]))
 
 
 def series_counts(frame: pd.DataFrame) -> pd.Series:
@@ -821,6 +914,24 @@ def claim_details(store: Any, ids: Iterable[int]) -> pd.DataFrame:
     return store.claims_by_ids(ids, include_rejected=True, columns=DETAIL_COLUMNS).set_index("claim_id")
 
 
+MENTION_COLUMNS = ["published", "outlet", "title", "claimant", "stated", "date", "quote", "url"]
+
+
+def claim_mentions(store: Any, frame: pd.DataFrame, claim_id: int) -> pd.DataFrame:
+    """Every mention of the claim ``claim_id`` (the shown claims sharing its ``mention_group``:
+    one figure reported by several articles), oldest article first, links only for http(s)."""
+    match = frame.loc[frame["claim_id"] == claim_id, "mention_group"]
+    group = frame.loc[frame["mention_group"] == match.iloc[0], "claim_id"] if len(match) else [claim_id]
+    rows = store.claims_by_ids(list(group), include_rejected=False,
+                               columns=[c for c in MENTION_COLUMNS if c != "published"] + ["published"])
+    rows = rows.sort_values(["published", "claim_id"], na_position="last", kind="stable")
+    for col in ("published", "date"):
+        rows[col] = pd.to_datetime(rows[col], errors="coerce").dt.strftime("%Y-%m-%d")
+    out = {col: np.array(charts.text_list(rows, col, ""), dtype=object) for col in MENTION_COLUMNS}
+    out["url"] = np.array(charts.safe_urls(out["url"]), dtype=object)
+    return pd.DataFrame(out, columns=MENTION_COLUMNS)
+
+
 def with_details(rows: pd.DataFrame, details: pd.DataFrame) -> pd.DataFrame:
     """Rows of a light frame with their DETAIL_COLUMNS added (missing where the store had none)."""
     extra = details[[c for c in details.columns if c not in rows.columns]]
@@ -928,7 +1039,7 @@ def filtered_csv(store: Any, frame: pd.DataFrame, filters: ViewFilters, matching
 def filter_summary(filters: ViewFilters) -> str:
     """A one-line plain-text description of the active filters (for captions and file names)."""
     parts = []
-    for attr in ("metrics", "subjects", "claimants", "sides", "outlets"):
+    for attr in ("places", "metrics", "subjects", "claimants", "sides", "outlets"):
         values = getattr(filters, attr)
         if values:
             parts.append(f"{attr}: {', '.join(values)}")
@@ -1185,6 +1296,37 @@ def apply_edits(store: Any, claim_id: Any, row: Mapping[str, Any], edits: Mappin
 def clean_user(name: str | None) -> str:
     name = " ".join((name or "").split())[:80]
     return name or "anonymous"
+
+
+UNDO_KIND = {"reject": "restore", "confirm": "unconfirm"}
+_PAST = {"reject": "rejected", "confirm": "confirmed", "restore": "restored", "unconfirm": "unconfirmed"}
+
+
+def id_list(ids: Sequence[int], most: int = 12) -> str:
+    """'ids 3, 5, 8' (the first ``most``, then how many more)."""
+    shown = ", ".join(str(i) for i in ids[:most])
+    more = f" and {len(ids) - most:,} more" if len(ids) > most else ""
+    return f"id{'s' if len(ids) > 1 else ''} {shown}{more}"
+
+
+def _claims_named(ids: Sequence[int]) -> str:
+    return f"Claim {ids[0]}" if len(ids) == 1 else f"{len(ids):,} claims ({id_list(ids)})"
+
+
+def curation_message(kind: str, ids: Sequence[int], user: str, undo: bool = False, failed: bool = False) -> str:
+    """The one message a reject/confirm/restore/unconfirm of these claims leaves on the page."""
+    what, past = _claims_named(ids), _PAST[kind]
+    if failed:
+        return f"{what} {'was' if len(ids) == 1 else 'were'} NOT {past}"
+    gone = "; it no longer appears" if len(ids) == 1 else "; they no longer appear"
+    tail = f"{gone} in charts, tables or exports." if kind == "reject" else "."
+    return f"{'Undone: ' if undo else ''}{what} {past} by {user}{tail}"
+
+
+def undo_label(kind: str, ids: Sequence[int]) -> str:
+    """The undo button's text for the last action."""
+    return f"Undo: {_claims_named(ids).lower()} {_PAST[kind]} (marks {'it' if len(ids) == 1 else 'them'} " \
+           f"{_PAST[UNDO_KIND[kind]]})"
 
 
 def find_claim(store: Any, raw_id: str, include_rejected: bool = False) -> tuple[Any, dict | None]:

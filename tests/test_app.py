@@ -406,7 +406,7 @@ def test_upload_adds_claims_and_reports_each_failed_file(seeded_url, editing):
         assert store.count_claims() > before
         assert "Test Wire" in store.facet_values("outlet")
     assert "Test Wire" in set(claims_table(at)["outlet"])
-    assert "Test Wire" in at.multiselect(key="f_outlets").options
+    assert "Test Wire" in facet(at, "f_outlets")
 
 
 def test_upload_handler_directly(seeded_url):
@@ -616,11 +616,11 @@ def test_a_write_that_fails_says_it_did_not_land(seeded_url, monkeypatch, editin
 
     cid = _claim_id(seeded_url, 1351)
     at = pick(run_app(), cid)
-    monkeypatch.setattr(Store, "add_correction", locked)
+    monkeypatch.setattr(Store, "add_corrections", locked)
     at.button(key="reject").click().run()
     assert any(f"Claim {cid} was NOT rejected" in e.value and "database refused the write" in e.value
                and "UPDATE" not in e.value for e in at.error)
-    assert not at.success and at.session_state["section"] == "Curate"
+    assert not at.success and "undo" not in [b.key for b in at.button] and at.session_state["section"] == "Curate"
     monkeypatch.undo()
     with Store(seeded_url) as store:
         assert not store.get_claim(cid)["rejected"] and store.corrections_frame().empty
@@ -754,3 +754,153 @@ def test_one_claim_reported_by_several_articles_is_one_point(empty_url):
     assert linked["mentions"] == 3 and linked["sources"] == "Wire A, Wire B, Wire C"
     assert len(claims_table(at)) == 4  # the table and the CSV keep one row per mention
     assert claims_table(at)["mention_group"].nunique() == 2
+    # a click on the point shows the claim with every article that reported it (the panel: test_e2e_browser)
+    with Store(empty_url) as store:
+        mentions = views.claim_mentions(store, views.load_frame(store), int(linked["claim_id"]))
+    assert list(mentions["outlet"]) == ["Wire A", "Wire B", "Wire C"]
+    assert list(mentions["url"]) == [f"https://example.org/m{n}" for n in range(3)]
+    assert list(mentions["published"]) == ["2022-03-01", "2022-03-02", "2022-03-03"]
+
+
+def select_rows(at: AppTest, rows: list[int]) -> AppTest:
+    """Select rows of the Curate table, as clicks (shift/ctrl for several) do."""
+    key = f"curate_table_{at.session_state['_curate_round'] if '_curate_round' in at.session_state else 0}"
+    at.session_state[key] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    return at.run()
+
+
+def curate_table(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if list(d.value.columns) == views.CURATE_COLUMNS)
+
+
+def test_bulk_reject_then_undo_with_one_message_each(seeded_url, editing):
+    at = show(run_app(), "Curate")
+    at.text_input(key="curate_user").set_value("Ada").run()
+    table = curate_table(at)
+    chosen = [int(table.iloc[i]["claim_id"]) for i in (0, 2, 3)]
+    select_rows(at, [0, 2, 3])
+    assert "bulk_reject" in [b.key for b in at.button]
+    at.button(key="bulk_reject").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [views.md_escape(views.curation_message("reject", chosen, "Ada"))]
+    assert not at.error
+    with Store(seeded_url) as store:
+        assert all(store.get_claim(cid)["rejected"] for cid in chosen)
+    assert not set(chosen) & set(curate_table(at)["claim_id"])
+    assert "bulk_reject" not in [b.key for b in at.button]  # the selection is cleared with the rows gone
+    assert not set(chosen) & set(claims_table(at)["claim_id"])
+    show(at, "Curate")
+    at.button(key="undo").click().run()
+    assert [s.value for s in at.success] == [views.md_escape(views.curation_message("restore", chosen, "Ada",
+                                                                                    undo=True))]
+    assert set(chosen) <= set(curate_table(at)["claim_id"])
+    assert "undo" not in [b.key for b in at.button]  # one undo, of the last action
+    assert list(corrections_log(at)["kind"]) == ["reject"] * 3 + ["restore"] * 3
+
+
+def test_bulk_confirm_and_its_undo(seeded_url, editing):
+    at = show(run_app(), "Curate")
+    table = curate_table(at)
+    chosen = [int(table.iloc[i]["claim_id"]) for i in (1, 4)]
+    select_rows(at, [1, 4]).button(key="bulk_confirm").click().run()
+    assert len(at.success) == 1 and not at.error
+    statuses = claims_table(at).set_index("claim_id")["status"]
+    assert all(statuses[cid] == "confirmed" for cid in chosen)
+    show(at, "Curate").button(key="undo").click().run()
+    statuses = claims_table(at).set_index("claim_id")["status"]
+    assert not any(statuses[cid] == "confirmed" for cid in chosen)
+
+
+def test_rejecting_one_claim_leaves_one_message_and_an_undo(seeded_url, editing):
+    cid = _claim_id(seeded_url, 1351)
+    at = pick(run_app(), cid)
+    at.button(key="reject").click().run()
+    assert len(at.success) == 1 and not at.error
+    at.button(key="undo").click().run()
+    assert len(at.success) == 1 and not at.error and "Undone" in at.success[0].value
+    with Store(seeded_url) as store:
+        assert not store.get_claim(cid)["rejected"]
+
+
+def facet(at: AppTest, key: str) -> dict[str, int]:
+    """A sidebar facet's options as shown ('OHCHR (3)'), as {value: count} in their order."""
+    pairs = [option.rsplit(" (", 1) for option in at.multiselect(key=key).options]
+    return {name: int(count.rstrip(")").replace(",", "")) for name, count in pairs}
+
+
+def test_facets_are_narrowed_by_the_other_filters_and_show_counts(seeded_url):
+    at = run_app()
+    claimants = facet(at, "f_claimants")
+    assert claimants["General Staff of the Armed Forces of Ukraine"] == 4 and claimants["OHCHR"] == 3
+    assert next(iter(claimants)) == "General Staff of the Armed Forces of Ukraine"  # most claims first
+    at.multiselect(key="f_sides").set_value(["Russia"]).run()
+    assert facet(at, "f_claimants") == {"Sergei Rudskoy": 1}
+    # a facet does not narrow itself: a second side stays possible
+    assert {"Russia", "Ukraine", "United Nations"} <= set(facet(at, "f_sides"))
+    assert facet(at, "f_metrics") == {"deaths": 1}
+    at.multiselect(key="f_sides").set_value(["Russia", "United Nations"]).run()
+    at.multiselect(key="f_claimants").set_value(["Sergei Rudskoy"]).run()
+    assert facet(at, "f_sides") == {"Russia": 1, "United Nations": 0}
+    at.multiselect(key="f_sides").set_value(["United Nations"]).run()
+    # a choice the others exclude stays, with 0
+    assert at.multiselect(key="f_claimants").value == ["Sergei Rudskoy"]
+    assert facet(at, "f_claimants") == {"OHCHR": 3, "Sergei Rudskoy": 0}
+    at.multiselect(key="f_claimants").set_value(["OHCHR"]).run()
+    assert facet(at, "f_claimants")["OHCHR"] == 3
+    at.date_input(key="f_from").set_value(dt.date(2022, 8, 1)).run()
+    # the label the person picked ('OHCHR (3)') changed with the date; the choice did not
+    assert at.multiselect(key="f_claimants").value == ["OHCHR"] and facet(at, "f_claimants")["OHCHR"] == 2
+    assert facet(at, "f_subjects") == {"civilians": 2}
+    assert len(claims_table(at)) == 2
+
+
+def test_clean_choices_reads_a_label_back_as_its_value():
+    known = {"OHCHR", "Unit (5)", "Oryx"}
+    assert views.clean_choices(["OHCHR (1,234)", "Oryx", "Unit (5)", "Oryx (2)"], known) == ["OHCHR", "Oryx", "Unit (5)"]
+    assert views.clean_choices(["Nobody (3)", ""], known) == ["Nobody (3)"]  # unknown: kept as typed, matches nothing
+    assert views.facet_label("OHCHR", {"OHCHR": 1234}) == "OHCHR (1,234)"
+
+
+GAZA_DOCS = [Document(id="g1", text="dispatch g1", title="Strip toll", outlet="Coast Wire",
+                      url="https://example.org/g1", published=dt.date(2023, 11, 2)),
+             Document(id="g2", text="dispatch g2", title="Border report", outlet="Coast Wire",
+                      url="https://example.org/g2", published=dt.date(2023, 11, 9))]
+GAZA_CLAIMS = [
+    claim("g1", 0, 9000, "Gaza health ministry", "Palestine", "2023-11-02", subject="people"),
+    claim("g1", 10, 9100, "The outlet", "media", "2023-11-02", subject="people"),  # the document says where
+    claim("g2", 0, 1200, "Israeli officials", "Israel", "2023-11-09", subject="people"),
+    claim("g2", 10, 240, "Army spokesman", "unknown", "2023-11-09", metric="prisoners", subject="people",
+          location="Khan Younis"),
+]
+
+
+def test_place_comes_from_location_side_or_document_and_unknown_stays_visible(empty_url):
+    with Store(empty_url) as store:
+        store.bulk_load_claims(CLAIMS + GAZA_CLAIMS, DOCS + GAZA_DOCS)
+        frame = views.load_frame(store)
+    place = dict(zip(frame["value"], frame["place"].astype(str)))
+    assert place[9000] == place[9100] == place[1200] == place[240] == "Israel–Gaza war"
+    assert place[5710] == place[1351] == "Russia–Ukraine war"
+    assert place[5327] == views.UNKNOWN_PLACE  # the UN office, no location, no located claim in its article
+    assert place[3000] == "Russia–Ukraine war"  # a US official in an article whose other claims are located
+    default = views.default_view(frame)
+    assert default.places == ("Russia–Ukraine war",) and default.series == ("deaths — Russian military",)
+    assert views.default_view(frame[frame["place"] != "Israel–Gaza war"]) == views.ViewFilters()
+
+
+def test_the_default_view_is_one_theatre_and_a_link_keeps_its_own(empty_url):
+    with Store(empty_url) as store:
+        store.bulk_load_claims(CLAIMS + GAZA_CLAIMS, DOCS + GAZA_DOCS)
+    at = run_app()
+    assert at.multiselect(key="f_places").value == ["Russia–Ukraine war"]
+    assert url_values(at, "place") == ["Russia–Ukraine war"]
+    places = facet(at, "f_places")
+    assert places["Israel–Gaza war"] == 4 and places[views.UNKNOWN_PLACE] == 3
+    assert [f["series"].iloc[0] for f in chart_frames(at)] == ["deaths — Russian military"]
+    assert "Gaza health ministry" not in facet(at, "f_claimants")
+    at.multiselect(key="f_places").set_value(["Israel–Gaza war"]).run()
+    at.multiselect(key="f_series").set_value([]).run()
+    assert chart_claimants(at) >= {"Gaza health ministry", "Israel"}  # 'Israeli officials' is Israel's voice
+    linked = run_app({"place": views.UNKNOWN_PLACE})
+    assert linked.multiselect(key="f_places").value == [views.UNKNOWN_PLACE]
+    assert set(claims_table(linked)["claimant"]) == {"OHCHR"}

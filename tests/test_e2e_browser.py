@@ -152,3 +152,56 @@ def test_conditional_toggle_and_entity_merge_in_a_real_browser(server, browser):
         assert list(frame.loc[frame["doc_id"] == "warning.txt", "claimant_entity"]) == ["Coastal Relief Alliance"]
         assert list(store.entity_merges_frame()["target"]) == ["Coastal Relief Alliance"]
     context.close()
+
+
+def test_a_click_on_a_point_selects_it_and_stays_in_the_app(server, browser):
+    base, _ = server
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened: list = []
+    context.on("page", lambda new: opened.append(new))
+    page = context.new_page()
+    page.goto(base, wait_until="domcontentloaded")
+    wait_until_done(page)
+    first = page.locator('[data-testid="stVegaLiteChart"]').first
+    dot = first.locator(".mark-symbol path").first  # the chart is SVG: each point is a path
+    dot.scroll_into_view_if_needed()
+    dot.click(force=True)
+    page.get_by_text("Selected claim").wait_for(timeout=30_000)
+    page.get_by_text("article(s); sources open in a new tab", exact=False).wait_for(timeout=30_000)
+    assert page.url.startswith(base) and opened == [page]  # the session is where it was, no tab replaced
+    assert page.locator('[data-testid="stException"]').count() == 0
+    context.close()
+
+
+def test_bulk_reject_and_undo_in_a_real_browser(server, browser):
+    from figures.store import Store
+
+    base, url = server
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{base}/?subject=civilians", wait_until="domcontentloaded")
+    wait_until_done(page)
+    page.get_by_role("tab", name="Curate").click()
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for(timeout=30_000)
+    with Store(url) as store:
+        before = set(store.claims_frame()["claim_id"])
+    box = table.bounding_box()
+    # the row markers (checkboxes) are the grid's first column; rows are 35 px below a 35 px header
+    page.mouse.click(box["x"] + 15, box["y"] + 35 + 17)
+    page.keyboard.down("Shift")
+    page.mouse.click(box["x"] + 15, box["y"] + 35 * 2 + 17)
+    page.keyboard.up("Shift")
+    button = page.get_by_role("button", name="Reject 2 selected claims")
+    button.wait_for(timeout=30_000)
+    button.click()
+    page.get_by_text("2 claims (ids", exact=False).first.wait_for(timeout=30_000)
+    with Store(url) as store:
+        gone = before - set(store.claims_frame()["claim_id"])
+    assert len(gone) == 2
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    page.get_by_role("button", name="Undo", exact=False).click()
+    page.get_by_text("Undone", exact=False).wait_for(timeout=30_000)
+    with Store(url) as store:
+        assert set(store.claims_frame()["claim_id"]) == before
+    context.close()

@@ -212,6 +212,26 @@ def test_invalid_corrections_are_refused(store: Store) -> None:
     assert store.corrections_frame().empty
 
 
+def test_bulk_corrections_land_together_or_not_at_all(store: Store) -> None:
+    store.ingest_documents([_doc(1, "Officials said 12 soldiers were killed and 30 civilians injured."),
+                            _doc(2, "Medics said 40 civilians were injured.", outlet="Daily Wire")])
+    ids = [int(i) for i in store.claims_frame(include_rejected=True).claim_id]
+    assert len(ids) == 3
+    with pytest.raises(KeyError):
+        store.add_corrections([ids[0], max(ids) + 999], "reject", user="ana")
+    assert store.corrections_frame().empty and not store.get_claim(ids[0])["rejected"]
+    with pytest.raises(ValueError, match="kind"):
+        store.add_corrections(ids, "edit")
+    assert store.add_corrections([ids[0], ids[2], ids[0]], "reject", user="ana") == 2
+    assert set(store.claims_frame().claim_id) == {ids[1]}
+    assert store.add_corrections(ids, "confirm", user="ben") == 3
+    assert store.add_corrections([ids[0], ids[2]], "restore", user="ana") == 2
+    assert store.add_corrections([ids[1]], "unconfirm", user="ben") == 1
+    frame = store.claims_frame().set_index("claim_id")
+    assert len(frame) == 3 and list(frame.loc[ids, "confirmed"]) == [True, False, True]
+    assert list(store.corrections_frame().kind) == ["reject"] * 2 + ["confirm"] * 3 + ["restore"] * 2 + ["unconfirm"]
+
+
 def test_reextraction_keeps_corrections_without_duplicates(database_url: str) -> None:
     text = "Officials said 12 soldiers were killed, 30 civilians injured and 4 people captured."
 
