@@ -410,13 +410,14 @@ def test_spread_takes_the_latest_window_with_two_claimants_and_names_it():
 
 
 def test_spread_compares_figures_of_one_place_only():
+    """The place facet's theatres (prepare_frame) split the spread: Gaza figures never meet Ukraine's."""
     frame = views.prepare_frame(claims([
-        {"value": 100, "claimant": "A", "date": "2023-10-01", "place": "Gaza"},
-        {"value": 90000, "claimant": "B", "date": "2023-10-02", "place": "Ukraine"},
-        {"value": 300, "claimant": "C", "date": "2023-09-28", "place": "Ukraine"},
+        {"value": 100, "claimant": "A", "date": "2023-10-01", "location": "Gaza", "side": "Hamas"},
+        {"value": 90000, "claimant": "B", "date": "2023-10-02", "location": "Kharkiv"},
+        {"value": 300, "claimant": "C", "date": "2023-09-28", "location": "Kharkiv"},
     ]))
     spread = views.spread_within(frame)
-    assert spread["place"] == "Ukraine" and {f["claimant"] for f in spread["figures"]} == {"B", "C"}
+    assert spread["place"] == "Russia–Ukraine war" and {f["claimant"] for f in spread["figures"]} == {"B", "C"}
 
 
 def test_a_line_joins_one_entity_and_place_only_never_bounded_or_vague_figures():
