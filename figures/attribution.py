@@ -31,40 +31,24 @@ from figures.lexicon import (
     np_words,
     place_pattern,
     places,
+    plain_say_verbs,
     reporting_verbs,
+    speaker_words,
+    subject_participles,
+    trailing_verbs,
     trie_body,
 )
 from figures.lexicon import re_findall, re_fullmatch, re_match, re_search, re_split, re_sub
 
 PRONOUNS = {"he": "person", "she": "person", "they": "plural", "it": "org", "we": "plural", "i": "person"}
-PERSON_ROLES = {
-    "president", "governor", "mayor", "minister", "spokesman", "spokeswoman", "spokesperson", "adviser",
-    "advisor", "aide", "director", "head", "chief", "commander", "prosecutor", "ombudsman", "leader",
-    "secretary", "commissioner", "coordinator", "envoy", "ambassador", "deputy", "premier", "chancellor",
-    "official", "officer", "soldier", "conscript", "man", "woman", "general", "correspondent", "journalist",
-}
-ORG_WORDS = {
-    "ministry", "agency", "office", "service", "staff", "forces", "force", "army", "military", "council",
-    "committee", "department", "house", "organisation", "organization", "nations", "union", "authority",
-    "command", "intelligence", "government", "police", "guard", "media", "news", "press", "times", "post",
-    "journal", "institute", "centre", "center", "hospital", "brigade", "mission", "red", "cross", "health",
-    "defence", "defense", "pentagon", "kremlin", "university", "group", "watch", "amnesty", "reuters",
-    "associated", "emergency", "general", "state", "states", "united", "kingdom", "republic", "federation",
-    "international", "foundation", "fund", "bureau", "administration", "commission", "coalition", "project",
-    "report", "analysis", "assessment", "estimates", "data", "figures", "video", "account", "facebook",
-    "twitter", "telegram", "insider", "monitoring", "human", "rights", "refugee", "refugees", "high",
-}
-INDEPENDENT_HEADS = {"researchers", "analysts", "experts", "monitors", "observers", "investigators", "institute", "charity"}
-MEDIA_HEADS = {"media", "outlet", "newspaper", "broadcaster", "reports"}
-LOCAL_OFFICIAL_HEADS = {
-    "officials", "official", "authorities", "authority", "governor", "governors", "mayor", "mayors", "police",
-    "administration", "head", "prosecutor", "prosecutors", "rescuers", "services", "service", "council", "ministry", "health",
-    "director", "hospital", "doctors", "medics",
-}
-PLURAL_HEADS = {
-    "officials", "authorities", "survivors", "witnesses", "residents", "locals", "doctors", "medics",
-    "forces", "sources", "researchers", "analysts", "experts", "monitors", "separatists", "rebels", "militants",
-}
+PERSON_ROLES = speaker_words("person_role")
+ORG_WORDS = speaker_words("org_word")
+INDEPENDENT_HEADS = speaker_words("independent")
+MEDIA_HEADS = speaker_words("media")
+LOCAL_OFFICIAL_HEADS = speaker_words("local_office")
+PLURAL_HEADS = speaker_words("plural")
+_NOT_MEDIA = speaker_words("not_media")
+_OFFICES = speaker_words("office")
 _LEAD_WORDS = re.compile(
     r"^(?:and|but|while|whereas|with|where|as|so|then|also|meanwhile|however|yet|though|although|because|"
     r"since|after|before|when|if|now|later|earlier|separately|in addition|moreover|instead|even|"
@@ -129,7 +113,7 @@ def _verb_regex() -> re.Pattern[str]:
 
 
 _ACCORDING = re.compile(r"\baccording\s+to\s+")  # for lower-cased text
-_NAME_PARTICLES = {"al", "al-", "el", "bin", "ben", "de", "van", "von", "der", "da", "abu", "ibn"}
+_NAME_PARTICLES = speaker_words("name_particle")
 
 
 @lru_cache(maxsize=65536)
@@ -148,11 +132,8 @@ _NOT_ADJECTIVES = {
     "that", "not", "no", "also", "would", "will", "can", "could", "did", "does", "do", "after", "before",
     "when", "while", "where", "as", "if", "than", "then", "there", "here", "into", "onto", "with", "by",
 }
-_VAGUE_MODIFIERS = {"latest", "new", "initial", "preliminary", "official", "unofficial", "daily", "nightly",
-                    "weekly", "current", "recent", "further", "other", "several", "some", "early", "first", "death",
-                    "casualty", "overall", "total"}
-_BARE_SOURCES = {"data", "figures", "estimates", "estimate", "report", "reports", "analysis", "statement",
-                 "update", "count", "tally", "toll", "study", "survey", "sources", "source", "video", "post"}
+_VAGUE_MODIFIERS = speaker_words("vague_modifier")
+_BARE_SOURCES = speaker_words("bare_source")
 
 
 def _capitalised(word: str) -> bool:
@@ -448,10 +429,7 @@ def _participle(segment: str) -> bool:
     return bool(words) and words[0].islower() and (words[0].endswith("ed") or words[0] == "speaking")
 
 
-_TIME_WORDS = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday yesterday today tonight morning evening night "
-    "earlier later meanwhile additionally".split()
-)
+_TIME_WORDS = speaker_words("time_word")
 
 
 def _only_time_words(phrase: str) -> bool:
@@ -544,7 +522,6 @@ _END_OF_CLAUSE = re.compile(r"\s*(?:[.,:;!?”\"’]|$)")
 _NOT_REPORTING = re.compile(r"\s+(?:killed|dead|wounded|injured|missing|captured|to\s+(?:have|be)\b)")
 # 'say' has no such adjective use: 'which witnesses said killed 12' reports
 _SAY_NOT_REPORTING = re.compile(r"\s+to\s+(?:have|be)\b")
-_SAY = frozenset(("said", "says", "say"))
 
 
 def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
@@ -574,7 +551,7 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
             continue  # 'the toll was put at five': nobody put it
         if _adjective_before(lowered, verb_start):
             continue  # a noun after an adjective ('rejected Russian claims', 'Ukrainian reports')
-        if (_SAY_NOT_REPORTING if verb in _SAY else _NOT_REPORTING).match(lowered, verb_end):
+        if (_SAY_NOT_REPORTING if verb in plain_say_verbs() else _NOT_REPORTING).match(lowered, verb_end):
             continue
         if lowered.startswith(" by ", verb_end) and _PASSIVE_BEFORE.search(lowered, max(0, verb_start - 12), verb_start):
             # 'the deaths were confirmed by the regional governor': the agent states it
@@ -588,14 +565,14 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
             phrase, start = subject
             frames.append(Frame(start, verb_end, verb_start, verb_end, phrase, False))
             continue
-        if (verb in _PARTICIPLES_OF_THE_SUBJECT and lowered[:verb_start].rstrip().endswith(",")
+        if (verb in subject_participles() and lowered[:verb_start].rstrip().endswith(",")
                 and not any(f.verb_end <= verb_start for f in frames)):
             # 'Ukraine rejected the claims, saying the strike killed 23': the sentence's subject says it
             opening = _sentence_subject(sentence, lowered)
             if opening:
                 frames.append(Frame(opening[1], verb_end, verb_start, verb_end, opening[0], False))
                 continue
-        if verb in ("said", "says", "added", "wrote"):
+        if verb in trailing_verbs():
             after = sentence[verb_end:]
             phrase = _phrase_after(after.lstrip())
             tail = after[len(after) - len(after.lstrip()) + len(phrase or "") :]
@@ -614,9 +591,6 @@ def find_frames(sentence: str, published: dt.date | None) -> list[Frame]:
     if len(frames) > 1:
         frames.sort(key=lambda f: f.verb_start)
     return frames
-
-
-_PARTICIPLES_OF_THE_SUBJECT = frozenset(("saying", "adding", "claiming"))
 
 
 def _sentence_subject(sentence: str, lowered: str) -> tuple[str, int] | None:
@@ -731,7 +705,7 @@ def side_of(phrase: str, context: str = "") -> tuple[str, str | None, str | None
     if country:
         return country, None, None
     words = {_base(w) for w in _words(phrase)}
-    if words & MEDIA_HEADS and not words & {"health", "refugee", "border"}:
+    if words & MEDIA_HEADS and not words & _NOT_MEDIA:
         return "media", None, "media"
     if words & INDEPENDENT_HEADS:
         return "independent", None, None
@@ -869,7 +843,7 @@ def person_name(phrase: str) -> str | None:
 MAX_EARLIER_SPEAKERS = 200
 
 
-_TITLES = frozenset(("mr", "mrs", "ms", "dr", "minister"))
+_TITLES = speaker_words("title")
 _NAME_GLUE = frozenset(("of", "for", "the", "and", "on"))
 
 
@@ -887,10 +861,7 @@ def _inside_a_name(words: list[str], position: int) -> bool:
 
 
 # offices that serve a place: unnamed, they speak for the country of the place the story is in
-PLACE_OFFICES = frozenset(
-    "officials authorities authority governor governors mayor mayors administration council police prosecutor "
-    "prosecutors rescuers services presidency office".split()
-)
+PLACE_OFFICES = speaker_words("place_office")
 
 
 def _unnamed_local_office(phrase: str) -> bool:
@@ -904,12 +875,12 @@ def _unnamed_local_office(phrase: str) -> bool:
     return bool({_base(w) for w in words} & PLACE_OFFICES)
 
 
-_GENERIC_ORGS = frozenset(("agency", "organisation", "organization", "body", "charity", "watchdog"))
+_GENERIC_ORGS = speaker_words("generic_org")
 # a description right after or before a person's name, between commas
 _DESCRIPTION_AFTER = re.compile(r",\s*([^,.;:“”\"()\n]{3,90})")
 _TITLE_BEFORE = re.compile(r"((?:[A-Za-z][\w’'-]*\s+){1,5})$")
 _DESCRIPTION_BEFORE = re.compile(r"([^,.;:“”\"()\n]{3,80}),\s*(?:[A-Z][\w’'-]*\s+)?$")
-_SCHOLARS = frozenset(("expert", "analyst", "researcher", "scholar", "professor", "fellow", "specialist", "historian"))
+_SCHOLARS = speaker_words("scholar")
 _PRONOUN_REACH = 300  # characters looked back for a person named outside a frame, for 'he' or 'she'
 _FULL_NAME = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)+\b")
 _PLACE_WINDOW = 1500  # characters looked back for the place a local official serves
@@ -1130,7 +1101,7 @@ class DocumentContext:
             speaker_kind = "plural" if words & PLURAL_HEADS else ("media" if side == "media" else "org")
             if kind == "person":
                 speaker_kind = "person"
-            elif words & PERSON_ROLES and not words & PLURAL_HEADS and not words & {"ministry", "office", "agency"}:
+            elif words & PERSON_ROLES and not words & PLURAL_HEADS and not words & _OFFICES:
                 speaker_kind = "person"
             display = re_sub(r"^(?:the|a|an)\s+", "", phrase.split(",")[0].strip(), flags=re.IGNORECASE)
             if len(phrase.split(",")) > 1:

@@ -39,6 +39,7 @@ from figures.lexicon import (
     item_verbs,
     locative_before,
     lower_same_length,
+    naming_hints,
     nationalities,
     place_pattern,
     subject_index,
@@ -896,14 +897,11 @@ def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
     return None, "unknown"
 
 
-# 'ccording': sentences open with 'According to'
-_NAMING_HINTS = ("said", "says", "told", "ccording", "reported", "conceded", "admitted", "acknowledged", "quoted", "claimed", "added", "announced", "confirmed",
-                 "estimated", "wrote", "stated", "spoke", "speaking")
 
 
 def _may_name(text: str) -> bool:
     """Sentences without figures still introduce claimants for later back-references."""
-    for hint in _NAMING_HINTS:  # a plain loop: any() over a generator costs more per call
+    for hint in naming_hints():  # a plain loop: any() over a generator costs more per call
         if hint in text:
             return True
     return False

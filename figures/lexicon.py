@@ -213,14 +213,67 @@ def locative_before() -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=None)
+def _reporting_rows() -> tuple[dict[str, str], ...]:
+    return tuple(read_table("reporting_verbs.csv"))
+
+
+@lru_cache(maxsize=None)
 def reporting_verbs() -> list[str]:
-    return [row["verb"].lower() for row in read_table("reporting_verbs.csv")]
+    """The reporting verbs (rows of reporting_verbs.csv that are verbs, not only hints)."""
+    return [row["verb"].lower() for row in _reporting_rows() if row["use"] != "hint"]
+
+
+def _verbs_with(column: str) -> frozenset[str]:
+    return frozenset(row["verb"].lower() for row in _reporting_rows() if row["use"] != "hint" and row[column] == "yes")
 
 
 @lru_cache(maxsize=None)
 def end_only_verbs() -> frozenset[str]:
     """Verbs that report speech only at the end of a clause ('..., the soldier continues.')."""
-    return frozenset(row["verb"].lower() for row in read_table("reporting_verbs.csv") if row.get("use") == "end")
+    return frozenset(row["verb"].lower() for row in _reporting_rows() if row["use"] == "end")
+
+
+@lru_cache(maxsize=None)
+def trailing_verbs() -> frozenset[str]:
+    """Verbs the claimant may follow ('..., said the minister')."""
+    return _verbs_with("trailing")
+
+
+@lru_cache(maxsize=None)
+def subject_participles() -> frozenset[str]:
+    """Participles whose speaker is the sentence's subject ('Ukraine rejected it, saying ...')."""
+    return _verbs_with("subject_participle")
+
+
+@lru_cache(maxsize=None)
+def plain_say_verbs() -> frozenset[str]:
+    """Verbs that report even before 'killed' or 'dead' ('which witnesses said killed 12')."""
+    return _verbs_with("plain_say")
+
+
+@lru_cache(maxsize=None)
+def naming_hints() -> tuple[str, ...]:
+    """Texts that mark a sentence worth reading for the claimants it names (a substring test)."""
+    return tuple(row["hint"] for row in _reporting_rows() if row["hint"])
+
+
+SPEAKER_WORD_CLASSES = frozenset((
+    "person_role", "org_word", "independent", "media", "not_media", "local_office", "place_office", "plural",
+    "office", "bare_source", "vague_modifier", "scholar", "generic_org", "title", "name_particle", "time_word",
+))
+
+
+@lru_cache(maxsize=None)
+def speaker_word_classes() -> dict[str, frozenset[str]]:
+    """Word -> what it tells about a claimant (speaker_words.csv; classes in SPEAKER_WORD_CLASSES)."""
+    return {row["word"].lower(): frozenset(row["classes"].split()) for row in read_table("speaker_words.csv")}
+
+
+def speaker_words(word_class: str) -> frozenset[str]:
+    """The words of one class of speaker_words.csv ('person_role', 'plural', ...)."""
+    if word_class not in SPEAKER_WORD_CLASSES:
+        raise ValueError(f"no speaker word class {word_class!r}")
+    return frozenset(word for word, classes in speaker_word_classes().items() if word_class in classes)
 
 
 @lru_cache(maxsize=None)
