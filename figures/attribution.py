@@ -283,7 +283,7 @@ def _without_lead_words(text: str, lowered: str) -> tuple[str, str]:
 
 # For lower-cased text (lower_same_length): short parentheses, and dates in a claimant phrase
 # ('Kyiv's mayor (pictured) March 3')
-_ASIDES = (re.compile(r"\s*\([^()]{1,25}\)"), re.compile(rf"\b{dates._MONTH}\.?\s+(?:\d{{1,2}}|(?:19|20)\d\d)\b\s*"))
+_ASIDES = (re.compile(r"\s*\([^()]{1,25}\)"), re.compile(rf"\b{dates.MONTH_PATTERN}\.?\s+(?:\d{{1,2}}|(?:19|20)\d\d)\b\s*"))
 
 
 # an acronym in brackets ending a claimant phrase ('the UN agency for Palestinian refugees (UNRWA)')
@@ -496,7 +496,7 @@ _SOURCE_OF = re.compile(
 # statement ('said late on Sunday'), and vaguer times that leave the statement undated.
 _DATE_LEAD = re.compile(r"[\s,]*(?:on\s+|late\s+on\s+|early\s+on\s+|late\s+|early\s+|in\s+an?\s+|at\s+)?")
 _VAGUE_TIME = re.compile(
-    rf"[\s,]*(?:in|during)\s+(?:early\s+|late\s+|mid-)?{dates._MONTH}\b(?:\s+(?:19|20)\d\d)?|[\s,]*at\s+the\s+time\b|"
+    rf"[\s,]*(?:in|during)\s+(?:early\s+|late\s+|mid-)?{dates.MONTH_PATTERN}\b(?:\s+(?:19|20)\d\d)?|[\s,]*at\s+the\s+time\b|"
     r"[\s,]*in\s+(?:19|20)\d\d\b|[\s,]*(?:last|earlier\s+this|this)\s+(?:week|month|year)\b"
 )
 _NEAR_VERB = 45  # characters after the verb that may hold the statement's date

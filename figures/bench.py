@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import IO
 
+from figures.dates import MONTH_NAMES
+
 CLAIMANTS = [
     "Ukraine's General Staff", "Russia's defence ministry", "Pentagon officials", "the UN human rights office",
     "the UN refugee agency", "Britain's Ministry of Defence", "the Gaza health ministry", "the Israeli military",
@@ -93,7 +95,7 @@ NARRATIVE_SENTENCES = [
 ]
 PLACES = ["Kharkiv", "Kherson", "Zaporizhzhia", "Mykolaiv", "Sumy", "Dnipro", "Gaza City", "Khan Younis", "Bakhmut"]
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October"]
+MONTHS = [name.capitalize() for name in MONTH_NAMES[:10]]
 QUALIFIERS = ["", "", "at least ", "about ", "more than ", "nearly ", "up to "]
 
 

@@ -15,19 +15,25 @@ to nothing: never today's date, never a guessed year (nor a guessed day/month or
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import re
 from collections import Counter
 from functools import lru_cache
+from typing import Any
 
-from figures.lexicon import lower_same_length, re_search, re_sub
+from figures.lexicon import lower_same_length, re_search, re_sub, trie_body
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-MONTHS = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
-    "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9,
-    "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
-}
-_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+# The one place month names are written: the other modules build their month words and
+# patterns from these.
+MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+               "october", "november", "december")
+# each month's name and its short forms ('sept' besides 'sep') -> its number
+MONTHS = {**{name: number for number, name in enumerate(MONTH_NAMES, start=1)},
+          **{name[:3]: number for number, name in enumerate(MONTH_NAMES, start=1)}, "sept": 9}
+# the short forms alone ('jan', 'sept'; not 'may'): abbreviations a full stop may follow
+MONTH_ABBREVIATIONS = frozenset(word for word in MONTHS if word not in MONTH_NAMES)
+MONTH_PATTERN = "(?:" + trie_body(sorted(MONTHS)) + ")"  # any month word, for lower-cased text
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
            "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
@@ -44,8 +50,8 @@ _NUMERIC = (r"(?<![\w.,/-])(?:(?P<na>\d{1,2})(?P<ns>[./-])(?P<nb>\d{1,2})(?P=ns)
             r"|(?P<ry>(?:19|20)\d\d)(?P<rs>[./])(?P<rm>\d{1,2})(?P=rs)(?P<rd>\d{1,2}))(?!\w|[.,/-]\d)")
 
 DATE_PHRASE = re.compile(
-    rf"\b(?P<dm>(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MONTH})\.?(?:,?\s+(?P<y1>(?:19|20)\d\d))?)\b"
-    rf"|\b(?P<md>(?P<m2>{_MONTH})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?!\d)(?:,?\s+(?P<y2>(?:19|20)\d\d))?)"
+    rf"\b(?P<dm>(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{MONTH_PATTERN})\.?(?:,?\s+(?P<y1>(?:19|20)\d\d))?)\b"
+    rf"|\b(?P<md>(?P<m2>{MONTH_PATTERN})\.?\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?!\d)(?:,?\s+(?P<y2>(?:19|20)\d\d))?)"
     rf"|\b(?P<iso>(?P<y3>(?:19|20)\d\d)-(?P<m3>\d\d)-(?P<d3>\d\d))\b"
     rf"|\b(?P<rel>yesterday|today|tonight|this\s+morning|this\s+afternoon|this\s+evening|last\s+night|overnight|"
     rf"the\s+day\s+before|(?:late\s+|early\s+|on\s+)?(?:last\s+)?{_WEEKDAY}(?:\s+(?:morning|afternoon|evening|night))?)\b",
@@ -56,7 +62,7 @@ DATE_PHRASE = re.compile(
 # to DATE_PHRASE would slow every search with it (about 1.5x each, measured).
 RARE_DATE_PHRASE = re.compile(
     rf"(?P<num>{_NUMERIC})|\b(?P<ago>{_AGO}|(?:the\s+)?day\s+before\s+yesterday)\b"
-    rf"|\b(?P<glued>{_MONTH}\.\d{{1,2}}(?:,?\s+(?:19|20)\d\d)?)(?![\d.])",
+    rf"|\b(?P<glued>{MONTH_PATTERN}\.\d{{1,2}}(?:,?\s+(?:19|20)\d\d)?)(?![\d.])",
     re.IGNORECASE,
 )
 
@@ -278,3 +284,63 @@ def _without_overlaps(matches: list[re.Match[str]]) -> list[re.Match[str]]:
         if not kept or match.start() >= kept[-1].end():
             kept.append(match)
     return kept
+
+
+# ---------------------------------------------------------------- publication dates
+# The date a document was published, from the forms headers and exports use. Claim dates
+# (above) resolve phrases against it.
+
+UNKNOWN_VALUES = frozenset(("", "unknown", "none", "null", "n/a", "-"))  # header values that give nothing
+_COMPACT_DATE = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
+_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.+\-Z]*)?\s*$")
+_FULL_MONTHS = "|".join(MONTH_NAMES)
+LONG_DATE = re.compile(rf"^\s*({_FULL_MONTHS})\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.I)  # 'March 1, 2022'
+_DAY_MONTH = re.compile(rf"^\s*(\d{{1,2}})\s+({_FULL_MONTHS})\s+(\d{{4}})\b", re.I)  # '1 March 2022'
+
+
+def parse_date_value(value: str | None) -> dt.date | None:
+    """An ISO date, ISO timestamp or YYYYMMDD string as a date; None when it is none of these."""
+    if not value or value.strip().lower() in UNKNOWN_VALUES:
+        return None
+    for pattern in (_ISO_DATE, _COMPACT_DATE):
+        match = pattern.match(value)
+        if match:
+            try:
+                return dt.date(int(match[1]), int(match[2]), int(match[3]))
+            except ValueError:
+                return None
+    return None
+
+
+def parse_any_date(value: Any) -> dt.date | None:
+    """A publication date from the forms exports use: ISO, YYYYMMDD, 'March 1, 2022', RFC 2822, d/m/Y."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    parsed = parse_date_value(text)
+    if parsed:
+        return parsed
+    for pattern, order in ((LONG_DATE, "mdy"), (_DAY_MONTH, "dmy")):
+        match = pattern.match(text)
+        if match:
+            parts = dict(zip(order, match.groups()))
+            try:
+                return dt.date(int(parts["y"]), MONTHS[parts["m"][:3].lower()], int(parts["d"]))
+            except ValueError:
+                return None
+    try:
+        return email.utils.parsedate_to_datetime(text).date()
+    except (TypeError, ValueError, IndexError):
+        pass
+    for fmt in ("%Y/%m/%d", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S%z"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None

@@ -10,12 +10,12 @@ Three layouts of plain-text articles are understood:
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import stat
 from pathlib import Path
 
+from figures.dates import UNKNOWN_VALUES, parse_date_value
 from figures.model import Document
 
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -171,28 +171,11 @@ def read_bytes(path: Path, limit: int | None = None) -> bytes:
 
 
 _HEADER_KEYS = frozenset(("title", "url", "outlet", "published", "date", "source", "author", "byline"))
-_COMPACT_DATE = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})\s*$")
-_ISO_DATE = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.+\-Z]*)?\s*$")
 _URL_LINE = re.compile(r"^\s*(https?://\S+)\s*$")
-_UNKNOWN = {"", "unknown", "none", "null", "n/a", "-"}
-
-
-def parse_date_value(value: str | None) -> dt.date | None:
-    """An ISO date, ISO timestamp or YYYYMMDD string as a date; None when it is none of these."""
-    if not value or value.strip().lower() in _UNKNOWN:
-        return None
-    for pattern in (_ISO_DATE, _COMPACT_DATE):
-        match = pattern.match(value)
-        if match:
-            try:
-                return dt.date(int(match[1]), int(match[2]), int(match[3]))
-            except ValueError:
-                return None
-    return None
 
 
 def _known(value: str | None) -> str | None:
-    if value is None or value.strip().lower() in _UNKNOWN:
+    if value is None or value.strip().lower() in UNKNOWN_VALUES:
         return None
     return value.strip()
 

@@ -22,7 +22,7 @@ from typing import IO
 
 import ahocorasick
 
-from figures.dates import find_date_phrases
+from figures.dates import MONTH_ABBREVIATIONS, MONTH_NAMES, find_date_phrases
 from figures.conditional import mark_conditional
 from figures.entities import assign_entities
 from figures.dates import resolve as resolve_date
@@ -32,8 +32,11 @@ from figures.lexicon import (
     claim_gate_words,
     Cue,
     cue_index,
+    count_words,
     cue_pattern,
     demonym,
+    demonym_militants,
+    demonym_people,
     is_country,
     item_verb_pattern,
     item_verbs,
@@ -42,6 +45,7 @@ from figures.lexicon import (
     naming_hints,
     nationalities,
     place_pattern,
+    read_table,
     subject_index,
     subject_pattern,
     trie_body,
@@ -88,12 +92,8 @@ def extractor_version(package: Path = Path(__file__).resolve().parent) -> str:
 
 EXTRACTOR_VERSION = extractor_version()
 
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "st", "gen", "lt", "col", "sgt", "capt", "gov", "sen", "rep", "prof", "u.s",
-    "u.n", "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "no",
-    "vs", "etc", "i.e", "e.g", "maj", "adm", "cpl", "pvt", "jr", "sr", "approx", "est", "fig", "inc", "ltd",
-    "co", "corp", "mt", "ft", "a.m", "p.m",
-}
+# words a full stop may end inside a sentence ('Gen.', 'Sept.'): abbreviations.csv and the months
+_ABBREVIATIONS = frozenset(row["word"] for row in read_table("abbreviations.csv")) | MONTH_ABBREVIATIONS
 # The end of a sentence: a run of [.!?…] with closing quotes or brackets, before a space and a
 # capital or digit or right before a capitalised word; or line breaks. Led by one character
 # class (the lookbehinds pick the branch), so the regex engine skips quickly between candidates.
@@ -116,14 +116,15 @@ def _boundaries(text: str) -> Iterator[re.Match[str]]:
     return _SENTENCE_END_ONLY.finditer(text)
 
 
+_MONTH_NAMES = "|".join(MONTH_NAMES)
 _PERIOD = [
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+(?:24\s+hours|day)|a\s+day\b|per\s+day|each\s+day|every\s+day|"
                 r"daily|overnight|since\s+midnight|since\s+last\s+night|in\s+(?:a\s+single|one)\s+day|"
                 r"over\s+the\s+past\s+day|in\s+24\s+hours|on\s+a\s+single\s+day)\b"), "day"),
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+week|a\s+week\b|per\s+week|each\s+week|every\s+week|weekly)\b"), "week"),
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+month|over\s+the\s+(?:past|last)\s+month|a\s+month\b|per\s+month|"
-                r"each\s+month|every\s+month|monthly|(?:in|during)\s+(?:the\s+month\s+of\s+)?(?:january|february|march|april|"
-                r"may|june|july|august|september|october|november|december)(?:\s+alone)?(?!\s+\d))\b"), "month"),
+                r"each\s+month|every\s+month|monthly|(?:in|during)\s+(?:the\s+month\s+of\s+)?(?:"
+                + _MONTH_NAMES + r")(?:\s+alone)?(?!\s+\d))\b"), "month"),
 ]  # for lower-cased text (lower_same_length), whole words ('in mayhem' is no month); case-insensitive
 # regexes run about twice as slow
 _LIST_GLUE = re.compile(r"^[\s,]*(?:[\w’'-]+[,–—]?\s+[–—]?\s*){0,3}?(?:including|of\s+whom|among\s+them)?[\s,]*(?:and\s+)?$", re.I)
@@ -240,7 +241,7 @@ def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
 
 
 # what is released or freed besides people: documents ('a report released Friday', 'released a list')
-_DOCUMENTS = r"(?:report|reports|statement|figures|data|list|video|footage|images|photos|document|documents|study|survey|findings|update|details|names|transcript|recording)"
+_DOCUMENTS = "(?:" + trie_body(sorted(count_words("document"))) + ")"
 _DOCUMENT_BEFORE = re.compile(rf"\b{_DOCUMENTS}\s+(?:\w+\s+)?$")
 _DOCUMENT_AFTER = re.compile(rf"\s+(?:a|an|the|its|their|new)\s+(?:\w+\s+)?{_DOCUMENTS}\b")
 
@@ -281,20 +282,17 @@ def _subject(sentence: str, mention: NumberMention, after_window: str, lower_win
         if mode == "military":
             country = _country_word(modifiers) or _country_word(sentence[max(0, mention.start - 40) : mention.start])
             if subject == "militants":
-                return ("Hamas fighters" if country == "Hamas" else "militants"), match.end()
+                return demonym_militants(country), match.end()
             return (f"{demonym(country)} military" if country else "military"), match.end()
-        if subject in ("people", "civilians"):
+        if subject == "people":
             country = _country_word(modifiers)
-            if country and subject == "people":
-                return _demonym_plural(country), match.end()
+            if country:
+                return demonym_people(country), match.end()
         return subject, match.end()
     return "people", -1
 
 
-_ADJECTIVES = {"more", "other", "further", "additional", "high-ranking", "senior", "young", "armed", "foreign",
-               "local", "elite", "regular", "innocent", "unarmed", "ordinary", "fellow", "enemy", "active", "new",
-               "wounded", "injured", "dead", "deputy", "military", "civilian", "older", "elderly", "trapped",
-               "displaced", "missing", "mobilised", "mobilized", "ethnic", "the", "of", "whom", "them"}
+_ADJECTIVES = count_words("modifier")  # may stand between a number and its noun
 
 
 def _adjective_like(word: str) -> bool:
@@ -329,19 +327,7 @@ def _country_word(text: str) -> str | None:
     return None
 
 
-_PLURALS = {"Israel": "Israelis", "Palestine": "Palestinians", "Ukraine": "Ukrainians", "Russia": "Russians"}
-
-
-def _demonym_plural(country: str) -> str:
-    return _PLURALS.get(country, "people")
-
-
-_FUNCTION_WORDS = frozenset(
-    "were was have had are is has been be in at from on since this last a an the and or more others of who to as "
-    "including across during over with by after before while when per each every so far alone total reported "
-    "individual confirmed verified registered recorded estimated documented known people its their his her "
-    "our new further additional other dead killed".split()
-)
+_FUNCTION_WORDS = count_words("function")  # after a number, leave it counting what the sentence counts
 
 
 @lru_cache(maxsize=None)
@@ -483,9 +469,7 @@ def classify(sentence: str, mention: NumberMention, previous_end: int, next_star
 
 # Every _PERIOD phrase holds one of these words: a set lookup rules most clauses out cheaply.
 _PERIOD_WORDS = frozenset(
-    "hours day daily overnight midnight night week weekly month monthly january february march april may june "
-    "july august september october november december".split()
-)
+    "hours day daily overnight midnight night week weekly month monthly".split()) | frozenset(MONTH_NAMES)
 _LOWER_WORDS = re.compile(r"[^a-z]+")
 
 

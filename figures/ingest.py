@@ -27,8 +27,6 @@ inflate more than the limit.
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import email.utils
 import io
 import json
 import logging
@@ -48,11 +46,11 @@ from figures.documents import (
     decode_text,
     looks_binary,
     max_file_bytes,
-    parse_date_value,
     parse_text_document,
     printable,
     read_bytes,
 )
+from figures.dates import LONG_DATE, MONTH_NAMES, parse_any_date
 from figures.model import Document
 
 log = logging.getLogger(__name__)
@@ -482,48 +480,6 @@ def guess_outlet(url: str | None, file_name: str | None = None) -> str | None:
     return None
 
 
-# ---------------------------------------------------------------- dates
-
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_LONG_DATE = re.compile(rf"^\s*({_MONTHS})\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.I)
-_DAY_MONTH = re.compile(rf"^\s*(\d{{1,2}})\s+({_MONTHS})\s+(\d{{4}})\b", re.I)
-_SHORT_MONTHS = {m[:3].lower(): i for i, m in enumerate(_MONTHS.split("|"), start=1)}
-
-
-def parse_any_date(value: Any) -> dt.date | None:
-    """A publication date from the forms exports use: ISO, YYYYMMDD, 'March 1, 2022', RFC 2822, d/m/Y."""
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    if not text:
-        return None
-    parsed = parse_date_value(text)
-    if parsed:
-        return parsed
-    for pattern, order in ((_LONG_DATE, "mdy"), (_DAY_MONTH, "dmy")):
-        match = pattern.match(text)
-        if match:
-            parts = dict(zip(order, match.groups()))
-            try:
-                return dt.date(int(parts["y"]), _SHORT_MONTHS[parts["m"][:3].lower()], int(parts["d"]))
-            except ValueError:
-                return None
-    try:
-        return email.utils.parsedate_to_datetime(text).date()
-    except (TypeError, ValueError, IndexError):
-        pass
-    for fmt in ("%Y/%m/%d", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S%z"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 def _clean(value: Any) -> str | None:
     if value is None:
         return None
@@ -538,12 +494,16 @@ _NEXIS_FIELD = re.compile(r"^(Byline|Section|Length|Dateline|Highlight|Copyright
 _NEXIS_BODY_END = re.compile(r"^(Notes|Classification|Graphic|Load-Date:.*|Correction-Date:.*)\s*$")
 
 
+# a long date as Nexis writes it, capitalised ('March 1, 2022')
+_CAPITALISED_MONTHS = "|".join(name.capitalize() for name in MONTH_NAMES)
+
+
 def looks_like_nexis(text: str) -> bool:
     """A Nexis Uni export: 'End of Document' separators and a 'Body' line with a long date above it."""
     if not _END_OF_DOCUMENT.search(text):
         return False
     return bool(re.search(r"^Body\s*$", text, re.M)) and bool(
-        re.search(rf"^\s*({_MONTHS})\s+\d{{1,2}},\s+\d{{4}}", text, re.M)
+        re.search(rf"^\s*({_CAPITALISED_MONTHS})\s+\d{{1,2}},\s+\d{{4}}", text, re.M)
     )
 
 
@@ -566,7 +526,7 @@ def _nexis_article(block: str, name: str, number: int, source: str | None) -> Do
     body_at = next((i for i, line in enumerate(lines) if line.strip() == "Body"), None)
     if body_at is None:
         return None
-    date_at = next((i for i in range(body_at - 1, -1, -1) if _LONG_DATE.match(lines[i])), None)
+    date_at = next((i for i in range(body_at - 1, -1, -1) if LONG_DATE.match(lines[i])), None)
     if date_at is None:
         return None
     head = []

@@ -144,8 +144,11 @@ def nationalities() -> dict[str, str]:
     return {row["word"].lower(): row["country"] for row in read_table("nationalities.csv")}
 
 
-# how subjects and entities name a side where the nationality table's adjective would not do
-_DEMONYMS = {"Hamas": "Hamas", "Hezbollah": "Hezbollah", "United States": "US", "United Kingdom": "British"}
+@lru_cache(maxsize=None)
+def _demonym_rows() -> dict[str, dict[str, str]]:
+    """Country -> its row of demonyms.csv: how subjects and entities name a side where the
+    nationality table's adjective would not do."""
+    return {row["country"]: row for row in read_table("demonyms.csv")}
 
 
 @lru_cache(maxsize=None)
@@ -160,7 +163,36 @@ def _table_demonyms() -> dict[str, str]:
 
 def demonym(country: str) -> str:
     """The adjective for a country or side ('Russia' -> 'Russian', 'United States' -> 'US')."""
-    return _DEMONYMS.get(country) or _table_demonyms().get(country, country)
+    row = _demonym_rows().get(country)
+    return (row["adjective"] if row else "") or _table_demonyms().get(country, country)
+
+
+def demonym_people(country: str) -> str:
+    """The people of a country, as a subject ('Ukraine' -> 'Ukrainians'); else 'people'."""
+    row = _demonym_rows().get(country)
+    return (row["people"] if row else "") or "people"
+
+
+def demonym_militants(country: str | None) -> str:
+    """The armed fighters of a side, as a subject ('Hamas' -> 'Hamas fighters'); else 'militants'."""
+    row = _demonym_rows().get(country) if country else None
+    return (row["militants"] if row else "") or "militants"
+
+
+@lru_cache(maxsize=None)
+def count_word_classes() -> dict[str, frozenset[str]]:
+    """Word -> what it does right around a number (count_words.csv: modifier, function, document)."""
+    return {row["word"].lower(): frozenset(row["classes"].split()) for row in read_table("count_words.csv")}
+
+
+def count_words(word_class: str) -> frozenset[str]:
+    """The words of one class of count_words.csv."""
+    if word_class not in COUNT_WORD_CLASSES:
+        raise ValueError(f"no count word class {word_class!r}")
+    return frozenset(word for word, classes in count_word_classes().items() if word_class in classes)
+
+
+COUNT_WORD_CLASSES = frozenset(("modifier", "function", "document"))
 
 
 @lru_cache(maxsize=None)

@@ -16,6 +16,7 @@ from string import ascii_letters, ascii_lowercase
 
 from text_to_num import text2num
 
+from figures.dates import MONTH_PATTERN, MONTHS
 from figures.lexicon import literal_trie, lower_same_length, qualifiers, trie_body, vague_quantities
 from figures.lexicon import re_fullmatch, re_match, re_search, re_split, re_sub
 
@@ -327,10 +328,6 @@ def _unscaled(span: str, value: float) -> float:
         return value
 
 
-MONTHS = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
 # what follows a number that is not a count, for lower-cased text (lower_same_length)
 _AFTER_EXCLUDE = [
     (r"\s?(?:%|per\s?cent|percent|percentage)", "percentage"),
@@ -345,7 +342,7 @@ _AFTER_EXCLUDE = [
     ((r"\s?(?:dollars|euros?|pounds|sterling|roubles|rubles|hryvnias?|shekels|usd|eur|gbp|uah|"
       r"rupees|yuan)\b"), "money"),
     (r"\s(?:times|views|followers|likes|shares|retweets|pages|words|votes|points)\b", "count of non-people"),
-    (rf"\s{MONTHS}\b\.?(?!\w)", "date"),
+    (rf"\s{MONTH_PATTERN}\b\.?(?!\w)", "date"),
     (r"-(?!strong|plus|odd|to-)[a-z]", "compound"),
     (r"\s?/\s?\d", "fraction"),
 ]
@@ -367,11 +364,10 @@ _LABEL_WORDS = (
 ).split()
 _MONEY_WORDS = ["usd", "eur", "gbp", "uah", "rs"]
 _AGE_WORDS = ["aged", "age", "ages"]
-_MONTH_WORDS = ("jan january feb february mar march apr april may jun june jul july aug august sep sept september "
-                "oct october nov november dec december").split()
+_MONTH_WORDS = list(MONTHS)
 _BEFORE_EXCLUDE = [
     (re.compile(r"[$£€¥₴]\s?$|\b(?:us\$|usd|eur|gbp|uah|rs\.?)\s?$", re.I), "money"),
-    (re.compile(rf"\b{MONTHS}\.?\s$", re.I), "date"),
+    (re.compile(rf"\b{MONTH_PATTERN}\.?\s$", re.I), "date"),
     # a trie of the label words: a flat alternation of fifty words is slow to try at each position
     (re.compile(r"\b(?:" + trie_body(sorted(_LABEL_WORDS + ["no.", "nr.", "vol.", "apt.", "the year"]))
                 + r"|\+)\s?$", re.I), "label"),
