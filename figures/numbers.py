@@ -17,7 +17,7 @@ from string import ascii_letters, ascii_lowercase
 from text_to_num import text2num
 
 from figures.dates import MONTH_PATTERN, MONTHS
-from figures.lexicon import literal_trie, lower_same_length, qualifiers, trie_body, vague_quantities
+from figures.lexicon import literal_trie, lower_same_length, qualifiers, read_table, trie_body, vague_quantities
 from figures.lexicon import re_fullmatch, re_match, re_search, re_split, re_sub
 
 SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
@@ -357,27 +357,33 @@ def _first_rule_regex(rules: list[tuple[str, str]]) -> tuple[re.Pattern[str], li
 # after a number in digits, and after one in words: '5th' is an ordinal, 'five th' is not
 _AFTER_DIGITS = _first_rule_regex(_AFTER_EXCLUDE)
 _AFTER_WORDS = _first_rule_regex([rule for rule in _AFTER_EXCLUDE if rule[1] != "ordinal"])
-_LABEL_WORDS = (
-    "no number nr article resolution page route highway flight room vol chapter section paragraph covid level "
-    "category phase grade block unit apartment apt street model version platform gate terminal brigade battalion "
-    "regiment division squad verse day week year season episode part stage round class group code"
-).split()
-_MONEY_WORDS = ["usd", "eur", "gbp", "uah", "rs"]
-_AGE_WORDS = ["aged", "age", "ages"]
+_NUMBER_LABELS = read_table("number_labels.csv")
+
+
+def _labels(kind: str) -> list[str]:
+    """The phrases of one kind of number_labels.csv, lower-cased."""
+    return sorted(row["phrase"].lower() for row in _NUMBER_LABELS if row["kind"] == kind)
+
+
+def _label_words(kind: str) -> list[str]:
+    """The phrases of one kind that are single plain words (what _before_may_exclude looks for)."""
+    return [word for word in _labels(kind) if word.isalpha()]
+
+
 _MONTH_WORDS = list(MONTHS)
 _BEFORE_EXCLUDE = [
-    (re.compile(r"[$£€¥₴]\s?$|\b(?:us\$|usd|eur|gbp|uah|rs\.?)\s?$", re.I), "money"),
+    (re.compile(r"[$£€¥₴]\s?$|\b(?:" + trie_body(_labels("money")) + r")\s?$", re.I), "money"),
     (re.compile(rf"\b{MONTH_PATTERN}\.?\s$", re.I), "date"),
     # a trie of the label words: a flat alternation of fifty words is slow to try at each position
-    (re.compile(r"\b(?:" + trie_body(sorted(_LABEL_WORDS + ["no.", "nr.", "vol.", "apt.", "the year"]))
+    (re.compile(r"\b(?:" + trie_body(_labels("label"))
                 + r"|\+)\s?$", re.I), "label"),
     (re.compile(r"[A-Za-z]-\s?$"), "model name"),
-    (re.compile(r"\b(?:aged|age|ages)\s$", re.I), "age"),
+    (re.compile(r"\b(?:" + trie_body(_labels("age")) + r")\s$", re.I), "age"),
     (re.compile(r"[+#]\s?$"), "label"),
     (re.compile(r"\d[:.]$"), "time"),
 ]
 # What the rules above can end with (before at most one space): one of these words or symbols.
-_BEFORE_END_WORDS = frozenset(_LABEL_WORDS + _MONEY_WORDS + _AGE_WORDS + _MONTH_WORDS)
+_BEFORE_END_WORDS = frozenset(_label_words("label") + _label_words("money") + _label_words("age") + _MONTH_WORDS)
 _BEFORE_END_SYMBOLS = frozenset("$£€¥₴+#-:.")
 
 
