@@ -164,10 +164,10 @@ def _stage_times(paths: list[str]) -> dict[str, float]:
     stages = {
         "numbers (find, exclude, classify)": ("numbers.py", "find_numbers"),
         "numbers: exclusions": ("numbers.py", "exclusion"),
-        "metric cues": ("extract.py", "classify"),
+        "metric cues": ("classify.py", "classify"),
         "attribution (frames, claimants, sides)": ("extract.py", "frames"),
         "dates": ("dates.py", "resolve"),
-        "sentence splitting": ("extract.py", "split_sentences"),
+        "sentence splitting": ("sentences.py", "split_sentences"),
         "reading and decoding": ("documents.py", "read_text_file"),
     }
     times = {}

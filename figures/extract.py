@@ -14,45 +14,32 @@ import hashlib
 import json
 import re
 import string
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import IO
 
 import ahocorasick
 
-from figures.dates import MONTH_ABBREVIATIONS, MONTH_NAMES, find_date_phrases
+from figures.dates import MONTH_NAMES, find_date_phrases
 from figures.conditional import mark_conditional
 from figures.entities import assign_entities
 from figures.dates import resolve as resolve_date
 from figures.attribution import DocumentContext, Frame, Speaker, find_frames, quote_spans
+from figures.classify import Counted, classify
 from figures.lexicon import (
     claim_gate_pattern,
     claim_gate_words,
-    Cue,
-    cue_index,
-    count_words,
-    cue_pattern,
-    demonym,
-    demonym_militants,
-    demonym_people,
     is_country,
-    item_verb_pattern,
-    item_verbs,
     locative_before,
     lower_same_length,
     naming_hints,
-    nationalities,
     place_pattern,
-    read_table,
-    subject_index,
-    subject_pattern,
-    trie_body,
 )
 from figures.model import Claim, Document
 from figures.numbers import NumberMention, digit_number_word_regex, exclusion, find_numbers, gate_words, has_number_words
-from figures.lexicon import re_fullmatch, re_match, re_search
+from figures.lexicon import re_search
+from figures.sentences import Sentence, split_sentences
 
 RULES_VERSION = "1.0.0"  # the claims format; the rules themselves are versioned by content below
 
@@ -92,30 +79,6 @@ def extractor_version(package: Path = Path(__file__).resolve().parent) -> str:
 
 EXTRACTOR_VERSION = extractor_version()
 
-# words a full stop may end inside a sentence ('Gen.', 'Sept.'): abbreviations.csv and the months
-_ABBREVIATIONS = frozenset(row["word"] for row in read_table("abbreviations.csv")) | MONTH_ABBREVIATIONS
-# The end of a sentence: a run of [.!?…] with closing quotes or brackets, before a space and a
-# capital or digit or right before a capitalised word; or line breaks. Led by one character
-# class (the lookbehinds pick the branch), so the regex engine skips quickly between candidates.
-_SENTENCE_END = (r"[.!?…\n](?:(?<=[.!?…])[.!?…]*[\"”’')\]]*(?:\s+(?=[\"“‘'(\[]?[A-Z0-9])|(?=[A-Z][a-z]))"
-                 r"|(?<=\n)\n*)")
-# ... or a heading glued to the next sentence by scraping ('...deadIsrael said'): the match is
-# the capital that opens the sentence
-_BOUNDARY = re.compile(_SENTENCE_END + r"|[A-Z](?<=[a-z][A-Z])(?=[a-z]{2,}\s)")
-# _BOUNDARY without the glued-heading branch, for a text with no lower-case letter right before a
-# capital: trying that branch at every capital makes the search three times slower
-_SENTENCE_END_ONLY = re.compile(_SENTENCE_END)
-# ASCII lower-case letters to 'a', capitals to 'A', any other byte to a space
-_LETTER_CASES = bytes(97 if 97 <= b <= 122 else 65 if 65 <= b <= 90 else 32 for b in range(256))
-
-
-def _boundaries(text: str) -> Iterator[re.Match[str]]:
-    """_BOUNDARY.finditer(text), with the cheaper regex where the text has no 'aB'."""
-    if b"aA" in text.encode("ascii", "replace").translate(_LETTER_CASES):
-        return _BOUNDARY.finditer(text)
-    return _SENTENCE_END_ONLY.finditer(text)
-
-
 _MONTH_NAMES = "|".join(MONTH_NAMES)
 _PERIOD = [
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+(?:24\s+hours|day)|a\s+day\b|per\s+day|each\s+day|every\s+day|"
@@ -128,343 +91,6 @@ _PERIOD = [
 ]  # for lower-cased text (lower_same_length), whole words ('in mayhem' is no month); case-insensitive
 # regexes run about twice as slow
 _LIST_GLUE = re.compile(r"^[\s,]*(?:[\w’'-]+[,–—]?\s+[–—]?\s*){0,3}?(?:including|of\s+whom|among\s+them)?[\s,]*(?:and\s+)?$", re.I)
-# (right before the number: 'Three of them were killed and seven...' does not include the seven)
-_INCLUDING = re.compile(r"\b(?:including|among\s+them|of\s+whom|of\s+them)\b[\s,:]*(?:[\w’'-]+\s+)?$", re.I)
-_TOTAL = re.compile(r"\b(?:total|tally|toll|number|figure)\b(?:\s+\w+){0,3}\s+(?:to|of|at|was|is|stands\s+at|reached|rose\s+to|now)\s*$", re.I)
-_MILITARY_FALLBACK_WINDOW = 40
-_CAPITALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-
-
-@dataclass(slots=True)
-class Sentence:
-    start: int
-    end: int
-    text: str
-    paragraph: int
-
-
-def split_sentences(text: str, offset: int = 0, paragraph: int = 0) -> list[Sentence]:
-    """Sentences with their offsets (plus `offset`); paragraph breaks always end a sentence.
-    Also splits where scraping glued a heading to the next sentence ('...deadIsrael said')."""
-    sentences: list[Sentence] = []
-    start = 0
-    for match in _boundaries(text):
-        found = match.group(0)
-        if found[0] in _CAPITALS:
-            # a glued heading: cut before the capital, after at least three lower-case letters
-            cut = resume = match.start()
-            head = text[max(0, cut - 4) : cut]
-            if not (len(head) >= 3 and head.isalpha() and head.islower()):
-                continue
-            _add_sentence(sentences, text, start, cut, offset, paragraph)
-            start = resume
-            continue
-        cut, resume = match.start() + len(found.rstrip()), match.end()
-        if not found[-1].isspace():
-            # '...dead.Israel said': a sentence end touching a capitalised word
-            head = text[max(0, match.start() - 3) : match.start()]
-            if not (len(head) >= 3 and head.isalpha() and head.islower()):
-                continue
-        if found[0] == ".":
-            window_start = max(start, match.start() - 40)
-            before = text[window_start : match.start()].rsplit(None, 1)
-            if window_start > start and len(before) < 2:
-                before = text[start : match.start()].rsplit(None, 1)
-            last = before[-1].lower().rstrip(".") if before else ""
-            if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()) or (
-                    "." in last and re_fullmatch(r"(?:[a-z]\.)+[a-z]", last)):
-                continue
-        _add_sentence(sentences, text, start, cut, offset, paragraph)
-        if "\n" in found:
-            paragraph += 1
-        start = resume
-    _add_sentence(sentences, text, start, len(text), offset, paragraph)
-    return sentences
-
-
-def _add_sentence(sentences: list[Sentence], text: str, start: int, end: int, offset: int, paragraph: int) -> None:
-    piece = text[start:end]
-    stripped = piece.strip()
-    if stripped:
-        begin = offset + start + len(piece) - len(piece.lstrip())
-        sentences.append(Sentence(begin, begin + len(stripped), stripped, paragraph))
-
-
-@dataclass(slots=True)
-class Reading:
-    metric: str
-    item: str | None
-    subject: str
-
-
-@lru_cache(maxsize=None)
-def _lower_cue_pattern() -> re.Pattern[str]:
-    """cue_pattern() for lower-cased text (lower_same_length): a case-insensitive regex runs
-    about twice as slow."""
-    return re.compile(cue_pattern().pattern)
-
-
-@lru_cache(maxsize=None)
-def _lower_item_verb_pattern() -> re.Pattern[str]:
-    """item_verb_pattern() for lower-cased text (lower_same_length)."""
-    return re.compile(item_verb_pattern().pattern)
-
-
-def _cue_of(phrase: str) -> Cue | None:
-    """The cue a matched phrase stands for, whatever whitespace the text has inside it."""
-    return cue_index().get(" ".join(phrase.split()))
-
-
-def _nearest_cue(window: str, forward: bool) -> tuple[int, str] | None:
-    """(distance, phrase) of the cue nearest to the number in a window of lower-cased text."""
-    if forward:
-        best = None
-        for match in _lower_cue_pattern().finditer(window):
-            if _publishes(window, match):
-                continue
-            lead = window[: match.start()]
-            relative = ("wh" in lead or "that" in lead) and re_search(r"\b(?:who|which|that)\s+(?:\w+\s+){0,2}$", lead)
-            if relative and best is None:
-                best = (match.start() + 100, match.group(0))
-                continue
-            return match.start(), match.group(0)
-        return best
-    # backwards, the last cue that counts something itself: an item in between ('the death toll
-    # from the strikes rose to 300') names no count of its own here (items right before or
-    # after a number were read already)
-    last = None
-    for match in _lower_cue_pattern().finditer(window):
-        cue = _cue_of(match.group(0))
-        if (cue is None or cue.role != "item") and not _publishes(window, match):
-            last = match
-    return (len(window) - last.end(), last.group(0)) if last else None
-
-
-# what is released or freed besides people: documents ('a report released Friday', 'released a list')
-_DOCUMENTS = "(?:" + trie_body(sorted(count_words("document"))) + ")"
-_DOCUMENT_BEFORE = re.compile(rf"\b{_DOCUMENTS}\s+(?:\w+\s+)?$")
-_DOCUMENT_AFTER = re.compile(rf"\s+(?:a|an|the|its|their|new)\s+(?:\w+\s+)?{_DOCUMENTS}\b")
-
-
-def _publishes(window: str, match: re.Match[str]) -> bool:
-    """'released' said of a document, not of prisoners."""
-    if match.group(0) != "released":
-        return False
-    return bool(_DOCUMENT_BEFORE.search(window, max(0, match.start() - 30), match.start())
-                or _DOCUMENT_AFTER.match(window, match.end()))
-
-
-@lru_cache(maxsize=None)
-def _subject_after_regex() -> re.Pattern[str]:
-    """A subject noun within three words after a number ('5,840 Russian soldiers'), for
-    lower-cased text."""
-    return re.compile(r"[\s“”\"'‘’(]*(?:more\s+|other\s+|further\s+|additional\s+|of\s+)?((?:[\w’'-]+\s+){0,3}?)("
-                      + subject_pattern().pattern + ")")
-
-
-@lru_cache(maxsize=None)
-def _item_after_regex() -> re.Pattern[str]:
-    """A cue within three words after a number ('40 Russian tanks'), for lower-cased text."""
-    return re.compile(r"[\s“”\"'‘’(]*(?:[\w’'-]+\s+){0,3}?(" + cue_pattern().pattern + ")")
-
-
-def _subject(sentence: str, mention: NumberMention, after_window: str, lower_window: str) -> tuple[str, int]:
-    """(subject, offset of its noun after the number or -1); `lower_window` is `after_window`
-    lower-cased (lower_same_length)."""
-    match = _subject_after_regex().match(lower_window)
-    # the words in front of the noun as written: capitals mark names
-    modifiers = after_window[match.start(1) : match.end(1)] if match else ""
-    if match and not all(_adjective_like(w) for w in modifiers.split()):
-        match = None
-    if match:
-        noun = match.group(2)
-        subject, mode = subject_index().get(noun, ("people", "plain"))
-        if mode == "military":
-            country = _country_word(modifiers) or _country_word(sentence[max(0, mention.start - 40) : mention.start])
-            if subject == "militants":
-                return demonym_militants(country), match.end()
-            return (f"{demonym(country)} military" if country else "military"), match.end()
-        if subject == "people":
-            country = _country_word(modifiers)
-            if country:
-                return demonym_people(country), match.end()
-        return subject, match.end()
-    return "people", -1
-
-
-_ADJECTIVES = count_words("modifier")  # may stand between a number and its noun
-
-
-def _adjective_like(word: str) -> bool:
-    lowered = word.lower().strip("“”\"'‘’(),")
-    return (lowered in _ADJECTIVES or word[:1].isupper() or lowered in nationalities()
-            or any(part in nationalities() for part in lowered.split("-")) or lowered.endswith("-year-old"))
-
-
-@lru_cache(maxsize=None)
-def _nationality_regex() -> re.Pattern[str]:
-    """Nationality words and word parts, to jump straight to the words worth checking."""
-    words = sorted(w for w in nationalities() if re.fullmatch(r"[\w’'-]+", w))
-    return re.compile(r"(?<![\w’'])(?:" + trie_body(words) + r")(?![\w’'])")
-
-
-_WORD_CHARS = re.compile(r"[\w’'-]*")
-
-
-def _country_word(text: str) -> str | None:
-    """The country of the last nationality word in a text ('Russian-backed' -> Russia)."""
-    lowered = text.lower()
-    candidates = list(_nationality_regex().finditer(lowered))
-    for match in reversed(candidates):
-        begin = match.start()
-        while begin > 0 and _WORD_CHARS.fullmatch(lowered[begin - 1]):
-            begin -= 1
-        word = lowered[begin : _WORD_CHARS.match(lowered, match.end()).end()]
-        for part in (word, *word.split("-")):
-            country = nationalities().get(part)
-            if country:
-                return country
-    return None
-
-
-_FUNCTION_WORDS = count_words("function")  # after a number, leave it counting what the sentence counts
-
-
-@lru_cache(maxsize=None)
-def _countable_words() -> frozenset[str]:
-    words = set(_FUNCTION_WORDS) | set(_ADJECTIVES) | set(nationalities())
-    words |= {noun.split()[0] for noun in subject_index()}
-    words |= {cue.split()[0] for cue in cue_index()}
-    return frozenset(words)
-
-
-def _counts_something(after: str) -> bool:
-    """A number right before an unknown noun ('five train stations') counts no people or weapons."""
-    match = re_match(r"[\s“”\"'‘’(]*([A-Za-z][\w’'-]*)", after)
-    if not match or after[: match.start(1)].strip(" “”\"'‘’"):
-        return True
-    word = match.group(1)
-    if word[0].isupper() or "-" in word:
-        return True
-    return word.lower() in _countable_words()
-
-
-_REMAINING = re.compile(r"\b(?:remaining|other)\s+$", re.I)
-_AND_BEFORE = re.compile(r"^\W*(?:\w+\W+){0,12}?(?:and|while)\s+$", re.I)
-_FIRST_WORD = re.compile(r"\s+([a-z]+)\b")
-_SCALE_WORDS = frozenset(("dozen", "dozens", "hundred", "hundreds", "thousand", "thousands", "million", "of"))
-
-
-def _elides_its_noun(before: str, after: str) -> bool:
-    """'two of four missiles, with the remaining two hitting the port', 'four missiles hit the
-    school and five hit the hospital': a number whose noun is the previous number's, left out."""
-    if _REMAINING.search(before):
-        return True
-    verb = _FIRST_WORD.match(after)
-    if verb is None or verb.group(1) in _SCALE_WORDS or not _AND_BEFORE.match(before):
-        return False
-    # the same verb followed the previous number's noun
-    return re_search(rf"\b{verb.group(1)}\b", before[:40]) is not None
-
-
-def _one_is_count(before: str, after: str) -> bool:
-    """'one' counts only right next to a cue ('killed one', 'one person died'), never 'one soldier said'."""
-    tail = before[-14:]
-    close_before = list(cue_pattern().finditer(tail))
-    if close_before and not tail[close_before[-1].end() :].strip():
-        return True
-    close_after = cue_pattern().search(after[:30])
-    return bool(close_after and not re_search(r"[,;:\"“”‘’'–—-]", after[: close_after.start()]))
-
-
-def classify(sentence: str, mention: NumberMention, previous_end: int, next_start: int,
-             previous_reading: Reading | None, lowered: str | None = None) -> Reading | None:
-    """What a number counts: metric, item and subject, from the cue words around it.
-    `lowered` is the sentence lower-cased (lower_same_length), when the caller has it."""
-    if lowered is None:
-        lowered = lower_same_length(sentence)
-    after = sentence[mention.end : next_start]
-    before = sentence[previous_end : mention.stated_start]
-    lower_after = lowered[mention.end : next_start]
-    lower_before = lowered[previous_end : mention.stated_start]
-    # 'the toll was put at five but ...': a number a toll or total is put at counts that toll
-    if not _counts_something(after) and not _TOTAL.search(before[-60:]):
-        if previous_reading and _elides_its_noun(before, after):
-            return previous_reading
-        return None
-    subject, noun_end = _subject(sentence, mention, sentence[mention.end : mention.end + 80],
-                                 lowered[mention.end : mention.end + 80])
-    if mention.kind == "vague" and noun_end < 0 and not re_match(r"\s+more\b", after):
-        first_cue = cue_pattern().search(after[:20])
-        if first_cue is None:
-            return None
-    if mention.kind == "words" and mention.value == 1 and not _one_is_count(before, after):
-        return None
-
-    item_match = _item_after_regex().match(lower_after)
-    item_cue = None
-    if item_match:
-        cue = _cue_of(item_match.group(1))
-        if cue and cue.role == "item":
-            item_cue = cue
-    if item_cue is None and noun_end < 0:
-        back_item = [m for m in _lower_cue_pattern().finditer(lower_before[-60:])
-                     if (c := cue_index().get(m.group(0))) and c.role == "item"]
-        if back_item and re_search(r"\b(?:loss|losses|lost|destroyed)\b", lower_before[-60:]):
-            item_cue = cue_index()[back_item[-1].group(0)]
-    if item_cue is not None:
-        # 'brought down two of four missiles': the missiles fired, after 'of', share the verb of the part
-        partitive = item_cue.metric == "strikes" and re_fullmatch(r"\s+of\s+", before)
-        clause_start = mention.start - 80 if partitive else max(previous_end, mention.start - 80)
-        clause = lowered[max(0, clause_start) : min(len(sentence), mention.end + 100)]
-        effects = []
-        for verb in _lower_item_verb_pattern().finditer(clause):
-            phrase = verb.group(0)
-            effect = item_verbs().get(phrase) or item_verbs().get(" ".join(phrase.split()))
-            if effect:
-                effects.append(effect)
-        owner = (_country_word(sentence[mention.end : mention.end + item_match.end()]) if item_match else None) or \
-            _country_word(sentence[max(previous_end, mention.start - 30) : mention.end + 40])
-        item_subject = f"{demonym(owner)} military" if owner else "military"
-        if "aid" in effects and not {"loss", "strike", "shot_down"} & set(effects):
-            return Reading("other", item_cue.item, item_subject)
-        if item_cue.metric == "strikes":
-            if effects and any(e in ("strike", "shot_down", "loss") for e in effects):
-                return Reading("strikes", item_cue.item, item_subject)
-            return Reading("other", item_cue.item, item_subject)
-        if any(e in ("loss", "shot_down") for e in effects):
-            return Reading("equipment", item_cue.item, item_subject)
-        return Reading("other", item_cue.item, item_subject)
-
-    if previous_reading and (_INCLUDING.search(before) or _TOTAL.search(before)):
-        return Reading(previous_reading.metric, previous_reading.item, subject if noun_end >= 0 else previous_reading.subject)
-
-    forward = _nearest_cue(lower_after[:120], forward=True)
-    backward = _nearest_cue(lower_before[-90:], forward=False)
-    candidates = []
-    if forward:
-        distance, phrase = forward
-        crossing = re_search(r"\s(?:and|or|but|while)\s|[;:]|,\s", after[:distance])
-        candidates.append((distance + (60 if crossing else 0), phrase))
-    if backward:
-        distance, phrase = backward
-        # 'killed and seven others were injured': a clause boundary between the cue and the
-        # number weighs as it does after the number
-        crossing = distance and re_search(r"\s(?:and|while|but)\s|[;:]|,\s", before[len(before) - distance :])
-        candidates.append((distance + (65 if crossing else 5), phrase))
-    if candidates:
-        distance, phrase = min(candidates)
-        cue = _cue_of(phrase)
-        if cue is not None and cue.role != "item" and distance < 160:
-            metric = cue.metric
-            if metric == "detained" and "military" in subject:
-                metric = "prisoners"
-            return Reading(metric, None, subject)
-    if "military" in subject and noun_end >= 0 and noun_end < _MILITARY_FALLBACK_WINDOW:
-        if re_search(r"\b(?:prison|detention|detainment|captivity)\b", sentence, re.I):
-            return Reading("prisoners", None, subject)
-        return Reading("troops", None, subject)
-    return None
 
 
 # Every _PERIOD phrase holds one of these words: a set lookup rules most clauses out cheaply.
@@ -604,7 +230,7 @@ def scan_words(lower: str) -> tuple[list[int], list[int]]:
     return cues, words
 
 
-class _Run:
+class _LazyDocument:
     """One document's extraction. Paragraphs and sentences are split, and reporting
     frames found, only where a figure is (or where a back-reference needs them)."""
 
@@ -672,7 +298,7 @@ class _Run:
         text = self.text
         # the lower-cased text; other characters than ASCII become '?' (as long as that finds
         # the same words): the scan runs faster on a string of one-byte characters
-        simple = True
+        same_offsets = True
         if text.isascii():
             lower = text.lower()
         elif not any(char in text for char in _ASCII_LOWERING):
@@ -681,15 +307,15 @@ class _Run:
             lower = text.lower()
             # find_numbers lower-cases a sentence itself: what the scan below tells about its
             # number words holds for it only where lower-casing keeps every offset ('İ' does not)
-            simple = len(lower) == len(text)
-            if not simple:
+            same_offsets = len(lower) == len(text)
+            if not same_offsets:
                 lower = lower_same_length(text)
         # cue words and number words found in one pass over the document; a paragraph or
         # sentence is read only when a cue word starts inside it and it holds a number
         cues, words = scan_words(lower)
         if not cues:
             return claims
-        spaced = ""  # " " + lower, made when first needed
+        lower_after_space = ""  # " " + lower, made when first needed
         for paragraph, (start, end) in enumerate(self.paragraphs):
             # a paragraph without a digit has a number word only where the scan found one
             if not _any_between(cues, start, end) or not (
@@ -701,8 +327,8 @@ class _Run:
                 if not has_cue and text[last : last + 1].isalpha():
                     # a heading glued to the next sentence ('...deadIsrael'): the cue ends the sentence.
                     # The gate regex consumes the character before a word: put one before the text
-                    spaced = spaced or " " + lower
-                    has_cue = claim_gate_pattern().search(spaced, first, last + 1) is not None
+                    lower_after_space = lower_after_space or " " + lower
+                    has_cue = claim_gate_pattern().search(lower_after_space, first, last + 1) is not None
                 if not has_cue:
                     continue
                 digit = _DIGIT.search(text, first, last) is not None
@@ -716,7 +342,7 @@ class _Run:
                     if not (digit or scanned):
                         continue
                     has_words = (scanned or (digit and digit_number_word_regex().search(lower, first, last) is not None)
-                                 ) if simple else None
+                                 ) if same_offsets else None
                 claims.extend(self._sentence_claims(paragraph, index, sentence, has_words))
         return claims
 
@@ -727,7 +353,7 @@ class _Run:
         mentions = [m for m in find_numbers(sentence.text, has_words, lowered)
                     if exclusion(sentence.text, m, lowered) is None]
         found: list[Claim] = []
-        previous_reading: Reading | None = None
+        previous_reading: Counted | None = None
         for position, mention in enumerate(mentions):
             previous_end = mentions[position - 1].end if position else 0
             next_start = len(sentence.text)
@@ -745,7 +371,7 @@ class _Run:
         return found
 
     def _claim(self, paragraph: int, index: int, sentence: Sentence, mention: NumberMention,
-               reading: Reading, lowered: str) -> Claim:
+               reading: Counted, lowered: str) -> Claim:
         """The claim of one figure; `lowered` is the sentence lower-cased (lower_same_length)."""
         document = self.document
         frames = self.frames(paragraph, index)
@@ -893,8 +519,8 @@ def _may_name(text: str) -> bool:
 
 def extract_claims(document: Document) -> list[Claim]:
     """Every figure claim in a document (offsets into `document.full_text`)."""
-    run = _Run(document)
-    return mark_conditional(assign_entities(run.run(), run.text), run.text, document.published)
+    lazy = _LazyDocument(document)
+    return mark_conditional(assign_entities(lazy.run(), lazy.text), lazy.text, document.published)
 
 
 CSV_FIELDS = [f for f in Claim.__dataclass_fields__]

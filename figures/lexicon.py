@@ -377,31 +377,31 @@ def lower_same_length(text: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def rx(pattern: str, flags: int = 0) -> re.Pattern[str]:
+def cached_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """re.compile with a cheap cache lookup: the re module's own cache costs microseconds a call,
     which adds up in the extractor's per-number loops."""
     return re.compile(pattern, flags)
 
 
 def re_match(pattern: str, string: str, flags: int = 0) -> re.Match[str] | None:
-    return rx(pattern, flags).match(string)
+    return cached_regex(pattern, flags).match(string)
 
 
 def re_search(pattern: str, string: str, flags: int = 0) -> re.Match[str] | None:
-    return rx(pattern, flags).search(string)
+    return cached_regex(pattern, flags).search(string)
 
 
 def re_fullmatch(pattern: str, string: str, flags: int = 0) -> re.Match[str] | None:
-    return rx(pattern, flags).fullmatch(string)
+    return cached_regex(pattern, flags).fullmatch(string)
 
 
 def re_sub(pattern: str, repl, string: str, flags: int = 0) -> str:  # noqa: ANN001
-    return rx(pattern, flags).sub(repl, string)
+    return cached_regex(pattern, flags).sub(repl, string)
 
 
 def re_split(pattern: str, string: str, flags: int = 0) -> list[str]:
-    return rx(pattern, flags).split(string)
+    return cached_regex(pattern, flags).split(string)
 
 
 def re_findall(pattern: str, string: str, flags: int = 0) -> list:
-    return rx(pattern, flags).findall(string)
+    return cached_regex(pattern, flags).findall(string)

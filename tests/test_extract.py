@@ -327,7 +327,7 @@ def test_same_claims_whatever_the_characters_elsewhere(noise):
 
 
 def test_glued_heading_splits_sentences():
-    from figures.extract import split_sentences
+    from figures.sentences import split_sentences
 
     texts = [s.text for s in split_sentences("Five people were killed in the raid on the villageIsrael said the raid was over.")]
     assert texts == ["Five people were killed in the raid on the village", "Israel said the raid was over."]

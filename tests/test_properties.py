@@ -61,7 +61,7 @@ CUE_WORDS = sorted(set(lexicon.claim_gate_words()))
 # ---------------------------------------------------------------- pre-checks agree with their regexes
 
 
-BEFORE_WORDS = (numbers._LABEL_WORDS + numbers._MONEY_WORDS + numbers._AGE_WORDS + numbers._MONTH_WORDS
+BEFORE_WORDS = (numbers._labels("label") + numbers._labels("money") + numbers._labels("age") + numbers._MONTH_WORDS
                 + ["$", "£", "€", "¥", "₴", "us$", "rs.", "no.", "the year", "+", "#", "Mr", "F", "A", "Aged", "MARCH."])
 
 
