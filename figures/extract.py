@@ -509,9 +509,13 @@ def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
 
 
 
+# what marks a sentence worth reading for the claimants it names (reporting_verbs.csv, hint)
+_NAMING_HINTS = naming_hints()
+
+
 def _may_name(text: str) -> bool:
     """Sentences without figures still introduce claimants for later back-references."""
-    for hint in naming_hints():  # a plain loop: any() over a generator costs more per call
+    for hint in _NAMING_HINTS:  # a plain loop: any() over a generator costs more per call
         if hint in text:
             return True
     return False
