@@ -180,16 +180,20 @@ def demonym_militants(country: str | None) -> str:
 
 
 @lru_cache(maxsize=None)
-def count_word_classes() -> dict[str, frozenset[str]]:
-    """Word -> what it does right around a number (count_words.csv: modifier, function, document)."""
-    return {row["word"].lower(): frozenset(row["classes"].split()) for row in read_table("count_words.csv")}
+def word_classes(table: str) -> dict[str, frozenset[str]]:
+    """Word -> its classes in a table of columns word,classes (count_words.csv, speaker_words.csv)."""
+    return {row["word"].lower(): frozenset(row["classes"].split()) for row in read_table(table)}
+
+
+def _words_of_class(table: str, allowed: frozenset[str], word_class: str) -> frozenset[str]:
+    if word_class not in allowed:
+        raise ValueError(f"no class {word_class!r} in {table}")
+    return frozenset(word for word, classes in word_classes(table).items() if word_class in classes)
 
 
 def count_words(word_class: str) -> frozenset[str]:
-    """The words of one class of count_words.csv."""
-    if word_class not in COUNT_WORD_CLASSES:
-        raise ValueError(f"no count word class {word_class!r}")
-    return frozenset(word for word, classes in count_word_classes().items() if word_class in classes)
+    """The words of one class of count_words.csv: modifier, function, document."""
+    return _words_of_class("count_words.csv", COUNT_WORD_CLASSES, word_class)
 
 
 COUNT_WORD_CLASSES = frozenset(("modifier", "function", "document"))
@@ -295,17 +299,9 @@ SPEAKER_WORD_CLASSES = frozenset((
 ))
 
 
-@lru_cache(maxsize=None)
-def speaker_word_classes() -> dict[str, frozenset[str]]:
-    """Word -> what it tells about a claimant (speaker_words.csv; classes in SPEAKER_WORD_CLASSES)."""
-    return {row["word"].lower(): frozenset(row["classes"].split()) for row in read_table("speaker_words.csv")}
-
-
 def speaker_words(word_class: str) -> frozenset[str]:
     """The words of one class of speaker_words.csv ('person_role', 'plural', ...)."""
-    if word_class not in SPEAKER_WORD_CLASSES:
-        raise ValueError(f"no speaker word class {word_class!r}")
-    return frozenset(word for word, classes in speaker_word_classes().items() if word_class in classes)
+    return _words_of_class("speaker_words.csv", SPEAKER_WORD_CLASSES, word_class)
 
 
 @lru_cache(maxsize=None)
