@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from figures.lexicon import read_table
+
 if TYPE_CHECKING:
     import altair as alt
 
@@ -42,17 +44,7 @@ PALETTE = (
 OTHERS = "others"
 OTHERS_COLOUR = "#c7c7c7"
 # Fixed colours for the sides, so a side chart reads the same everywhere.
-SIDE_COLOURS = {
-    "Ukraine": "#1f77b4",
-    "Russia": "#d62728",
-    "United States": "#2ca02c",
-    "United Kingdom": "#9467bd",
-    "United Nations": "#17becf",
-    "NATO": "#8c564b",
-    "independent": "#ff7f0e",
-    "media": "#7f7f7f",
-    "unknown": "#bcbd22",
-}
+SIDE_COLOURS = {row["side"]: row["colour"] for row in read_table("side_colours.csv")}
 
 QUALIFIER_SHAPES = {
     "exact": "circle",

@@ -104,6 +104,8 @@ SCHEMAS: dict[str, Schema] = {
          "verb": lambda v: v[:1].isalpha() and v[-1:].isalnum()},
         row_check=lambda row: row["use"] != "hint" or bool(row["hint"]),  # a hint row gives a hint
     ),
+    "side_colours.csv": Schema(("side", "colour"), ("side",), {"side": lambda s: s in _sides(),
+                               "colour": lambda c: re.fullmatch(r"#[0-9a-f]{6}", c) is not None}),
     "speaker_words.csv": Schema(("word", "classes"), ("word",), {"classes": _classes(SPEAKER_WORD_CLASSES)}),
     "subjects.csv": Schema(("noun", "subject", "mode"), ("noun",), {"subject": _nonempty, "mode": _one_of("plain", "military")}),
     "theatres.csv": Schema(("kind", "name", "theatre"), ("kind", "name"), {"kind": _one_of("country", "side"), "theatre": _nonempty}),
