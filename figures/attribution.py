@@ -253,6 +253,9 @@ def _may_end_in_tail(lowered: str) -> bool:
     return previous in ("a", "an") or previous[-1:].isdigit()
 
 
+_TAIL_REACH = 60  # tail words are short: the last 60 characters of a phrase hold any run of them
+
+
 def _strip_tail(phrase: str, lowered: str) -> tuple[str, str]:
     """Split trailing auxiliaries, adverbs and date words off a phrase: (core, removed).
     `lowered` is the phrase lower-cased (lower_same_length)."""
@@ -262,7 +265,7 @@ def _strip_tail(phrase: str, lowered: str) -> tuple[str, str]:
             return phrase, removed
         # the tail words are short: searching the end of a long phrase finds the same match
         # without trying the pattern at every position of the phrase
-        match = _TAIL_WORDS.search(lowered, max(0, len(lowered) - 60))
+        match = _TAIL_WORDS.search(lowered, max(0, len(lowered) - _TAIL_REACH))
         if not match or match.start() == 0 and not phrase[: match.start()].strip():
             if match and match.start() == 0:
                 return "", phrase + removed
@@ -306,10 +309,15 @@ def _without_asides(phrase: str, lowered: str) -> tuple[str, str]:
     return phrase, lowered
 
 
+# how far before a reporting verb its claimant phrase may start: a name with a description
+# between commas ('Maria Kovalenko, a regional MP with the opposition, said'), not the clause before
+_CLAIMANT_REACH = 160
+
+
 def _subject_before(sentence: str, lowered: str, verb_start: int) -> tuple[str, int] | None:
     """The claimant phrase right before a verb, with appositions ("X, the governor, said").
     `lowered` is the sentence lower-cased (lower_same_length)."""
-    window_start = max(0, verb_start - 160)
+    window_start = max(0, verb_start - _CLAIMANT_REACH)
     core, _ = _strip_tail(sentence[window_start:verb_start], lowered[window_start:verb_start])
     # 'X, who visited Kyiv, said': a comma closes the relative clause before the verb
     comma_before_verb = core.rstrip().endswith(",")

@@ -79,6 +79,13 @@ def extractor_version(package: Path = Path(__file__).resolve().parent) -> str:
 
 EXTRACTOR_VERSION = extractor_version()
 
+# Character windows (in a sentence) around a figure:
+_LIST_GLUE_REACH = 40  # 'seven, including three children, and': a list's glue between two numbers is short
+_PERIOD_REACH = 80  # 'in the past 24 hours' qualifies a figure within a clause of it
+_PLACE_BEFORE, _PLACE_AFTER = 60, 100  # a place this near the figure is where it happened, before any other
+_LOCATIVE_REACH = 40  # 'in the eastern ' and the like, before a place name
+_AFTER_QUOTE_REACH = 80  # a reporting verb this soon after a quotation names its speaker ('..." the governor said')
+_AS_OF_REACH = 25  # the date phrase right after 'as of' ('as of 24 February 2023')
 _MONTH_NAMES = "|".join(MONTH_NAMES)
 _PERIOD = [
     (re.compile(r"\b(?:in\s+the\s+(?:past|last)\s+(?:24\s+hours|day)|a\s+day\b|per\s+day|each\s+day|every\s+day|"
@@ -118,7 +125,7 @@ def _place_mentions(sentence: str) -> tuple[tuple[tuple[int, int, str], ...], tu
     if not plain:
         return (), ()
     before = locative_before()
-    located = tuple(m for m in plain if before.search(sentence, max(0, m[0] - 40), m[0]))
+    located = tuple(m for m in plain if before.search(sentence, max(0, m[0] - _LOCATIVE_REACH), m[0]))
     return located, plain
 
 
@@ -132,7 +139,7 @@ def _location(sentence: str, start: int, end: int, claimant_spans: list[tuple[in
     located, plain = _place_mentions(sentence)
     if not plain:
         return None
-    low, high = max(0, start - 60), end + 100
+    low, high = max(0, start - _PLACE_BEFORE), end + _PLACE_AFTER
 
     def acts(begin: int, finish: int) -> bool:
         after = sentence[finish : finish + 2]
@@ -359,7 +366,7 @@ class _LazyDocument:
             next_start = len(sentence.text)
             for later in mentions[position + 1 :]:
                 glue = sentence.text[mention.end : later.stated_start]
-                if _LIST_GLUE.match(glue) and len(glue) < 40:
+                if _LIST_GLUE.match(glue) and len(glue) < _LIST_GLUE_REACH:
                     continue
                 next_start = later.stated_start
                 break
@@ -395,7 +402,7 @@ class _LazyDocument:
         if speaker is None:
             speaker = Speaker.media()
         claim_date, basis = _claim_date(sentence.text, frame_date, document.published, lowered)
-        clause = sentence.text[max(0, mention.start - 80) : mention.end + 80]
+        clause = sentence.text[max(0, mention.start - _PERIOD_REACH) : mention.end + _PERIOD_REACH]
         return Claim(
             doc=document.id,
             quote=sentence.text,
@@ -429,7 +436,7 @@ class _LazyDocument:
                 break
             for frame in self.frames(*key):
                 absolute = candidate.start + frame.verb_start
-                if span[1] - 2 <= absolute <= span[1] + 80 and frame.speaker:
+                if span[1] - 2 <= absolute <= span[1] + _AFTER_QUOTE_REACH and frame.speaker:
                     return frame.speaker, frame.date
             key = self.neighbour(key[0], key[1], 1)
         key = self.neighbour(paragraph, index, -1)
@@ -490,7 +497,7 @@ def _claim_date(sentence: str, frame_date: tuple[dt.date | None, str] | None,
         lowered = lower_same_length(sentence)
     as_of = _as_of_end(lowered)
     if as_of is not None:
-        for found in find_date_phrases(sentence[as_of : as_of + 25]):
+        for found in find_date_phrases(sentence[as_of : as_of + _AS_OF_REACH]):
             if found.start() == 0:
                 resolved = resolve_date(found, published)
                 if resolved[0]:
