@@ -20,9 +20,7 @@ from figures.store_schema import SCHEMA_VERSION, current_version, entity_merges,
 DEFAULT_DB_PATH = Path(__file__).resolve().parents[1] / "data" / "figures.db"
 
 _WRITE_LOCK_KEY = 7_245_001  # PostgreSQL advisory lock id for figures writers
-
-_IN_CHUNK = 500
-
+_IN_CHUNK = 500  # ids or keys per IN (...) query
 Extractor = Callable[[Document], list[Claim]]
 
 
@@ -66,7 +64,6 @@ def _entity_merges(conn: Connection) -> dict[str, str]:
 def _chunks(items: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
 
 
 class StoreCore:

@@ -110,7 +110,6 @@ def _apply_corrections(base: dict[str, Any], rows: Iterable[Any]) -> dict[str, A
     return {**values, **flags}
 
 
-
 class StoreCorrections(StoreWrites):
     """People's corrections (edits, rejections, confirmations, with who and when) applied to the
     claims rows, their history, and re-extraction that keeps every one of them."""

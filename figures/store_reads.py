@@ -74,7 +74,6 @@ def _id_in(column: Any, ids: Sequence[int]) -> Any:
     return column.op("IN")(literal_column("(" + ",".join(str(int(i)) for i in ids) + ")"))
 
 
-
 class StoreReads(StoreCore):
     """What the dashboard, the exports and the CLI read: claims (corrections applied) filtered in
     SQL, the light frame, searches, facets, counts and the state token."""

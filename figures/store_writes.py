@@ -66,7 +66,6 @@ def without_nul(document: Document) -> Document:
                                 if isinstance(value, str)})
 
 
-
 def _document_row(document: Document, content_hash: str, version: str | None, now: dt.datetime) -> dict[str, Any]:
     """A documents-table row: the document's record (figures.records) keyed by ``doc_key``."""
     record = document_record(document, content_hash)
