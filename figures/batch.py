@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import re
@@ -32,31 +31,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from figures.documents import DocumentError
-from figures.extract import CSV_FIELDS, EXTRACTOR_VERSION, extract_claims
+from figures.extract import EXTRACTOR_VERSION, extract_claims
 from figures.model import Claim, Document
+from figures.records import (
+    CLAIM_SCHEMA,
+    DOCUMENT_SCHEMA,
+    RECORD_FORMATS,
+    claim_record,
+    document_record,
+    encode_records,
+    read_claims_parquet,
+    read_documents_parquet,
+)
 
-FORMATS = ("parquet", "jsonl", "csv")
+FORMATS = RECORD_FORMATS
 ENGINES = ("local", "dask")
 DEFAULT_PARTITION_SIZE = 500
 MANIFEST = "manifest.json"
-
-CLAIM_SCHEMA = pa.schema([
-    ("doc", pa.string()), ("quote", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
-    ("value", pa.float64()), ("low", pa.float64()), ("high", pa.float64()), ("qualifier", pa.string()),
-    ("metric", pa.string()), ("item", pa.string()), ("subject", pa.string()), ("claimant", pa.string()),
-    ("side", pa.string()), ("date", pa.date32()), ("date_basis", pa.string()), ("period", pa.string()),
-    ("location", pa.string()), ("stated", pa.string()), ("claimant_entity", pa.string()), ("conditional", pa.bool_()),
-])
-DOCUMENT_SCHEMA = pa.schema([
-    ("id", pa.string()), ("title", pa.string()), ("url", pa.string()), ("outlet", pa.string()),
-    ("published", pa.date32()), ("source", pa.string()), ("content_hash", pa.string()), ("text", pa.string()),
-    ("meta", pa.string()),
-])
-
 
 @dataclass
 class BatchOptions:
@@ -228,35 +222,6 @@ def extract_documents(documents: list[Document], errors: list[dict[str, str]]) -
     return claims
 
 
-def _claim_record(claim: Claim) -> dict[str, Any]:
-    return {name: getattr(claim, name) for name in CSV_FIELDS}
-
-
-def _document_record(document: Document) -> dict[str, Any]:
-    return {"id": document.id, "title": document.title, "url": document.url, "outlet": document.outlet,
-            "published": document.published, "source": document.source, "content_hash": document.content_hash,
-            "text": document.text, "meta": json.dumps(document.meta, default=str) if document.meta else None}
-
-
-def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in record.items()}
-
-
-def _encode(records: list[dict[str, Any]], schema: pa.Schema, fmt: str) -> bytes:
-    """Records as a whole file in `fmt`; an empty list still gives a typed Parquet file (or a CSV header)."""
-    if fmt == "parquet":
-        buffer = io.BytesIO()
-        pq.write_table(pa.Table.from_pylist(records, schema=schema), buffer, compression="zstd")
-        return buffer.getvalue()
-    if fmt == "jsonl":
-        return "".join(json.dumps(_jsonable(r), ensure_ascii=False) + "\n" for r in records).encode("utf-8")
-    from figures.export import SafeCsvWriter
-
-    text = io.StringIO(newline="")
-    SafeCsvWriter(text, schema.names).writerows(records)
-    return text.getvalue().encode("utf-8")
-
-
 def extract_partition(partition: Partition, fmt: str) -> dict[str, Any]:
     """Read, extract and encode one partition where it runs: its marker fields plus the files' bytes.
 
@@ -266,8 +231,8 @@ def extract_partition(partition: Partition, fmt: str) -> dict[str, Any]:
     claims = extract_documents(documents, errors)
     files = {"claims": f"{partition_name(partition.index)}.{fmt}",
              "documents": f"documents-{partition.index:06d}.{fmt}"}
-    data = {files["claims"]: _encode([_claim_record(c) for c in claims], CLAIM_SCHEMA, fmt),
-            files["documents"]: _encode([_document_record(d) for d in documents], DOCUMENT_SCHEMA, fmt)}
+    data = {files["claims"]: encode_records([claim_record(c) for c in claims], CLAIM_SCHEMA, fmt),
+            files["documents"]: encode_records([document_record(d) for d in documents], DOCUMENT_SCHEMA, fmt)}
     return {
         "partition": partition.index, "inputs": partition.inputs, "extractor_version": EXTRACTOR_VERSION,
         "documents": len(documents),
@@ -275,6 +240,31 @@ def extract_partition(partition: Partition, fmt: str) -> dict[str, Any]:
         "first": documents[0].id if documents else None, "last": documents[-1].id if documents else None,
         "data": data,
     }
+
+
+@dataclass
+class Extracted:
+    """One document read, with its claims, or with the failure the extractor raised on it."""
+
+    document: Document
+    claims: list[Claim]
+    failure: Exception | None = None
+
+
+def extract_stream(paths: Iterable[str | Path]) -> Iterator[Extracted | DocumentError]:
+    """Every input in order, in one process: each document read with its claims (or the
+    extractor's failure on it, which does not end the run), and each file left out or unreadable."""
+    from figures.ingest import iter_documents
+
+    for item in iter_documents(paths):
+        if isinstance(item, DocumentError):
+            yield item
+            continue
+        try:
+            extracted = Extracted(item, extract_claims(item))
+        except Exception as exc:  # noqa: BLE001 - one document's failure must not end the run
+            extracted = Extracted(item, [], exc)
+        yield extracted
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -566,30 +556,6 @@ def remove_stale(out: Path, manifest: dict[str, Any]) -> list[str]:
     return sorted(removed)
 
 
-def extract_paths_to_folder(paths: Sequence[str | Path], options: BatchOptions, out: IO[str], err: IO[str],
-                            max_errors_shown: int = 20) -> int:
-    """The `extract --out DIR` command: partition files and a manifest, a summary line on `out`,
-    errors on `err`. Exit status 0 when at least one document was read, 1 when none."""
-    manifest = run_batch(paths, options)
-    from figures.documents import printable
-
-    for error in manifest["errors"][:max_errors_shown]:
-        label = "skipped" if error.get("skipped") else "error"
-        print(f"{label}: {printable(error['file'])}: {printable(error['message'])}", file=err)
-    hidden = len(manifest["errors"]) - max_errors_shown
-    if hidden > 0:
-        print(f"error: ... and {hidden} more, listed in {options.out / MANIFEST}", file=err)
-    skipped = sum(1 for error in manifest["errors"] if error.get("skipped"))
-    print(f"{manifest['documents']} documents, {manifest['claims']} claims, {len(manifest['errors']) - skipped} errors, "
-          f"{skipped} skipped, "
-          f"{len(manifest['partitions'])} partitions ({manifest['reused_partitions']} already done) "
-          f"in {options.out} ({manifest['seconds']:.1f} s)", file=out)
-    if manifest["documents"] == 0:
-        print("error: no document could be read", file=err)
-        return 1
-    return 0
-
-
 # ---------------------------------------------------------------- loading into the store
 
 
@@ -609,22 +575,6 @@ def _partition_files(folder: Path) -> tuple[list[dict[str, str]], str | None]:
         return [p["files"] for p in manifest["partitions"]], manifest.get("extractor_version")
     markers = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("part-*.done.json"))]
     return [m["files"] for m in markers], next((m["extractor_version"] for m in markers), None)
-
-
-def _read_documents(path: Path) -> Iterator[Document]:
-    for row in pq.read_table(path, schema=DOCUMENT_SCHEMA).to_pylist():
-        yield Document(id=row["id"], text=row["text"] or "", title=row["title"], url=row["url"],
-                       outlet=row["outlet"], published=row["published"], source=row["source"],
-                       meta=json.loads(row["meta"]) if row["meta"] else {})
-
-
-def _read_claims(path: Path) -> list[dict[str, Any]]:
-    """The claims of a Parquet file; columns an older run did not write come as nulls (the store fills them)."""
-    table = pq.read_table(path)
-    missing = [f for f in CLAIM_SCHEMA if f.name not in table.column_names]
-    for spec in missing:
-        table = table.append_column(spec, pa.nulls(len(table), spec.type))
-    return table.select(CLAIM_SCHEMA.names).cast(CLAIM_SCHEMA).to_pylist()
 
 
 def _groups(folder: Path, files: list[dict[str, str]], max_documents: int) -> Iterator[list[dict[str, str]]]:
@@ -655,13 +605,13 @@ def load_claims_folder(store: Any, folder: str | Path, max_documents: int = 50_0
 
         def documents() -> Iterator[Document]:
             for entry in group:
-                for document in _read_documents(folder / entry["documents"]):
+                for document in read_documents_parquet(folder / entry["documents"]):
                     counted["documents"] += 1
                     yield document
 
         def claims() -> Iterator[dict[str, Any]]:
             for entry in group:
-                for row in _read_claims(folder / entry["claims"]):
+                for row in read_claims_parquet(folder / entry["claims"]):
                     counted["claims"] += 1
                     yield row
 

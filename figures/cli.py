@@ -1,6 +1,7 @@
 """The command line: ``python -m figures COMMAND ...``.
 
-Each command parses its arguments and calls one library function; no logic lives here.
+Each command parses its arguments, calls one library function and prints what it returns:
+what a command prints is written here, the library returns data.
 """
 
 from __future__ import annotations
@@ -9,22 +10,76 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from figures.store import FileReport
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
     if args.out:
-        from figures.batch import BatchOptions, extract_paths_to_folder
+        from figures.batch import BatchOptions, run_batch
 
         options = BatchOptions(out=args.out, format=args.format, partition_size=args.partition_size,
                                engine=args.engine, workers=args.workers, scheduler=args.scheduler)
-        return extract_paths_to_folder(args.paths, options, sys.stdout, sys.stderr)
+        return report_batch(run_batch(args.paths, options), options.out, sys.stdout, sys.stderr)
     from figures.dates import dateparser_counts
-    from figures.extract import extract_paths_to_stream
 
-    status = extract_paths_to_stream(args.paths, args.format, sys.stdout, sys.stderr)
+    status = extract_to_stream(args.paths, args.format, sys.stdout, sys.stderr)
     if args.date_stats:
         print(format_counts("date phrases on the dateparser path", dateparser_counts()), file=sys.stderr)
     return status
+
+
+def extract_to_stream(paths: Sequence[str | Path], fmt: str, out: IO[str], err: IO[str]) -> int:
+    """The `extract` command: claims of every readable document to `out` (``jsonl`` or ``csv``),
+    one message per unreadable file to `err`. Exit status 0 when at least one document was read, 1 when none."""
+    from figures.batch import extract_stream
+    from figures.documents import DocumentError, SkippedFile, printable
+    from figures.records import CLAIM_COLUMNS, claim_record, record_writer
+
+    writer = record_writer(out, fmt, CLAIM_COLUMNS)
+    read = 0
+    for item in extract_stream(paths):
+        if isinstance(item, DocumentError):
+            label = "skipped" if isinstance(item, SkippedFile) else "error"
+            print(f"{label}: {printable(item.source)}: {item.problem}", file=err)
+            continue
+        read += 1
+        document = item.document
+        if item.failure is not None:
+            print(f"error: {printable(document.source or document.id)}: extraction failed on "
+                  f"{printable(document.id)} ({type(item.failure).__name__})", file=err)
+            continue
+        writer.writerows(claim_record(claim) for claim in item.claims)
+    if read == 0:
+        print("error: no document could be read", file=err)
+        return 1
+    return 0
+
+
+def report_batch(manifest: dict[str, Any], folder: Path, out: IO[str], err: IO[str],
+                 max_errors_shown: int = 20) -> int:
+    """What `extract --out DIR` prints: the first errors on `err`, a summary line on `out`.
+    Exit status 0 when at least one document was read, 1 when none."""
+    from figures.batch import MANIFEST
+    from figures.documents import printable
+
+    for error in manifest["errors"][:max_errors_shown]:
+        label = "skipped" if error.get("skipped") else "error"
+        print(f"{label}: {printable(error['file'])}: {printable(error['message'])}", file=err)
+    hidden = len(manifest["errors"]) - max_errors_shown
+    if hidden > 0:
+        print(f"error: ... and {hidden} more, listed in {folder / MANIFEST}", file=err)
+    skipped = sum(1 for error in manifest["errors"] if error.get("skipped"))
+    print(f"{manifest['documents']} documents, {manifest['claims']} claims, {len(manifest['errors']) - skipped} errors, "
+          f"{skipped} skipped, "
+          f"{len(manifest['partitions'])} partitions ({manifest['reused_partitions']} already done) "
+          f"in {folder} ({manifest['seconds']:.1f} s)", file=out)
+    if manifest["documents"] == 0:
+        print("error: no document could be read", file=err)
+        return 1
+    return 0
 
 
 def format_counts(title: str, counts: dict[str, int]) -> str:
@@ -49,8 +104,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def format_file_report(report: FileReport) -> str:
+    """One line per file for the command line (control characters in names escaped, so a file
+    name cannot fake a line), then one indented line per note."""
+    from figures.documents import printable
+
+    source = printable(report.source)
+    if report.skipped:
+        line = f"{source}: skipped: {report.skipped}"
+    elif report.error:
+        line = f"{source}: FAILED: {printable(report.error)}"
+    else:
+        line = (f"{source}: {report.documents} new documents, {report.duplicates} already stored, "
+                f"{report.claims} claims")
+    return "\n".join([line, *(f"  {printable(note)}" for note in report.notes)])
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from figures.store import Store, format_file_report
+    from figures.store import Store
 
     if bool(args.claims) == bool(args.paths):
         print("error: name files or folders to ingest, or --claims DIR (not both)", file=sys.stderr)

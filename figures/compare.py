@@ -327,7 +327,7 @@ def points_frame(comparison: Comparison) -> pd.DataFrame:
 
 def csv_bytes(comparison: Comparison) -> bytes:
     """points_frame as CSV for spreadsheets: BOM, cells that would run as formulas neutralised."""
-    from figures.export import neutralise
+    from figures.records import neutralise
 
     frame = points_frame(comparison).astype(object)
     for name in ("claimant", "side", "subject", "item", "series", "claim_claimant", "doc", "quote"):

@@ -4,19 +4,17 @@ CSV is UTF-8 with a BOM (so Excel picks the encoding), CRLF line ends, ISO dates
 and the columns in EXPORT_COLUMNS order followed by any others. A text cell that a
 spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
 carriage return, or their full-width forms) gets a leading ``'``; numeric columns
-are written as numbers, so a negative value stays a number.
+are written as numbers, so a negative value stays a number. The cell rule lives in
+figures.records (the same for every CSV the project writes); this module writes whole frames.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import io
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import IO, Any
 
 import pandas as pd
+
+from figures.records import neutralise
 
 EXPORT_COLUMNS = (
     "claim_id", "date", "metric", "value", "low", "high", "qualifier", "stated", "item", "subject",
@@ -25,39 +23,6 @@ EXPORT_COLUMNS = (
 )
 FORMATS = ("csv", "jsonl", "parquet")
 MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-
-
-def neutralise(cell: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula, made inert with a leading quote."""
-    if isinstance(cell, str) and cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(cell):
-        return "'" + cell
-    return cell
-
-
-def safe_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """One record for a CSV cell by cell: dates in ISO form, formulas neutralised, numbers kept."""
-    return {key: neutralise(value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value)
-            for key, value in row.items()}
-
-
-class SafeCsvWriter:
-    """Rows streamed as CSV with the export's rules (formulas neutralised, ISO dates, CRLF), for
-    writers that cannot hold a frame: ``extract --format csv`` and the CSV files of ``extract --out``."""
-
-    def __init__(self, out: IO[str], fields: Sequence[str], header: bool = True):
-        self._writer = csv.DictWriter(out, fieldnames=list(fields), lineterminator="\r\n")
-        if header:
-            self._writer.writeheader()
-
-    def writerow(self, row: Mapping[str, Any]) -> None:
-        self._writer.writerow(safe_row(row))
-
-    def writerows(self, rows: Iterable[Mapping[str, Any]]) -> None:
-        for row in rows:
-            self.writerow(row)
 
 
 def ordered(frame: pd.DataFrame) -> pd.DataFrame:

@@ -11,13 +11,10 @@ import ast
 import bisect
 import datetime as dt
 import hashlib
-import json
 import re
 import string
-from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import IO
 
 import ahocorasick
 
@@ -533,40 +530,3 @@ def extract_claims(document: Document) -> list[Claim]:
     lazy = _LazyDocument(document)
     return mark_conditional(assign_entities(lazy.run(), lazy.text), lazy.text, document.published)
 
-
-CSV_FIELDS = [f for f in Claim.__dataclass_fields__]
-
-
-def extract_paths_to_stream(paths: Iterable[str | Path], fmt: str, out: IO[str], err: IO[str]) -> int:
-    """The `extract` command: claims of every readable document to `out`, one message per
-    unreadable file to `err`. Exit status 0 when at least one document was read, 1 when none."""
-    from figures.documents import DocumentError
-    from figures.ingest import iter_documents
-
-    from figures.documents import SkippedFile, printable
-    from figures.export import SafeCsvWriter
-
-    writer = SafeCsvWriter(out, CSV_FIELDS) if fmt == "csv" else None
-    read = 0
-    for item in iter_documents(paths):
-        if isinstance(item, DocumentError):
-            label = "skipped" if isinstance(item, SkippedFile) else "error"
-            print(f"{label}: {printable(item.source)}: {item.problem}", file=err)
-            continue
-        read += 1
-        try:
-            found = extract_claims(item)
-        except Exception as exc:  # noqa: BLE001 - one document's failure must not end the run
-            print(f"error: {printable(item.source or item.id)}: extraction failed on {printable(item.id)} "
-                  f"({type(exc).__name__})", file=err)
-            continue
-        for claim in found:
-            row = claim.to_dict()
-            if writer:
-                writer.writerow(row)
-            else:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    if read == 0:
-        print("error: no document could be read", file=err)
-        return 1
-    return 0

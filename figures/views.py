@@ -29,6 +29,7 @@ import pandas as pd
 
 from figures import charts, lexicon
 from figures.charts import UNATTRIBUTED, UNKNOWN_SIDE, format_figure, series_label
+from figures.edit_schema import FORM_FIELDS, parse_edit
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,7 @@ QUERY_KEYS = {
     "log_scale": "scale",
     "conditional": "cond",
 }
-EDITABLE_FIELDS = (
-    "value", "low", "high", "qualifier", "metric", "item", "subject", "claimant", "side",
-    "date", "period", "location",
-)
+EDITABLE_FIELDS = FORM_FIELDS  # the fields the edit form shows (figures.edit_schema holds the edit schema)
 NUMERIC_FIELDS = ("value", "low", "high")
 TABLE_COLUMNS = [
     "date", "claimant", "as_named", "side", "stated", "value", "qualifier", "metric", "item", "subject",
@@ -1199,40 +1197,6 @@ def ensure_demo(store: Any, folder: Path = DEMO_DIR) -> list[Any] | None:
 
 
 # ---------------------------------------------------------------- curation
-
-
-def parse_edit(field_name: str, raw: str) -> Any:
-    """A typed value for an edited field; raises ValueError with a readable message."""
-    if field_name not in EDITABLE_FIELDS:
-        raise ValueError(f"{field_name} cannot be edited")
-    raw = (raw or "").strip()
-    if field_name in NUMERIC_FIELDS:
-        if not raw:
-            if field_name == "value":
-                raise ValueError("the figure cannot be empty")
-            return None
-        try:
-            return float(raw.replace(",", "").replace("_", ""))
-        except ValueError:
-            raise ValueError(f"{field_name} must be a number, not {raw!r}") from None
-    if field_name == "date":
-        if not raw:
-            return None
-        try:
-            return dt.date.fromisoformat(raw).isoformat()
-        except ValueError:
-            raise ValueError("date must be YYYY-MM-DD") from None
-    if field_name == "qualifier":
-        from figures.model import QUALIFIERS
-
-        if raw not in QUALIFIERS:
-            raise ValueError(f"qualifier must be one of {', '.join(QUALIFIERS)}")
-    if field_name == "period" and raw:
-        from figures.model import PERIODS
-
-        if raw not in PERIODS:
-            raise ValueError(f"period must be empty or one of {', '.join(PERIODS)}")
-    return raw or None
 
 
 def current_value(row: Mapping[str, Any], field_name: str) -> str:

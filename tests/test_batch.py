@@ -29,7 +29,9 @@ from figures.batch import (
     run_batch,
 )
 from figures.bench import article
-from figures.extract import CSV_FIELDS, EXTRACTOR_VERSION, extract_paths_to_stream
+from figures.cli import extract_to_stream
+from figures.extract import EXTRACTOR_VERSION
+from figures.records import CLAIM_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,19 +55,19 @@ def write_corpus(folder: Path, count: int, seed: int = 3) -> Path:
 def claim_rows(folder: Path) -> list[tuple]:
     """Every claim of a Parquet output folder, as sorted comparable tuples."""
     tables = [pq.read_table(path) for path in sorted(folder.glob("part-*.parquet"))]
-    rows = [tuple(row[name] for name in CSV_FIELDS) for table in tables for row in table.to_pylist()]
+    rows = [tuple(row[name] for name in CLAIM_COLUMNS) for table in tables for row in table.to_pylist()]
     return sorted(rows, key=repr)
 
 
 def stream_rows(paths: list[Path]) -> list[tuple]:
     """The same claims through the plain `extract` path (stdout JSONL)."""
     out, err = io.StringIO(), io.StringIO()
-    extract_paths_to_stream(paths, "jsonl", out, err)
+    extract_to_stream(paths, "jsonl", out, err)
     rows = []
     for line in out.getvalue().splitlines():
         data = json.loads(line)
         data["date"] = dt.date.fromisoformat(data["date"]) if data["date"] else None
-        rows.append(tuple(data[name] for name in CSV_FIELDS))
+        rows.append(tuple(data[name] for name in CLAIM_COLUMNS))
     return sorted(rows, key=repr)
 
 
@@ -87,7 +89,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_claims_schema_follows_the_claim_fields():
-    assert CLAIM_SCHEMA.names == CSV_FIELDS
+    assert CLAIM_SCHEMA.names == CLAIM_COLUMNS
 
 
 def _entry(entry) -> str:
@@ -197,8 +199,8 @@ def test_jsonl_and_csv_outputs(corpus: Path, single_run: tuple[Path, dict], tmp_
         assert manifest["claims"] == single_run[1]["claims"]
         assert (out / f"part-000000.{fmt}").exists() and (out / f"documents-000000.{fmt}").exists()
     lines = (tmp_path / "jsonl" / "part-000000.jsonl").read_text(encoding="utf-8").splitlines()
-    assert list(json.loads(lines[0])) == CSV_FIELDS
-    assert (tmp_path / "csv" / "part-000000.csv").read_text(encoding="utf-8").startswith(",".join(CSV_FIELDS))
+    assert list(json.loads(lines[0])) == CLAIM_COLUMNS
+    assert (tmp_path / "csv" / "part-000000.csv").read_text(encoding="utf-8").startswith(",".join(CLAIM_COLUMNS))
 
 
 def test_killed_run_resumes_without_duplicates_or_gaps(tmp_path: Path):

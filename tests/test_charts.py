@@ -272,7 +272,7 @@ def test_md_escape_makes_markdown_inert():
 
 def test_parse_edit_validates():
     assert views.parse_edit("value", "5,840") == 5840.0
-    assert views.parse_edit("date", "2022-03-01") == "2022-03-01"
+    assert views.parse_edit("date", "2022-03-01") == dt.date(2022, 3, 1)
     assert views.parse_edit("claimant", "  ") is None
     for field, raw in (("value", "many"), ("date", "1 March"), ("qualifier", "lots"), ("quote", "x")):
         with pytest.raises(ValueError):

@@ -29,12 +29,12 @@ from sqlalchemy import create_engine, inspect, text
 from conftest import fake_extract, make_article
 from figures import views
 from figures.batch import BatchOptions, run_batch
-from figures.cli import main
 from figures.documents import DocumentError, RowProblems, SkippedFile, decode_text, printable
-from figures.extract import EXTRACTOR_VERSION, extract_paths_to_stream, extractor_version
+from figures.cli import extract_to_stream, format_file_report, main
+from figures.extract import EXTRACTOR_VERSION, extractor_version
 from figures.ingest import documents_from_bytes, iter_documents
 from figures.model import Claim, Document
-from figures.store import ReadOnlyError, Store, format_file_report
+from figures.store import ReadOnlyError, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -175,7 +175,7 @@ def test_deeply_nested_json_does_not_stop_extract(tmp_path: Path) -> None:
     (folder / "deep.json").write_text(_nested_json(), encoding="utf-8")
     (folder / "good.txt").write_text(make_article(1), encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
-    assert extract_paths_to_stream([folder], "jsonl", out, err) == 0
+    assert extract_to_stream([folder], "jsonl", out, err) == 0
     assert out.getvalue().count("\n") >= 2 and "deep.json" in err.getvalue()
     options = BatchOptions(out=tmp_path / "out", format="jsonl", partition_size=1, workers=1)
     for _ in range(2):  # and a resume finishes too
@@ -200,20 +200,20 @@ def test_memory_error_in_a_parser_is_that_files_error(tmp_path: Path, monkeypatc
 
 
 def test_extractor_failure_on_one_document_is_an_error_not_a_crash(tmp_path: Path, monkeypatch) -> None:
-    import figures.extract as extract
+    import figures.batch as batch  # the one-process stream of `extract` runs there
 
-    real = extract.extract_claims
+    real = batch.extract_claims
 
     def fragile(document: Document) -> list[Claim]:
         if "77" in document.text:
             raise RecursionError("maximum recursion depth exceeded")
         return real(document)
 
-    monkeypatch.setattr(extract, "extract_claims", fragile)
+    monkeypatch.setattr(batch, "extract_claims", fragile)
     (tmp_path / "a.txt").write_text(make_article(67), encoding="utf-8")  # 77 civilians
     (tmp_path / "b.txt").write_text(make_article(1), encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
-    assert extract_paths_to_stream([tmp_path], "jsonl", out, err) == 0
+    assert extract_to_stream([tmp_path], "jsonl", out, err) == 0
     assert "RecursionError" in err.getvalue() and out.getvalue()
 
 
@@ -238,7 +238,7 @@ def _assert_inert(rows: list[dict]) -> None:
 def test_extract_csv_to_stdout_neutralises_formulas(tmp_path: Path) -> None:
     _hostile_article(tmp_path)
     out, err = io.StringIO(), io.StringIO()
-    assert extract_paths_to_stream([tmp_path], "csv", out, err) == 0
+    assert extract_to_stream([tmp_path], "csv", out, err) == 0
     rows = list(csv.DictReader(io.StringIO(out.getvalue(), newline="")))
     _assert_inert(rows)
     assert any(row["quote"].startswith("'=HYPERLINK") for row in rows)
@@ -482,7 +482,7 @@ def test_extract_out_skips_a_fifo_and_says_so(hostile_folder: Path, tmp_path: Pa
     assert {Path(e["file"]).name for e in manifest["errors"] if e.get("skipped")} == {"a.txt", "passwd.txt"}
     assert manifest["documents"] == 2
     out, err = io.StringIO(), io.StringIO()
-    assert _in_thread(lambda: extract_paths_to_stream([hostile_folder / "a.txt"], "jsonl", out, err)) == 1
+    assert _in_thread(lambda: extract_to_stream([hostile_folder / "a.txt"], "jsonl", out, err)) == 1
     assert "not a regular file" in err.getvalue()
 
 

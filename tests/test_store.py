@@ -415,7 +415,7 @@ def _dashboard_claims(store: Store) -> dict[str, int]:
 
 
 def test_light_claims_frame_matches_claims_frame(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    import figures.store as store_module
+    import figures.store_reads as store_module  # where the packed reads live
 
     assert store.light_claims_frame().empty
     ids = _dashboard_claims(store)
