@@ -24,7 +24,9 @@ def read_table(name: str) -> list[dict[str, str]]:
 def trie_body(phrases: list[str], any_space: bool = True) -> str:
     """Phrases as one trie-shaped regex: it fails early at each position, so it runs many
     times faster than a flat alternation. A space in a phrase matches any whitespace, or with
-    `any_space=False` one space."""
+    `any_space=False` one space. Phrases are words joined by single spaces, as the tables
+    hold them (with `any_space`, a leading or doubled space would let one whitespace run
+    end a shorter phrase where a longer one also matches)."""
     trie: dict = {}
     for phrase in phrases:
         node = trie
