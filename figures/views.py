@@ -27,7 +27,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from figures import charts, lexicon
+from figures import charts, labels, lexicon
 from figures.charts import UNATTRIBUTED, UNKNOWN_SIDE, format_figure, series_label
 
 log = logging.getLogger(__name__)
@@ -853,15 +853,15 @@ def competing_figures(frame: pd.DataFrame, spread_rows: pd.DataFrame | None = No
     order = sorted(range(len(latest)), key=lambda i: (-value[i], claimant[i]))
     qualifier = charts.text_list(latest, "qualifier", "exact")
     low, high = charts.number_array(latest, "low"), charts.number_array(latest, "high")
-    dates = pd.to_datetime(latest["date"]).dt.date.to_numpy(dtype=object)
-    outlet, side = charts.text_list(latest, "outlet"), charts.text_list(latest, "side")
+    dates = shown_dates(latest["date"].to_numpy())
+    outlet, side = shown_text(latest, "outlet"), shown_text(latest, "side")
     url = charts.safe_urls(charts.text_list(latest, "url"))
     table = pd.DataFrame({
         "claimant": [claimant[i] for i in order],
         "side": [side[i] for i in order],
         "figure": [format_figure(value[i], qualifier[i], low[i], high[i]) for i in order],
-        "value": value[order],
-        "qualifier": [qualifier[i] for i in order],
+        "value": whole_numbers(value[order]),
+        "qualifier": labels.label_list("qualifier", [qualifier[i] for i in order]),
         "date": dates[order],
         "outlet": np.array([outlet[i] for i in order], dtype=object),
         "url": np.array([url[i] for i in order], dtype=object),
@@ -887,17 +887,40 @@ def newest_rows(frame: pd.DataFrame, limit: int = TABLE_LIMIT) -> pd.DataFrame:
     return frame.iloc[top[np.argsort(-key[top], kind="stable")]]
 
 
+def shown_text(frame: pd.DataFrame, col: str) -> np.ndarray:
+    """A text column as a table shows it: '' where missing, stored codes as their labels
+    (labels.csv: 'at least', not 'at_least')."""
+    values = charts.text_list(frame, col, "")
+    return np.array(labels.label_list(col, values) if col in labels.FIELDS else values, dtype=object)
+
+
+def shown_dates(values: Any) -> np.ndarray:
+    """Dates as ISO text ('2022-03-01'), '' where missing: sorts as dates, never shows None."""
+    days = pd.to_datetime(pd.Series(values), errors="coerce")
+    return days.dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+
+
+def whole_numbers(values: Any) -> Any:
+    """Figures as integers when every one is whole (5710, not 5710.0), else as they are."""
+    array = np.asarray(values, dtype=np.float64)
+    known = array[~np.isnan(array)]
+    if not len(known) or not np.all(np.mod(known, 1) == 0) or np.abs(known).max() >= 2**53:
+        return array
+    missing = np.isnan(array)
+    return pd.arrays.IntegerArray(np.where(missing, 0, array).astype(np.int64), missing)
+
+
 def table_view(frame: pd.DataFrame, limit: int = TABLE_LIMIT) -> pd.DataFrame:
     """The newest ``limit`` claims with the columns the claims table shows (plain values:
-    dates, text, links only for http(s) urls)."""
+    ISO dates, whole figures as integers, labels for codes, blanks for missing text, links
+    only for http(s) urls)."""
     newest = newest_rows(frame, limit)
     out: dict[str, Any] = {}
     for col in TABLE_COLUMNS:
         if col in ("date", "published"):
-            dates = pd.to_datetime(newest[col], errors="coerce") if col in newest else [None] * len(newest)
-            out[col] = np.array([None if pd.isna(d) else d.date() for d in dates], dtype=object)
+            out[col] = shown_dates(newest[col] if col in newest else [None] * len(newest))
         elif col in ("value", "low", "high", "claim_id"):
-            out[col] = newest[col].to_numpy() if col in newest else np.full(len(newest), np.nan)
+            out[col] = whole_numbers(newest[col].to_numpy() if col in newest else np.full(len(newest), np.nan))
         elif col == "conditional":
             out[col] = newest[col].to_numpy(dtype=bool) if col in newest else np.zeros(len(newest), dtype=bool)
         elif col == "status":
@@ -905,7 +928,7 @@ def table_view(frame: pd.DataFrame, limit: int = TABLE_LIMIT) -> pd.DataFrame:
         elif col == "url":
             out[col] = np.array(charts.safe_urls(charts.text_list(newest, "url")), dtype=object)
         else:
-            out[col] = np.array(charts.text_list(newest, col), dtype=object)
+            out[col] = shown_text(newest, col)
     return pd.DataFrame(out, columns=TABLE_COLUMNS)
 
 
@@ -969,12 +992,11 @@ def view_model(store: Any, frame: pd.DataFrame, filters: ViewFilters, series: Se
     for name, part, kept, n_claims, latest in picked:
         points = charts.points_frame(with_details(kept, details), n_claims, colour_by, chosen)
         table, spread = competing_figures(with_details(latest, details), spread_rows=part)
-        names = sorted(set(points["colour_key"].astype(str)))
         running = points["kind"] == "running total"
         kinds = (["running total"] if running.any() else []) + ([charts.PER_PERIOD] if (~running).any() else [])
         specs = [(kind, charts.with_arrow_datasets(charts.timeline_spec(
                      points, kind=kind, colour_by=colour_by, log_scale=log_scale, title=f"{name} ({kind})",
-                     colour_names=names, height=360 if kind == "running total" else 220, frames=True)))
+                     height=360 if kind == "running total" else 220, frames=True)))
                  for kind in kinds]
         panels.append({"series": name, "points": points, "specs": specs, "table": table, "spread": spread})
     return {"count": len(rows), "series_options": [str(s) for s in counts.index], "panels": panels,

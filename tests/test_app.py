@@ -331,7 +331,7 @@ def test_the_table_shows_the_newest_rows_with_their_quotes_and_the_csv_all(seede
         stored = store.claims_frame().set_index("claim_id")
     table = claims_table(at)
     assert len(table) == 4
-    assert list(table["date"]) == sorted(stored["date"].dt.date, reverse=True)[:4]
+    assert list(table["date"]) == sorted(stored["date"].dt.strftime("%Y-%m-%d"), reverse=True)[:4]
     for row in table.itertuples():
         assert row.quote == stored.loc[row.claim_id, "quote"] and row.title == stored.loc[row.claim_id, "title"]
         assert row.outlet == stored.loc[row.claim_id, "outlet"]
@@ -366,6 +366,24 @@ def test_view_model_without_the_app(seeded_url):
     deaths = next(p for p in model["panels"] if p["series"] == "deaths — Russian military")
     assert deaths["table"]["url"].tolist() == ["https://example.org/two"]
     assert set(deaths["points"]["outlet"]) == {"Demo Wire", "Sample Times"}
+
+
+def test_tables_show_labels_blanks_and_whole_numbers(seeded_url):
+    """Codes as words ('at least', 'per month'), '' instead of None, 5710 instead of 5710.0."""
+    from figures.labels import labels_of
+    from figures.model import PERIODS, QUALIFIERS
+
+    assert set(labels_of("qualifier")) == set(QUALIFIERS) and set(labels_of("period")) == set(PERIODS)
+    at = run_app()
+    table = claims_table(at)
+    rows = {int(r.value): r for r in table.itertuples()}
+    assert rows[1907].qualifier == "at least" and rows[5710].qualifier == "about"
+    assert rows[355].period == "per month" and rows[5327].period == ""
+    assert rows[5710].item == "" and rows[5710].location == ""
+    assert not table.drop(columns=["url"]).isna().any().any()
+    assert all(float(v).is_integer() for v in table["value"]) and str(table["value"].dtype).lower() == "int64"
+    glance = glance_tables(run_app({"series": "equipment: tanks — Russian military"}))[0]
+    assert set(glance["qualifier"]) == {"at least", "exact"}
 
 
 def test_csv_neutralises_formula_cells(empty_url, monkeypatch):
