@@ -980,16 +980,17 @@ def view_model(store: Any, frame: pd.DataFrame, filters: ViewFilters, series: Se
     counts = series_counts(charted)
     picked = []
     for name in _pick_series(counts, series, 3):
-        part = fold_mentions(rows_of_series(charted, name))
+        series_rows = rows_of_series(charted, name)
+        part = fold_mentions(series_rows)
         n_claims = charts.select_points(part, colour_by)
-        picked.append((name, part, part.loc[n_claims.index], n_claims, latest_totals(part)))
+        picked.append((name, part, part.loc[n_claims.index], n_claims, latest_totals(part), len(series_rows)))
     newest = newest_rows(rows, TABLE_LIMIT)
     ids = np.concatenate([newest["claim_id"].to_numpy()]
-                         + [f["claim_id"].to_numpy() for _, _, kept, _, latest in picked for f in (kept, latest)])
+                         + [f["claim_id"].to_numpy() for _, _, kept, _, latest, _ in picked for f in (kept, latest)])
     details = claim_details(store, np.unique(ids))
     chosen = filters.sides if colour_by == "side" else filters.claimants  # picked entities get a colour first
     panels = []
-    for name, part, kept, n_claims, latest in picked:
+    for name, part, kept, n_claims, latest, claims in picked:
         points = charts.points_frame(with_details(kept, details), n_claims, colour_by, chosen)
         table, spread = competing_figures(with_details(latest, details), spread_rows=part)
         running = points["kind"] == "running total"
@@ -998,7 +999,8 @@ def view_model(store: Any, frame: pd.DataFrame, filters: ViewFilters, series: Se
                      points, kind=kind, colour_by=colour_by, log_scale=log_scale, title=f"{name} ({kind})",
                      height=360 if kind == "running total" else 220, frames=True)))
                  for kind in kinds]
-        panels.append({"series": name, "points": points, "specs": specs, "table": table, "spread": spread})
+        panels.append({"series": name, "points": points, "specs": specs, "table": table, "spread": spread,
+                       "claims": claims})
     return {"count": len(rows), "series_options": [str(s) for s in counts.index], "panels": panels,
             "table": table_view(with_details(newest, details), TABLE_LIMIT)}
 
@@ -1041,11 +1043,24 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     return safe_csv_bytes(export_frame(frame))
 
 
+def chart_rows(rows: pd.DataFrame, series: str, conditional: bool = False) -> pd.DataFrame:
+    """The filtered rows one chart draws: its series (metric, item and subject; the place is a
+    filter), conditional figures only when they are shown."""
+    keep = (rows["series"] == series).to_numpy().copy()
+    if not conditional:
+        keep &= ~rows["conditional"].to_numpy(dtype=bool)
+    return rows[keep]
+
+
 def filtered_claims(store: Any, frame: pd.DataFrame, filters: ViewFilters,
-                    matching: np.ndarray | None = None) -> pd.DataFrame:
+                    matching: np.ndarray | None = None, series: str | None = None) -> pd.DataFrame:
     """Every claim passing the filters with all the store's columns, oldest first (as the
-    store exports them). Most of the store wanted: one full read; else by id."""
-    ids = apply_filters(frame, filters, matching)["claim_id"].to_numpy()
+    store exports them); with ``series``, only those of that chart (:func:`chart_rows`).
+    Most of the store wanted: one full read; else by id."""
+    rows = apply_filters(frame, filters, matching)
+    if series is not None:
+        rows = chart_rows(rows, series, filters.conditional)
+    ids = rows["claim_id"].to_numpy()
     if len(ids) > len(frame) // 2:
         full = store.claims_frame()
         return full[_ids_in(full["claim_id"], ids)].reset_index(drop=True)
@@ -1053,9 +1068,21 @@ def filtered_claims(store: Any, frame: pd.DataFrame, filters: ViewFilters,
     return picked.sort_values(["date", "claim_id"], na_position="first", kind="stable").reset_index(drop=True)
 
 
-def filtered_csv(store: Any, frame: pd.DataFrame, filters: ViewFilters, matching: np.ndarray | None = None) -> bytes:
-    """The CSV download: exactly the filtered claims, corrections applied, formulas neutralised."""
-    return csv_bytes(filtered_claims(store, frame, filters, matching))
+def filtered_csv(store: Any, frame: pd.DataFrame, filters: ViewFilters, matching: np.ndarray | None = None,
+                 series: str | None = None) -> bytes:
+    """A CSV download: exactly the filtered claims (or, with ``series``, those of one chart),
+    corrections applied, through the one safe writer (export.safe_csv_bytes)."""
+    return csv_bytes(filtered_claims(store, frame, filters, matching, series))
+
+
+def download_caption(count: int, filters: ViewFilters, series: str | None = None) -> str:
+    """What a CSV download holds, in one line: how many claims, which ones, under which filters."""
+    if series is None:
+        what = "all filtered claims, every series, conditional figures included"
+    else:
+        shown = "included" if filters.conditional else "left out"
+        what = f"this chart only: {series}, conditional figures {shown}"
+    return f"{count:,} claim{'s' if count != 1 else ''}: {what} ({filter_summary(filters)})."
 
 
 def filter_summary(filters: ViewFilters) -> str:

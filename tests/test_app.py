@@ -321,6 +321,26 @@ def test_csv_download_holds_exactly_the_filtered_rows(seeded_url, monkeypatch):
     assert png.startswith(b"\x89PNG") and b"<svg" in svg[:500]
 
 
+def test_each_chart_offers_its_own_csv_and_all_filtered_claims(seeded_url, monkeypatch):
+    """'CSV: this chart' holds the chart's metric and subject under the filters; 'CSV: all
+    filtered claims' every filtered claim; each says what it holds, with its row count."""
+    downloads = capture_downloads(monkeypatch)
+    at = run_app({"series": "deaths — Russian military", "to": "2022-12-31"})
+    offered = downloads_of(at, downloads, "Timeline")
+    chart = pd.read_csv(io.BytesIO(offered["figures-deaths---russian-military.csv"]()), encoding="utf-8-sig")
+    everything = pd.read_csv(io.BytesIO(offered["figures-claims.csv"]()), encoding="utf-8-sig")
+    in_2022 = [c for c in CLAIMS if c["date"] <= "2022-12-31"]
+    deaths = [c for c in in_2022 if c["metric"] == "deaths" and c["subject"] == "Russian military"]
+    assert sorted(chart["value"]) == sorted(c["value"] for c in deaths) and len(chart) == 4
+    assert sorted(everything["value"]) == sorted(c["value"] for c in in_2022) and len(everything) == 8
+    assert set(chart["claim_id"]) < set(everything["claim_id"])
+    assert set(zip(chart["metric"], chart["subject"])) == {("deaths", "Russian military")}
+    assert chart["value"].dtype.kind == "i"  # whole figures as integers, not 5710.0
+    captions = " ".join(c.value for c in at.caption)
+    assert "4 claims: this chart only: deaths — Russian military" in captions
+    assert "8 claims: all filtered claims" in captions and "dates: … to 2022-12-31" in captions
+
+
 def test_the_table_shows_the_newest_rows_with_their_quotes_and_the_csv_all(seeded_url, monkeypatch):
     """Quotes, titles and urls are read from the store for the rows shown; the CSV still holds
     every filtered claim, however few rows the table shows."""
