@@ -21,7 +21,7 @@ import streamlit as st
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from figures import views
+from figures import viewmodel, views
 from figures.entities import resolve as resolve_entity
 from figures.model import Document
 from figures.store import ClaimFilter, Store
@@ -344,7 +344,7 @@ def test_each_chart_offers_its_own_csv_and_all_filtered_claims(seeded_url, monke
 def test_the_table_shows_the_newest_rows_with_their_quotes_and_the_csv_all(seeded_url, monkeypatch):
     """Quotes, titles and urls are read from the store for the rows shown; the CSV still holds
     every filtered claim, however few rows the table shows."""
-    monkeypatch.setattr(views, "TABLE_LIMIT", 4)
+    monkeypatch.setattr(viewmodel, "TABLE_LIMIT", 4)
     downloads = capture_downloads(monkeypatch)
     at = run_app()
     with Store(seeded_url) as store:
