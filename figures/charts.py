@@ -529,7 +529,7 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
         fill=hollow,
         shape=alt.Shape("qualifier:N", title="Qualifier",
                         scale=alt.Scale(domain=list(QUALIFIER_SHAPES), range=list(QUALIFIER_SHAPES.values())),
-                        legend=alt.Legend(orient="right", labelExpr=qualifier_label_expr("datum.label"))),
+                        legend=alt.Legend(orient="right", columns=2, labelExpr=qualifier_label_expr("datum.label"))),
         tooltip=tooltip,
         size=alt.condition(pick, alt.value(220), alt.value(70)),
     ).add_params(legend, pick)
@@ -580,7 +580,19 @@ def timeline_spec(
     spec["datasets"] = {"points": rows, "latest": latest} if frames else {"points": _records(rows),
                                                                          "latest": _records(latest)}
     spec["title"] = title or ""
+    spec["height"] = max(height, legend_height(len(domain)))
     return spec
+
+
+def legend_height(entries: int) -> int:
+    """The chart height that holds its legends on the right: the page clips what is taller
+    (Streamlit's chart box is as tall as the chart, whatever the autosize), so a chart
+    with many entities grows instead. The colour legend's entries, the qualifier legend's
+    three rows (two columns) and the two titles, at the page's line height."""
+    return LEGEND_ROW * (entries + 3) + 2 * LEGEND_ROW
+
+
+LEGEND_ROW = 30  # px per legend row in the app (its theme's font), measured on the page
 
 
 def timeline_chart(

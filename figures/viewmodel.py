@@ -372,7 +372,7 @@ def competing_figures(frame: pd.DataFrame, spread_rows: pd.DataFrame | None = No
     low, high = charts.number_array(latest, "low"), charts.number_array(latest, "high")
     dates = shown_dates(latest["date"].to_numpy())
     outlet, side = shown_text(latest, "outlet"), shown_text(latest, "side")
-    url = charts.safe_urls(charts.text_list(latest, "url"))
+    url = [u or "" for u in charts.safe_urls(charts.text_list(latest, "url"))]
     table = pd.DataFrame({
         "claimant": [claimant[i] for i in order],
         "side": [side[i] for i in order],
@@ -443,7 +443,7 @@ def table_view(frame: pd.DataFrame, limit: int = TABLE_LIMIT) -> pd.DataFrame:
         elif col == "status":
             out[col] = (newest["status"] if "status" in newest else claim_status(newest)).to_numpy(dtype=object)
         elif col == "url":
-            out[col] = np.array(charts.safe_urls(charts.text_list(newest, "url")), dtype=object)
+            out[col] = np.array([u or "" for u in charts.safe_urls(charts.text_list(newest, "url"))], dtype=object)
         else:
             out[col] = shown_text(newest, col)
     return pd.DataFrame(out, columns=TABLE_COLUMNS)
