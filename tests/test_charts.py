@@ -177,6 +177,7 @@ def test_qualifiers_show_as_words_in_the_legend_and_tooltips(sample):
     legend is never clipped (the chart grows with it)."""
     spec = charts.timeline_spec(charts.chart_points(sample))
     assert spec["autosize"]["type"] == "fit-x"
+    assert spec["height"] >= charts.legend_height(len(spec["layer"][0]["encoding"]["color"]["scale"]["domain"]))
     shown = re.findall(r"<text[^>]*>([^<]*)</text>", charts.chart_image(spec, "svg").decode())
     assert {"at least", "at most", "about"} <= set(shown) and "at_least" not in shown
     how = next(t for layer in spec["layer"] for t in layer.get("transform", []) if t.get("as") == "how")
