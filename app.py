@@ -351,7 +351,26 @@ def draw_timeline(url: str | None, token: str, filters: views.ViewFilters) -> No
             cols[1].download_button("Chart as SVG", data=lambda c=chart: charts.chart_image(c, "svg"),
                                     file_name=f"figures-{slug}.svg", mime="image/svg+xml",
                                     key=f"svg_{index}", on_click="ignore")
+            draw_csv_choices(url, token, filters, panel, slug, model["count"], index, cols[2:])
         st.divider()
+
+
+def draw_csv_choices(url: str | None, token: str, filters: views.ViewFilters, panel: dict, slug: str,
+                     count: int, index: int, cols: list) -> None:
+    """Two CSV downloads under a chart, each saying what it holds: this chart's claims, and
+    all filtered claims (both through the one safe writer, views.filtered_csv)."""
+    store, frame = get_store(url), claims_frame(url, token)
+    matching = matching_ids(url, token, filters.text.strip())
+    cols[0].download_button("CSV: this chart", key=f"csv_chart_{index}", on_click="ignore", mime="text/csv",
+                            data=lambda: views.filtered_csv(store, frame, filters, matching, panel["series"]),
+                            file_name=f"figures-{slug}.csv",
+                            help=views.download_caption(panel["claims"], filters, panel["series"]))
+    cols[1].download_button("CSV: all filtered claims", key=f"csv_all_{index}", on_click="ignore",
+                            data=lambda: views.filtered_csv(store, frame, filters, matching),
+                            file_name="figures-claims.csv", mime="text/csv",
+                            help=views.download_caption(count, filters))
+    st.caption(f"CSV this chart: {views.download_caption(panel['claims'], filters, panel['series'])} "
+               f"CSV all: {views.download_caption(count, filters)}")
 
 
 def show_pick(event, points: pd.DataFrame, url: str | None, token: str, key: str) -> None:
@@ -385,6 +404,8 @@ def draw_claims(model: dict, filters: views.ViewFilters, store: Store, frame: pd
     shown = min(len(table), model["count"])
     st.text(f"{model['count']:,} claims match ({views.filter_summary(filters)}); "
             f"the table shows the newest {shown:,}, the CSV holds all of them.")
+    st.caption(f"CSV: {views.download_caption(model['count'], filters)} "
+               "Each chart on the Timeline offers its own claims as CSV too.")
     st.download_button(
         "Download these claims as CSV",
         data=lambda: views.filtered_csv(store, frame, filters, matching),

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from figures.lexicon import read_table
+from figures.labels import labels_of
 
 if TYPE_CHECKING:
     import altair as alt
@@ -64,7 +65,10 @@ QUALIFIER_WORDS = {
     "range": "",
     "vague": "",
 }
-PERIOD_LABELS = {None: "running total", "day": "per day", "week": "per week", "month": "per month"}
+PERIOD_LABELS = {None: "running total", **labels_of("period")}
+# A per-period line joins figures of consecutive periods only: a gap longer than this
+# (in days) starts a new line, so "40 a day" in March is not joined to one in July.
+PERIOD_DAYS = {"day": 1, "week": 7, "month": 31}
 
 # What the browser gets per point (the rest of a claim stays on the server).
 PLOT_COLUMNS = ["claim_id", "date", "value", "low", "high", "qualifier", "claimant", "as_named", "side", "colour_key",
@@ -329,8 +333,9 @@ def points_frame(rows: pd.DataFrame, n_claims: pd.Series | None = None, colour_b
     place = text_list(rows, place_col) if place_col else [None] * len(rows)
     # a line per claimant entity (whatever the colour), place and kind; none through the
     # outlet's own voice: an outlet reports many unrelated counts, not one running figure
-    line_key = [None if who == UNATTRIBUTED else f"{who} · {where or '-'} · {how}"
-                for who, where, how in zip(claimant, place, kind)]
+    line_key = period_runs([None if who == UNATTRIBUTED else f"{who} · {where or '-'} · {how}"
+                            for who, where, how in zip(claimant, place, kind)],
+                           period, date.astype("datetime64[D]").astype(np.int64))
     on_line = np.array([q not in BOUNDED_QUALIFIERS for q in qualifier], dtype=bool)
     totals: dict[str, int] = {}
     for who, n in zip(entity, counts.tolist()):
@@ -353,6 +358,23 @@ def points_frame(rows: pd.DataFrame, n_claims: pd.Series | None = None, colour_b
     }
     return frame_of({name: np.asarray(values, dtype=object if isinstance(values, list) else None)[order]
                      for name, values in columns.items()})
+
+
+def period_runs(line_key: list[str | None], period: list[str | None], days: np.ndarray) -> list[str | None]:
+    """Line keys of per-period figures cut into runs of consecutive periods (PERIOD_DAYS): a
+    figure more than one period after the previous one of its line starts a new line.
+    Running totals (no period) keep their key."""
+    out = list(line_key)
+    last: dict[str, tuple[int, int]] = {}  # key -> (day of its latest figure, run number)
+    for i in sorted(range(len(out)), key=lambda i: int(days[i])):
+        key, unit = out[i], period[i]
+        if key is None or unit is None:
+            continue
+        day, run = last.get(key, (int(days[i]), 0))
+        run += int(days[i]) - day > PERIOD_DAYS.get(unit, 31)
+        last[key] = (int(days[i]), run)
+        out[i] = f"{key} · {run}"
+    return out
 
 
 def chart_points(df: pd.DataFrame, colour_by: str = "claimant", max_points: int = MAX_POINTS,
@@ -437,6 +459,14 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return json.loads(frame.to_json(orient="records", double_precision=15, force_ascii=False))
 
 
+def qualifier_label_expr(field: str) -> str:
+    """A Vega expression giving the label (labels.csv) of the qualifier code in ``field``."""
+    expr = field
+    for code, text in reversed(list(labels_of("qualifier").items())):
+        expr = f"{field} === {json.dumps(code)} ? {json.dumps(text)} : {expr}"
+    return expr
+
+
 @lru_cache(maxsize=32)
 def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> str:
     """The chart without data, built with Altair once per display option (building and
@@ -448,7 +478,7 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
     colour_title = "Side" if colour_by == "side" else "Claimant"
     placeholder = alt.Scale(domain=["-"], range=["#000000"])  # timeline_spec fills in the colours
     colour = alt.Color("colour_key:N", title=colour_title, scale=placeholder,
-                       legend=alt.Legend(orient="right", labelLimit=240, symbolLimit=40))
+                       legend=alt.Legend(orient="right", labelLimit=320, symbolLimit=40))
     legend = alt.selection_point(name="legend", fields=["colour_key"], bind="legend")
     pick = alt.selection_point(name="pick", fields=["claim_id"], on="click", empty=False)
     y_scale = alt.Scale(type="log") if log_scale else alt.Scale(zero=False)
@@ -457,7 +487,7 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
     tooltip = [
         alt.Tooltip("stated:N", title="As stated"),
         alt.Tooltip("label:N", title="Figure"),
-        alt.Tooltip("qualifier:N", title="Qualifier"),
+        alt.Tooltip("how:N", title="Qualifier"),
         alt.Tooltip("claimant:N", title="Claimant"),
         alt.Tooltip("as_named:N", title="As named"),
         alt.Tooltip("side:N", title="Side"),
@@ -486,11 +516,11 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
     # bounded and vague figures: hollow markers (white inside), never on a line
     hollow = alt.condition("datum.on_line", alt.Fill("colour_key:N", scale=placeholder, legend=None),
                            alt.value("white"))
-    dots = base.mark_point(filled=False, fillOpacity=1, size=70, strokeWidth=1.5).encode(
+    dots = base.transform_calculate(how=qualifier_label_expr("datum.qualifier")).mark_point(filled=False, fillOpacity=1, size=70, strokeWidth=1.5).encode(
         fill=hollow,
         shape=alt.Shape("qualifier:N", title="Qualifier",
                         scale=alt.Scale(domain=list(QUALIFIER_SHAPES), range=list(QUALIFIER_SHAPES.values())),
-                        legend=alt.Legend(orient="right")),
+                        legend=alt.Legend(orient="right", columns=2, labelExpr=qualifier_label_expr("datum.label"))),
         tooltip=tooltip,
         size=alt.condition(pick, alt.value(220), alt.value(70)),
     ).add_params(legend, pick)
@@ -499,8 +529,10 @@ def _template(colour_by: str, log_scale: bool, running: bool, height: int) -> st
         .mark_text(align="left", dx=7, dy=-7, fontSize=11)
         .encode(x=x, y=y, text="label:N", color=colour, opacity=opacity)
     )
+    # fit-x: the width follows the page, the height grows with the legend (Streamlit's
+    # default, fit, clips a legend taller than the chart)
     chart = alt.layer(line, bars, dots, labels).properties(
-        width="container", height=height, title="",
+        width="container", height=height, title="", autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
     )
     return json.dumps(chart.to_dict(validate=False))  # tests validate every option against the schema
 
@@ -539,7 +571,19 @@ def timeline_spec(
     spec["datasets"] = {"points": rows, "latest": latest} if frames else {"points": _records(rows),
                                                                          "latest": _records(latest)}
     spec["title"] = title or ""
+    spec["height"] = max(height, legend_height(len(domain)))
     return spec
+
+
+def legend_height(entries: int) -> int:
+    """The chart height that holds its legends on the right: the page clips what is taller
+    (Streamlit's chart box is as tall as the chart, whatever the autosize), so a chart
+    with many entities grows instead. The colour legend's entries, the qualifier legend's
+    three rows (two columns) and the two titles, at the page's line height."""
+    return LEGEND_ROW * (entries + 3) + 2 * LEGEND_ROW
+
+
+LEGEND_ROW = 30  # px per legend row in the app (its theme's font), measured on the page
 
 
 def timeline_chart(

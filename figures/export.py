@@ -51,11 +51,26 @@ def _neutralise_column(series: pd.Series) -> pd.Series:
                      dtype=object)
 
 
+def whole_numbers(series: pd.Series) -> pd.Series:
+    """A float column with its whole values as integers ('5710', not '5710.0'); other values
+    and missing ones stay as they are."""
+    values = series.to_numpy(dtype="float64", na_value=float("nan"))
+    whole = ~pd.isna(values) & (values % 1 == 0) & (abs(values) < 2**53)
+    if not whole.any():
+        return series
+    out = series.astype(object).where(series.notna(), None)
+    out[whole] = values[whole].astype("int64").tolist()
+    return out
+
+
 def safe_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV for Excel and LibreOffice: BOM, documented column order, ISO dates, formulas neutralised."""
+    """CSV for Excel and LibreOffice: BOM, documented column order, ISO dates, whole figures
+    as integers, formulas neutralised."""
     frame = _iso_dates(ordered(frame))
     for name in frame.columns:
-        if not (pd.api.types.is_numeric_dtype(frame[name]) or pd.api.types.is_bool_dtype(frame[name])):
+        if pd.api.types.is_float_dtype(frame[name]):
+            frame[name] = whole_numbers(frame[name])
+        elif not (pd.api.types.is_numeric_dtype(frame[name]) or pd.api.types.is_bool_dtype(frame[name])):
             frame[name] = _neutralise_column(frame[name])
     text = frame.to_csv(index=False, lineterminator="\r\n")
     return ("\ufeff" + text).encode("utf-8")

@@ -21,7 +21,7 @@ import streamlit as st
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from figures import views
+from figures import viewmodel, views
 from figures.entities import resolve as resolve_entity
 from figures.model import Document
 from figures.store import ClaimFilter, Store
@@ -321,17 +321,37 @@ def test_csv_download_holds_exactly_the_filtered_rows(seeded_url, monkeypatch):
     assert png.startswith(b"\x89PNG") and b"<svg" in svg[:500]
 
 
+def test_each_chart_offers_its_own_csv_and_all_filtered_claims(seeded_url, monkeypatch):
+    """'CSV: this chart' holds the chart's metric and subject under the filters; 'CSV: all
+    filtered claims' every filtered claim; each says what it holds, with its row count."""
+    downloads = capture_downloads(monkeypatch)
+    at = run_app({"series": "deaths — Russian military", "to": "2022-12-31"})
+    offered = downloads_of(at, downloads, "Timeline")
+    chart = pd.read_csv(io.BytesIO(offered["figures-deaths---russian-military.csv"]()), encoding="utf-8-sig")
+    everything = pd.read_csv(io.BytesIO(offered["figures-claims.csv"]()), encoding="utf-8-sig")
+    in_2022 = [c for c in CLAIMS if c["date"] <= "2022-12-31"]
+    deaths = [c for c in in_2022 if c["metric"] == "deaths" and c["subject"] == "Russian military"]
+    assert sorted(chart["value"]) == sorted(c["value"] for c in deaths) and len(chart) == 4
+    assert sorted(everything["value"]) == sorted(c["value"] for c in in_2022) and len(everything) == 8
+    assert set(chart["claim_id"]) < set(everything["claim_id"])
+    assert set(zip(chart["metric"], chart["subject"])) == {("deaths", "Russian military")}
+    assert chart["value"].dtype.kind == "i"  # whole figures as integers, not 5710.0
+    captions = " ".join(c.value for c in at.caption)
+    assert "4 claims: this chart only: deaths — Russian military" in captions
+    assert "8 claims: all filtered claims" in captions and "dates: … to 2022-12-31" in captions
+
+
 def test_the_table_shows_the_newest_rows_with_their_quotes_and_the_csv_all(seeded_url, monkeypatch):
     """Quotes, titles and urls are read from the store for the rows shown; the CSV still holds
     every filtered claim, however few rows the table shows."""
-    monkeypatch.setattr(views, "TABLE_LIMIT", 4)
+    monkeypatch.setattr(viewmodel, "TABLE_LIMIT", 4)
     downloads = capture_downloads(monkeypatch)
     at = run_app()
     with Store(seeded_url) as store:
         stored = store.claims_frame().set_index("claim_id")
     table = claims_table(at)
     assert len(table) == 4
-    assert list(table["date"]) == sorted(stored["date"].dt.date, reverse=True)[:4]
+    assert list(table["date"]) == sorted(stored["date"].dt.strftime("%Y-%m-%d"), reverse=True)[:4]
     for row in table.itertuples():
         assert row.quote == stored.loc[row.claim_id, "quote"] and row.title == stored.loc[row.claim_id, "title"]
         assert row.outlet == stored.loc[row.claim_id, "outlet"]
@@ -362,10 +382,28 @@ def test_view_model_without_the_app(seeded_url):
     assert model["count"] == 4
     assert set(model["table"]["quote"]) == set(stored.loc[stored["side"] == "Ukraine", "quote"])
     tanks = next(p for p in model["panels"] if p["series"] == "equipment: tanks — Russian military")
-    assert tanks["table"]["value"].tolist() == [3616.0] and tanks["table"]["url"].tolist() == [None]
+    assert tanks["table"]["value"].tolist() == [3616.0] and tanks["table"]["url"].tolist() == [""]
     deaths = next(p for p in model["panels"] if p["series"] == "deaths — Russian military")
     assert deaths["table"]["url"].tolist() == ["https://example.org/two"]
     assert set(deaths["points"]["outlet"]) == {"Demo Wire", "Sample Times"}
+
+
+def test_tables_show_labels_blanks_and_whole_numbers(seeded_url):
+    """Codes as words ('at least', 'per month'), '' instead of None, 5710 instead of 5710.0."""
+    from figures.labels import labels_of
+    from figures.model import PERIODS, QUALIFIERS
+
+    assert set(labels_of("qualifier")) == set(QUALIFIERS) and set(labels_of("period")) == set(PERIODS)
+    at = run_app()
+    table = claims_table(at)
+    rows = {int(r.value): r for r in table.itertuples()}
+    assert rows[1907].qualifier == "at least" and rows[5710].qualifier == "about"
+    assert rows[355].period == "per month" and rows[5327].period == ""
+    assert rows[5710].item == "" and rows[5710].location == ""
+    assert not table.isna().any().any()
+    assert all(float(v).is_integer() for v in table["value"]) and str(table["value"].dtype).lower() == "int64"
+    glance = glance_tables(run_app({"series": "equipment: tanks — Russian military"}))[0]
+    assert set(glance["qualifier"]) == {"at least", "exact"}
 
 
 def test_csv_neutralises_formula_cells(empty_url, monkeypatch):
@@ -685,7 +723,7 @@ def test_hostile_text_is_shown_as_text_never_as_markup(seeded_url):
     table = claims_table(at)
     assert len(table) >= 1
     assert "<img src=x" in table["quote"].iloc[0]
-    assert table["url"].isna().all()  # a javascript: URL is never a link
+    assert (table["url"] == "").all()  # a javascript: URL is never a link (a blank cell)
     texts = [t.value for t in at.text]
     assert any("<script>window.__pwned=1</script>" in t for t in texts)
     assert any("onerror=" in t for t in texts)

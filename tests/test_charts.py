@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -158,7 +159,7 @@ def test_timeline_chart_spec(sample):
     assert spec["layer"][0]["mark"]["interpolate"] == "step-after"
     dots = spec["layer"][2]["encoding"]
     assert "href" not in dots  # a click selects the claim; it never navigates away from the app
-    assert {t["field"] for t in dots["tooltip"]} >= {"stated", "qualifier", "claimant", "date", "outlet", "quote"}
+    assert {t["field"] for t in dots["tooltip"]} >= {"stated", "how", "claimant", "date", "outlet", "quote"}
     assert dots["shape"]["scale"]["domain"][:4] == ["exact", "approx", "at_least", "at_most"]
     params = {p["name"]: p for p in spec.get("params", [])} or {
         p["name"]: p for layer in spec["layer"] for p in layer.get("params", [])}
@@ -169,6 +170,30 @@ def test_timeline_chart_spec(sample):
     label_data = spec["datasets"][spec["layer"][3]["data"]["name"]]
     labelled = {row["colour_key"]: row["label"] for row in label_data}
     assert labelled["Ukraine's General Staff"] == "about 17,700"
+
+
+def test_qualifiers_show_as_words_in_the_legend_and_tooltips(sample):
+    """The legend and the tooltips say 'at least', never the stored code 'at_least'; the
+    legend is never clipped (the chart grows with it)."""
+    spec = charts.timeline_spec(charts.chart_points(sample))
+    assert spec["autosize"]["type"] == "fit-x"
+    assert spec["height"] >= charts.legend_height(len(spec["layer"][0]["encoding"]["color"]["scale"]["domain"]))
+    shown = re.findall(r"<text[^>]*>([^<]*)</text>", charts.chart_image(spec, "svg").decode())
+    assert {"at least", "at most", "about"} <= set(shown) and "at_least" not in shown
+    how = next(t for layer in spec["layer"] for t in layer.get("transform", []) if t.get("as") == "how")
+    assert '"at_least" ? "at least"' in how["calculate"]
+
+
+def test_a_per_period_line_joins_consecutive_periods_only():
+    rows = [{"value": v, "claimant": "OHCHR", "side": "United Nations", "period": "day", "date": d}
+            for v, d in [(40, "2022-03-01"), (42, "2022-03-02"), (30, "2022-07-01"), (31, "2022-07-02")]]
+    rows.append({"value": 300, "claimant": "OHCHR", "side": "United Nations", "period": "month", "date": "2022-04-01"})
+    rows.append({"value": 310, "claimant": "OHCHR", "side": "United Nations", "period": "month", "date": "2022-05-01"})
+    frame = claims(rows)
+    frame["claim_id"] = range(1, len(frame) + 1)
+    points = charts.chart_points(frame).sort_values("date")
+    lines = points.groupby("line_key", sort=False)["value"].apply(list).tolist()
+    assert sorted(lines) == [[30, 31], [40, 42], [300, 310]]
 
 
 def test_log_scale_drops_non_positive_values():
@@ -310,7 +335,7 @@ def test_capped_chart_keeps_each_claimants_latest_figure():
         spec = charts.timeline_spec(points)
         labelled = {row["colour_key"]: (row["date"], row["value"]) for row in spec["datasets"]["latest"]}
         table, _ = views.competing_figures(frame)
-        expected = {row.claimant: (row.date.isoformat(), row.value) for row in table.itertuples()}
+        expected = {row.claimant: (row.date, row.value) for row in table.itertuples()}
         assert labelled == expected and set(v for _, v in expected.values()) == {5.0}
 
 

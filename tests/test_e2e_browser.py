@@ -205,3 +205,33 @@ def test_bulk_reject_and_undo_in_a_real_browser(server, browser):
     with Store(url) as store:
         assert set(store.claims_frame()["claim_id"]) == before
     context.close()
+
+
+def test_the_two_csv_choices_in_a_real_browser(server, browser):
+    """Under a chart, 'CSV: this chart' downloads that chart's metric and subject under the
+    filters, 'CSV: all filtered claims' every filtered claim: the first is a strict part of
+    the second, and each button says what it holds."""
+    base, _ = server
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{base}/?series=deaths+%E2%80%94+Russian+military", wait_until="domcontentloaded")
+    wait_until_done(page)
+
+    def download(name: str) -> pd.DataFrame:
+        button = page.get_by_role("button", name=name).first
+        button.wait_for(timeout=30_000)
+        with page.expect_download(timeout=30_000) as info:
+            button.click()
+        data = Path(info.value.path()).read_bytes()
+        assert data.startswith("\ufeff".encode())
+        return pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
+
+    chart = download("CSV: this chart")
+    everything = download("CSV: all filtered claims")
+    assert len(chart) >= 3 and set(chart["metric"]) == {"deaths"} and set(chart["subject"]) == {"Russian military"}
+    assert set(chart["claim_id"]) < set(everything["claim_id"])
+    assert len(set(zip(everything["metric"], everything["subject"]))) > 1
+    assert chart["value"].dtype.kind == "i"
+    page.get_by_text(f"{len(chart):,} claims: this chart only: deaths — Russian military", exact=False).wait_for()
+    page.get_by_text(f"{len(everything):,} claims: all filtered claims", exact=False).first.wait_for()
+    context.close()

@@ -37,9 +37,16 @@ def test_csv_neutralises_formulas_and_keeps_numbers() -> None:
     rows = _read_csv(safe_csv_bytes(_frame()))
     assert [r["quote"] for r in rows] == ["'=1+1", "'+cmd", "'-2+3", "'@SUM(A1)", "'\tx", "'\rx", "plain",
                                           "'＝full", "-5"]
-    assert rows[0]["value"] == "-5.0"  # a negative number is still a number
+    assert rows[0]["value"] == "-5"  # a negative number is still a number, a whole one without ".0"
     assert rows[0]["date"] == "2022-03-01" and rows[-1]["date"] == ""
     assert list(rows[0]) == ["claim_id", "date", "metric", "value", "quote", "extra"]
+
+
+def test_csv_writes_whole_figures_as_integers_and_keeps_fractions() -> None:
+    frame = pd.DataFrame({"value": [5710.0, 2.5, 1e15], "low": [None, 2.0, None], "claim_id": [1, 2, 3]})
+    rows = _read_csv(safe_csv_bytes(frame))
+    assert [r["value"] for r in rows] == ["5710", "2.5", "1000000000000000"]
+    assert [r["low"] for r in rows] == ["", "2", ""]
 
 
 def test_neutralise_leaves_other_values_alone() -> None:
@@ -76,7 +83,7 @@ def test_hyperlink_cell_from_csv_comes_out_neutralised(tmp_path: Path) -> None:
         rows = _read_csv(export_claims(frame, "csv"))
     assert rows[0]["title"] == '\'=HYPERLINK("http://x","y")'
     assert rows[0]["outlet"] == "'@evil"
-    assert rows[0]["value"] == "12.0" and rows[0]["date"] == "2022-03-01"
+    assert rows[0]["value"] == "12" and rows[0]["date"] == "2022-03-01"
     assert [name for name in rows[0] if name in EXPORT_COLUMNS] == [c for c in EXPORT_COLUMNS if c in rows[0]]
 
 
