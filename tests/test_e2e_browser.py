@@ -99,6 +99,8 @@ def store_frame(url: str):
         return store.claims_frame()
 
 
+OPEN_RECORDER = """window.__opened = [];
+window.open = (url, target, features) => { window.__opened.push([String(url), String(target)]); return null; };"""
 LEGENDS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg .role-legend')].map(g => ({
     title: g.querySelector('.role-legend-title')?.textContent || '',
     labels: [...g.querySelectorAll('.role-legend-label')].map(t => t.textContent),
@@ -203,6 +205,7 @@ def test_a_click_on_a_point_selects_it_and_stays_in_the_app(server, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     opened: list = []
     context.on("page", lambda new: opened.append(new))
+    context.add_init_script(OPEN_RECORDER)
     page = context.new_page()
     page.goto(base, wait_until="domcontentloaded")
     wait_until_done(page)
@@ -213,6 +216,24 @@ def test_a_click_on_a_point_selects_it_and_stays_in_the_app(server, browser):
     page.get_by_text("Selected claim").wait_for(timeout=30_000)
     page.get_by_text("article(s); sources open in a new tab", exact=False).wait_for(timeout=30_000)
     assert page.url.startswith(base) and opened == [page]  # the session is where it was, no tab replaced
+
+    # a source link of the panel opens in a new tab (window.open with target _blank, recorded
+    # instead of opened): the grid (a canvas) is scrolled to its last column, Source, and the
+    # link found by clicking along its first row
+    grid = page.get_by_text("sources open in a new tab", exact=False).locator(
+        "xpath=following::div[@data-testid='stDataFrame'][1]")
+    grid.scroll_into_view_if_needed()
+    grid.locator(".dvn-scroller").evaluate("el => { el.scrollLeft = el.scrollWidth; }")  # Source is last
+    page.wait_for_timeout(300)
+    box = grid.bounding_box()
+    for x in range(int(box["width"]) - 10, 40, -20):
+        page.mouse.click(box["x"] + x, box["y"] + 35 + 17)
+        if page.evaluate("() => window.__opened.length"):
+            break
+    calls = page.evaluate("() => window.__opened")
+    assert calls and calls[0][0].startswith("https://example.org/figures-demo/"), calls
+    assert calls[0][1] == "_blank", calls
+    assert page.url.startswith(base)
     assert page.locator('[data-testid="stException"]').count() == 0
     context.close()
 
