@@ -317,3 +317,18 @@ def test_choosing_a_place_narrows_the_charts_and_each_entity_has_its_own_colour(
             assert any(name.startswith(label.rstrip("…")) for name in names), label
     assert page.locator('[data-testid="stException"]').count() == 0
     context.close()
+
+
+def test_the_screenshot_script_writes_where_it_is_told(server, tmp_path):
+    """scripts/screenshots.py (the only writer of docs/ images) runs end to end on a store."""
+    import subprocess
+    import sys
+
+    _, url = server
+    before = (ROOT / "docs" / "screenshot.png").read_bytes()
+    done = subprocess.run([sys.executable, "scripts/screenshots.py", "--db", url, "--out", str(tmp_path),
+                           "--only", "screenshot.png"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "screenshot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "screenshot.png").stat().st_size > 10_000
+    assert (ROOT / "docs" / "screenshot.png").read_bytes() == before
