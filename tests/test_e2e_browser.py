@@ -2,14 +2,18 @@
 headless Chromium (/usr/bin/chromium, never a downloaded browser).
 
 Checks that the page finishes running, draws the timeline and the claims table,
-serves a CSV download that parses, renders hostile article text as text, and saves
-docs/screenshot.png for the README. Skips when Chromium is missing, unless
+serves a CSV download that parses, renders hostile article text as text, narrows the
+charts by place, gives every shown entity its own colour, and curates in bulk with undo.
+Screenshots go to pytest's tmp folder, never into docs/ (scripts/screenshots.py makes
+those). Skips when Chromium is missing, unless
 FIGURES_REQUIRE_SERVICES=1 (CI), where it fails instead.
 """
 
 from __future__ import annotations
 
 import io
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -72,7 +76,44 @@ def wait_until_done(page, timeout: float = 45_000) -> None:
     )
 
 
-def test_dashboard_in_a_real_browser(server, browser):
+def idle(page, timeout: float = 45_000) -> None:
+    """No run in progress (the previous run's elements may show until then)."""
+    page.wait_for_function("""() => document.querySelector('[data-testid="stApp"]')
+                                 ?.getAttribute('data-test-script-state') === 'notRunning'""", timeout=timeout)
+
+
+def poll(check: Callable[[], bool], timeout: float = 30) -> bool:
+    """Whether ``check`` came true within ``timeout`` seconds (a write lands after the click)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.25)
+    return check()
+
+
+def store_frame(url: str):
+    from figures.store import Store
+
+    with Store(url) as store:
+        return store.claims_frame()
+
+
+OPEN_RECORDER = """window.__opened = [];
+window.open = (url, target, features) => { window.__opened.push([String(url), String(target)]); return null; };"""
+LEGENDS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"] svg .role-legend')].map(g => ({
+    title: g.querySelector('.role-legend-title')?.textContent || '',
+    labels: [...g.querySelectorAll('.role-legend-label')].map(t => t.textContent),
+    colours: [...g.querySelectorAll('.role-legend-symbol path, path.role-legend-symbol')].map(p => getComputedStyle(p).fill),
+}))"""
+
+
+def legends(page, title: str) -> list[dict]:
+    """The rendered legends called ``title`` of every chart on the page: labels and fills."""
+    return [g for g in page.evaluate(LEGENDS) if g["title"] == title]
+
+
+def test_dashboard_in_a_real_browser(server, browser, tmp_path):
     server, _ = server
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
@@ -87,8 +128,8 @@ def test_dashboard_in_a_real_browser(server, browser):
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 2
     assert page.locator('[data-testid="stDataFrame"]').count() >= 1
     assert page.get_by_text("deaths — Russian military", exact=False).count() >= 1
-    (ROOT / "docs").mkdir(exist_ok=True)
-    page.screenshot(path=str(ROOT / "docs" / "screenshot.png"), full_page=False)
+    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=False)
+    assert (tmp_path / "dashboard.png").stat().st_size > 10_000
 
     # the CSV download is the safe export of the filtered claims
     page.get_by_role("tab", name="Claims").click()
@@ -142,14 +183,19 @@ def test_conditional_toggle_and_entity_merge_in_a_real_browser(server, browser):
     page.get_by_text("Merge or rename a claimant entity").click()
     box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Entity")
     box.click()
-    page.keyboard.type("Coastal Relief League")
-    page.keyboard.press("Enter")
+    page.keyboard.type("Coastal Relief")
+    page.get_by_role("option", name="Coastal Relief League", exact=True).click()
+    assert poll(lambda: "Coastal Relief League" in (box.inner_text() + box.locator("input").input_value()))
     page.get_by_label("Merge into (an existing entity, or a new name to rename it)").fill("Coastal Relief Alliance")
     page.get_by_role("button", name="Merge").click()
     page.get_by_text("now under Coastal Relief Alliance", exact=False).wait_for(timeout=30_000)
+
+    def merged() -> bool:
+        frame = store_frame(url)
+        return list(frame.loc[frame["doc_id"] == "warning.txt", "claimant_entity"]) == ["Coastal Relief Alliance"]
+
+    assert poll(merged)
     with Store(url) as store:
-        frame = store.claims_frame()
-        assert list(frame.loc[frame["doc_id"] == "warning.txt", "claimant_entity"]) == ["Coastal Relief Alliance"]
         assert list(store.entity_merges_frame()["target"]) == ["Coastal Relief Alliance"]
     context.close()
 
@@ -159,6 +205,7 @@ def test_a_click_on_a_point_selects_it_and_stays_in_the_app(server, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     opened: list = []
     context.on("page", lambda new: opened.append(new))
+    context.add_init_script(OPEN_RECORDER)
     page = context.new_page()
     page.goto(base, wait_until="domcontentloaded")
     wait_until_done(page)
@@ -169,6 +216,24 @@ def test_a_click_on_a_point_selects_it_and_stays_in_the_app(server, browser):
     page.get_by_text("Selected claim").wait_for(timeout=30_000)
     page.get_by_text("article(s); sources open in a new tab", exact=False).wait_for(timeout=30_000)
     assert page.url.startswith(base) and opened == [page]  # the session is where it was, no tab replaced
+
+    # a source link of the panel opens in a new tab (window.open with target _blank, recorded
+    # instead of opened): the grid (a canvas) is scrolled to its last column, Source, and the
+    # link found by clicking along its first row
+    grid = page.get_by_text("sources open in a new tab", exact=False).locator(
+        "xpath=following::div[@data-testid='stDataFrame'][1]")
+    grid.scroll_into_view_if_needed()
+    grid.locator(".dvn-scroller").evaluate("el => { el.scrollLeft = el.scrollWidth; }")  # Source is last
+    page.wait_for_timeout(300)
+    box = grid.bounding_box()
+    for x in range(int(box["width"]) - 10, 40, -20):
+        page.mouse.click(box["x"] + x, box["y"] + 35 + 17)
+        if page.evaluate("() => window.__opened.length"):
+            break
+    calls = page.evaluate("() => window.__opened")
+    assert calls and calls[0][0].startswith("https://example.org/figures-demo/"), calls
+    assert calls[0][1] == "_blank", calls
+    assert page.url.startswith(base)
     assert page.locator('[data-testid="stException"]').count() == 0
     context.close()
 
@@ -184,6 +249,8 @@ def test_bulk_reject_and_undo_in_a_real_browser(server, browser):
     page.get_by_role("tab", name="Curate").click()
     table = page.locator('[data-testid="stDataFrame"]').first
     table.wait_for(timeout=30_000)
+    page.get_by_label("Claim id").wait_for(timeout=30_000)
+    idle(page)
     with Store(url) as store:
         before = set(store.claims_frame()["claim_id"])
     box = table.bounding_box()
@@ -196,14 +263,19 @@ def test_bulk_reject_and_undo_in_a_real_browser(server, browser):
     button.wait_for(timeout=30_000)
     button.click()
     page.get_by_text("2 claims (ids", exact=False).first.wait_for(timeout=30_000)
+    assert poll(lambda: len(before - set(store_frame(url)["claim_id"])) == 2)
+    gone = before - set(store_frame(url)["claim_id"])
     with Store(url) as store:
-        gone = before - set(store.claims_frame()["claim_id"])
-    assert len(gone) == 2
+        assert all(store.get_claim(int(cid))["rejected"] for cid in gone)
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
-    page.get_by_role("button", name="Undo", exact=False).click()
-    page.get_by_text("Undone", exact=False).wait_for(timeout=30_000)
+    undo = page.get_by_role("button", name="Undo", exact=False)
+    undo.wait_for(timeout=30_000)
+    undo.click()
+    page.get_by_text("Undone", exact=False).first.wait_for(timeout=30_000)
+    assert poll(lambda: set(store_frame(url)["claim_id"]) == before), before - set(store_frame(url)["claim_id"])
     with Store(url) as store:
-        assert set(store.claims_frame()["claim_id"]) == before
+        assert not any(store.get_claim(int(cid))["rejected"] for cid in gone)
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
     context.close()
 
 
@@ -235,3 +307,58 @@ def test_the_two_csv_choices_in_a_real_browser(server, browser):
     page.get_by_text(f"{len(chart):,} claims: this chart only: deaths — Russian military", exact=False).wait_for()
     page.get_by_text(f"{len(everything):,} claims: all filtered claims", exact=False).first.wait_for()
     context.close()
+
+
+def test_choosing_a_place_narrows_the_charts_and_each_entity_has_its_own_colour(server, browser):
+    from figures import views
+    from figures.store import Store
+
+    base, url = server
+    with Store(url) as store:
+        frame = views.load_frame(store)
+    place = views.UNKNOWN_PLACE
+    here = frame[(frame["place"] == place).to_numpy() & ~frame["conditional"].to_numpy()]
+    expected = [str(s) for s in views.series_counts(here).index[:3]]
+    everywhere = [str(s) for s in views.series_counts(frame[~frame["conditional"].to_numpy()]).index[:3]]
+    assert expected != everywhere  # the place changes which series are charted
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(base, wait_until="domcontentloaded")
+    wait_until_done(page)
+    facet = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Place")
+    facet.click()
+    page.get_by_role("option", name=f"{place} (", exact=False).click()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => window.location.search.includes('place=unknown+place')", timeout=30_000)
+    wait_until_done(page)
+    headers = page.locator('[data-testid="stHeading"] h3')
+    assert poll(lambda: [headers.nth(i).inner_text() for i in range(headers.count())] == expected), \
+        [headers.nth(i).inner_text() for i in range(headers.count())]
+    names = {str(n) for col in ("claimant_entity", "claimant") for n in here[col].dropna()} | {"(outlet's own voice)"}
+    shown = legends(page, "Claimant")
+    assert len(shown) >= len(expected)
+    for legend in shown:
+        entries = [(label, colour) for label, colour in zip(legend["labels"], legend["colours"])
+                   if label != "others"]
+        colours = [colour for _, colour in entries]
+        assert all(colour and colour != "none" for colour in colours), legend
+        assert len(entries) >= 2 and len(set(colours)) == len(colours), legend  # no two entities share one
+        for label, _ in entries:  # only entities of this place (long names are cut with …)
+            assert any(name.startswith(label.rstrip("…")) for name in names), label
+    assert page.locator('[data-testid="stException"]').count() == 0
+    context.close()
+
+
+def test_the_screenshot_script_writes_where_it_is_told(server, tmp_path):
+    """scripts/screenshots.py (the only writer of docs/ images) runs end to end on a store."""
+    import subprocess
+    import sys
+
+    _, url = server
+    before = (ROOT / "docs" / "screenshot.png").read_bytes()
+    done = subprocess.run([sys.executable, "scripts/screenshots.py", "--db", url, "--out", str(tmp_path),
+                           "--only", "screenshot.png"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "screenshot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "screenshot.png").stat().st_size > 10_000
+    assert (ROOT / "docs" / "screenshot.png").read_bytes() == before
