@@ -17,7 +17,7 @@ from figures.lexicon import (
     places,
     read_table,
 )
-from figures.model import METRICS, QUALIFIERS
+from figures.model import DATE_BASES, METRICS, PERIODS, QUALIFIERS
 
 Row = dict[str, str]
 # sides that are no country: blocs, the press, researchers, unknown
@@ -26,6 +26,12 @@ _NON_COUNTRY_SIDES = {"media", "independent", "unknown", "United Nations", "NATO
 
 def _sides() -> set[str]:
     return set(nationalities().values()) | set(places().values()) | _NON_COUNTRY_SIDES
+
+
+def _label_codes() -> dict[str, set[str]]:
+    """The codes a label may name, per field (labels.csv): the spec's enums and the sides."""
+    return {"qualifier": set(QUALIFIERS), "period": set(PERIODS), "date_basis": set(DATE_BASES),
+            "metric": {*METRICS, "other"}, "side": _sides()}
 
 
 def _one_of(*values: str) -> Callable[[str], bool]:
@@ -104,6 +110,8 @@ SCHEMAS: dict[str, Schema] = {
          "verb": lambda v: v[:1].isalpha() and v[-1:].isalnum()},
         row_check=lambda row: row["use"] != "hint" or bool(row["hint"]),  # a hint row gives a hint
     ),
+    "labels.csv": Schema(("field", "code", "label"), ("field", "code"), {"label": _nonempty},
+                         row_check=lambda row: row["code"] in _label_codes().get(row["field"], ())),
     "side_colours.csv": Schema(("side", "colour"), ("side",), {"side": lambda s: s in _sides(),
                                "colour": lambda c: re.fullmatch(r"#[0-9a-f]{6}", c) is not None}),
     "speaker_words.csv": Schema(("word", "classes"), ("word",), {"classes": _classes(SPEAKER_WORD_CLASSES)}),
