@@ -182,21 +182,6 @@ class StoreWrites(StoreCore):
                 reports.append(report)
         return reports
 
-    def ingest_upload(self, name: str, data: bytes, **limits: Any) -> FileReport:
-        """Ingest an uploaded file's bytes (any supported type, zip included) as one transaction."""
-        from figures.ingest import documents_from_bytes
-
-        notes: list[str] = []
-        try:
-            docs = documents_from_bytes(name, data, notes=notes, **limits)
-        except DocumentError as exc:
-            return FileReport(source=name, error=exc.problem, notes=notes)
-        for document in docs:
-            document.source = document.source or name
-        report = self.ingest_documents(docs, source=name)
-        report.notes[:0] = notes
-        return report
-
     def _known_hashes(self, hashes: list[str]) -> set[str]:
         found: set[str] = set()
         with self.engine.connect() as conn:

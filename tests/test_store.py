@@ -143,14 +143,17 @@ def test_shared_exports_stored_with_own_metadata(shared_dir: Path, tmp_path: Pat
 
 
 def test_upload_bytes(store: Store, tmp_path: Path) -> None:
+    """Uploads have one path, the app's intake (figures.intake), on either database."""
+    from figures.intake import ingest_upload
+
     archive = tmp_path / "up.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("a.txt", make_article(1))
         zf.writestr("b.txt", make_article(2))
-    report = store.ingest_upload("up.zip", archive.read_bytes())
-    assert (report.documents, report.claims) == (2, 4)
-    failed = store.ingest_upload("x.txt", b"\x00\x00\x00")
-    assert "binary" in failed.error and store.count_documents() == 2
+    report = ingest_upload(store, "up.zip", archive.read_bytes())
+    assert (report.documents, report.claims, report.error) == (2, 4, None)
+    failed = ingest_upload(store, "x.txt", b"\x00\x00\x00")
+    assert "binary" in failed.error and "x.txt" in failed.message() and store.count_documents() == 2
 
 
 # ---------------------------------------------------------------- corrections and re-extraction
