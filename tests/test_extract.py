@@ -101,8 +101,8 @@ def test_outlet_voice_is_media_with_no_claimant():
 
 def test_one_claimant_governs_several_clauses():
     found = claims_of(
-        "Pentagon officials estimate that at least 7,000 Russian soldiers have been killed "
-        "and that there have been between 15,000 and 21,000 casualties."
+        "Pentagon officials estimate that no fewer than 7,000 Russian troops have died "
+        "and that casualties number between 15,000 and 21,000."
     )
     assert [c.claimant for c in found] == ["Pentagon officials", "Pentagon officials"]
     assert (found[1].low, found[1].high, found[1].metric) == (15000, 21000, "casualties")
