@@ -427,3 +427,22 @@ def test_he_with_nobody_named_before_stays_unresolved():
 def test_a_country_that_acts_is_not_where_a_local_office_serves():
     body = "Missiles fired by Russia hit the port overnight.\nThe regional governor said 12 people were killed."
     assert one(body).side == "unknown"
+
+
+@pytest.mark.parametrize("sentence, claimant", [
+    ("Western intelligence agencies believe about 20,000 Russian soldiers have been killed.",
+     "Western intelligence agencies"),
+    ("Pentagon officials now reckon that at least 7,000 Russian troops have died.", "Pentagon officials"),
+    ("The regional governor reckons 40 civilians were killed in the shelling.", "regional governor"),
+    ("Ukrainian officials believe that more than 300 people died when the dam burst.", "Ukrainian officials"),
+])
+def test_believe_and_reckon_report_a_figure(sentence, claimant):
+    assert one(sentence).claimant == claimant
+
+
+@pytest.mark.parametrize("sentence", [
+    "The militia is believed to hold tens of thousands of rockets.",
+    "The group, which is reckoned to field 5,000 fighters, denied the report.",
+])
+def test_a_passive_belief_names_no_claimant(sentence):
+    assert one(sentence).claimant is None
