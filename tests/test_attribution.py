@@ -446,3 +446,13 @@ def test_believe_and_reckon_report_a_figure(sentence, claimant):
 ])
 def test_a_passive_belief_names_no_claimant(sentence):
     assert one(sentence).claimant is None
+
+
+@pytest.mark.parametrize("sentence, claimant", [
+    ("Rights groups say at least 45 protesters have been killed since September.", "Rights groups"),
+    ("Humanitarian groups said 300 people died in the floods.", "Humanitarian groups"),
+    ("According to aid groups, 1,200 families have fled the town.", "aid groups"),
+])
+def test_groups_can_head_a_claimant_phrase(sentence, claimant):
+    assert one(sentence).claimant == claimant
+
