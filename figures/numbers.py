@@ -328,20 +328,25 @@ def _unscaled(span: str, value: float) -> float:
         return value
 
 
+# what may come between a number and a unit word of each kind (number_units.csv)
+_UNIT_LEADS = {"measure": r"[\s-]?", "duration": r"[\s-]", "money": r"\s?", "count of non-people": r"\s"}
+
+
+def _unit_rules() -> list[tuple[str, str, list[str]]]:
+    """(kind, lead, word patterns) of number_units.csv, kinds and words in table order."""
+    words: dict[str, list[str]] = {}
+    for row in read_table("number_units.csv"):
+        words.setdefault(row["kind"], []).append(row["pattern"])
+    return [(kind, _UNIT_LEADS[kind], patterns) for kind, patterns in words.items()]
+
+
 # what follows a number that is not a count, for lower-cased text (lower_same_length)
 _AFTER_EXCLUDE = [
     (r"\s?(?:%|per\s?cent|percent|percentage)", "percentage"),
     (r"(?:st|nd|rd|th)\b", "ordinal"),
     (r"[\s-]?(?:years?|yrs?)[\s-]+old\b|-year-old", "age"),
     (r"\s?(?:am|pm|a\.m\.|p\.m\.|gmt|bst|cet|utc|hrs|h\b)\b|:\d\d", "time"),
-    ((r"[\s-]?(?:km|kilomet\w*|miles?|metres?|meters?|ft|feet|foot|inch\w*|mm|cm|kg|kilo\w*|"
-      r"tonnes?|tons?|sq|square|hectares?|acres?|mph|kph|degrees?|°|litres?|liters?|gallons?|"
-      r"barrels?|calibre|caliber|megawatts?|mw|kw|gw)\b"), "measure"),
-    ((r"[\s-](?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|nights?|"
-      r"mornings?|evenings?|rounds? of talks)\b"), "duration"),
-    ((r"\s?(?:dollars|euros?|pounds|sterling|roubles|rubles|hryvnias?|shekels|usd|eur|gbp|uah|"
-      r"rupees|yuan)\b"), "money"),
-    (r"\s(?:times|views|followers|likes|shares|retweets|pages|words|votes|points)\b", "count of non-people"),
+    *((lead + "(?:" + "|".join(words) + r")\b", kind) for kind, lead, words in _unit_rules()),
     (rf"\s{MONTH_PATTERN}\b\.?(?!\w)", "date"),
     (r"-(?!strong|plus|odd|to-)[a-z]", "compound"),
     (r"\s?/\s?\d", "fraction"),
