@@ -144,7 +144,8 @@ class QuoteIndex:
     scan the database: a million quotes are searched in about 0.2 s, against 0.6 s in SQLite.
 
     The quotes load in a background thread (the first page does not need them; at a million
-    claims they take a few seconds and about 130 MB); until they are in, or if loading
+    claims they take a few seconds and about 130 MB), reading and parsing on one core so that
+    the filter changes a reader makes meanwhile keep the other; until they are in, or if loading
     failed, searches run in SQL (Store.claim_ids_matching), with the same results."""
 
     def __init__(self, store: Any, background: bool = True):
@@ -152,6 +153,7 @@ class QuoteIndex:
         self._ids: np.ndarray | None = None
         self._quotes: Any = None
         self._loaded = threading.Event()
+        self._background = background
         if background:
             threading.Thread(target=self._load, name="figures-quote-index", daemon=True).start()
         else:
@@ -159,7 +161,7 @@ class QuoteIndex:
 
     def _load(self) -> None:
         try:
-            self._ids, self._quotes = self._store.quote_texts()
+            self._ids, self._quotes = self._store.quote_texts(readers=1 if self._background else 2)
         except Exception:  # the index is only a shortcut: searches keep going to SQL
             self._ids = self._quotes = None
         finally:

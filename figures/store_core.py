@@ -5,6 +5,8 @@ PostgreSQL), one write transaction at a time, read-only mode, and the extractor 
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -136,7 +138,7 @@ class StoreCore:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA busy_timeout = 60000")
             if not read_only:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _switch_to_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.close()
@@ -204,3 +206,24 @@ class StoreCore:
         else:
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         return dialect_insert(table).on_conflict_do_nothing(index_elements=conflict)
+
+
+WAL_SWITCH_SECONDS = 60.0  # as long as the busy timeout: how long a new connection waits for the switch
+
+
+def _switch_to_wal(cursor: Any, seconds: float = WAL_SWITCH_SECONDS) -> None:
+    """Put a SQLite file in WAL mode, retrying while another connection holds it. The switch
+    needs the file to itself, and SQLite answers "database is locked" at once rather than
+    wait in its busy handler when waiting could deadlock (two processes opening a new store
+    together, one creating the schema): retried with a growing pause until ``seconds``."""
+    deadline = time.monotonic() + seconds
+    pause = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error) or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)

@@ -203,22 +203,24 @@ class StoreReads(StoreCore):
         _, rows = self._rows_from_cursor(select(c.id, c.quote).where(c.rejected.is_(False)))
         return np.array([i for i, quote in rows if quote and upper in quote.upper()], dtype=np.int64)
 
-    def quote_texts(self) -> tuple[np.ndarray, pa.Array]:
+    def quote_texts(self, readers: int = 2) -> tuple[np.ndarray, pa.Array]:
         """Ids and quotes of the claims not rejected, id order, for a search in memory
-        (views.QuoteIndex); read like the light frame, without a Python object per quote."""
+        (views.QuoteIndex); read like the light frame, without a Python object per quote.
+        ``readers=1`` reads and parses on one core, leaving the others to the page."""
         c = claims.c
         found = self._packed_columns({"id": (c.id, pa.int64()), "quote": (c.quote, pa.large_string())},
-                                     c.rejected.is_(False))
+                                     c.rejected.is_(False), readers=readers)
         return found["id"].to_numpy(), found["quote"]
 
-    def _packed_columns(self, columns: Mapping[str, tuple[Any, pa.DataType]], condition: Any) -> dict[str, pa.Array]:
+    def _packed_columns(self, columns: Mapping[str, tuple[Any, pa.DataType]], condition: Any,
+                        readers: int = 2) -> dict[str, pa.Array]:
         """Columns (name: (claims column, Arrow type)) of the claims meeting ``condition``, row by
         row aligned, without a Python object per value.
 
         The database packs each column into one JSON array per part of the id range
         (json_group_array, json_agg on PostgreSQL), so a part is a single row and the query runs
         without the GIL; two connections read the parts side by side, and Arrow parses the JSON
-        in C++. Figures come with 15 significant digits (SQLite's JSON), plenty for charts and
+        in C++ (``readers`` connections and parser threads). Figures come with 15 significant digits (SQLite's JSON), plenty for charts and
         tables; exports read exact values. A write landing between two parts changes the state
         token, so readers that key on it load again.
         """
@@ -237,11 +239,11 @@ class StoreReads(StoreCore):
             arrays = ",".join(f'"{name}":{text or "[]"}' for name, text in zip(columns, rows[0]))
             return ("{" + arrays + "}").encode()
 
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=readers) as pool:
             lines = list(pool.map(part, edges[:-1], edges[1:]))
         table = pa_json.read_json(
             io.BytesIO(b"\n".join(lines)),
-            read_options=pa_json.ReadOptions(block_size=max(len(line) for line in lines) + 1),
+            read_options=pa_json.ReadOptions(block_size=max(len(line) for line in lines) + 1, use_threads=readers > 1),
             parse_options=pa_json.ParseOptions(explicit_schema=pa.schema(
                 [(name, pa.list_(kind)) for name, (_, kind) in columns.items()])),
         )

@@ -19,7 +19,7 @@ import pandas as pd
 
 from figures import charts, labels, lexicon
 from figures.charts import UNATTRIBUTED, format_figure, series_label, UNKNOWN_SIDE
-from figures.filters import ViewFilters, _ids_in, apply_filters, filter_summary
+from figures.filters import ViewFilters, _ids_in, apply_filters, filter_mask, filter_summary
 
 UNKNOWN_PLACE = "unknown place"
 NUMERIC_FIELDS = ("value", "low", "high")
@@ -199,8 +199,11 @@ def chart_series(frame: pd.DataFrame, chosen: Sequence[str] = (), default_count:
     return _pick_series(series_counts(frame), chosen, default_count)
 
 
-def rows_of_series(frame: pd.DataFrame, series: str) -> pd.DataFrame:
-    return frame[frame["series"] == series]
+def rows_of_series(frame: pd.DataFrame, series: str, mask: np.ndarray | None = None) -> pd.DataFrame:
+    """The rows of one chart series; with ``mask``, only those it keeps (one copy of the few
+    rows wanted, not of the whole filtered frame first)."""
+    keep = (frame["series"] == series).to_numpy()
+    return frame.iloc[np.flatnonzero(keep if mask is None else keep & mask)]
 
 
 MAX_SOURCES = 8  # outlets named per chart point; the rest counted
@@ -388,15 +391,21 @@ def competing_figures(frame: pd.DataFrame, spread_rows: pd.DataFrame | None = No
     return table, spread_within(frame if spread_rows is None else spread_rows, days)
 
 
-def newest_rows(frame: pd.DataFrame, limit: int = TABLE_LIMIT) -> pd.DataFrame:
-    """The ``limit`` newest claims (by date, then id; undated last), newest first. A partial
-    sort (argpartition), so a million rows cost a few milliseconds, not a full sort."""
+def newest_rows(frame: pd.DataFrame, limit: int = TABLE_LIMIT, mask: np.ndarray | None = None) -> pd.DataFrame:
+    """The ``limit`` newest claims (by date, then id; undated last), newest first; with
+    ``mask``, of the rows it keeps (no copy of the filtered frame). A partial sort
+    (argpartition), so a million rows cost a few milliseconds, not a full sort."""
     if len(frame) == 0:
         return frame
     days = frame["date"].to_numpy(dtype="datetime64[D]")
     known = ~np.isnat(days)
     day = np.where(known, days.astype(np.int64) + 2**22, 0)  # 0 sorts undated claims last
     key = (day << 40) + frame["claim_id"].to_numpy(dtype=np.int64)
+    if mask is not None:
+        key = np.where(mask, key, -1)  # below every kept claim, undated ones included
+        limit = min(limit, int(np.count_nonzero(mask)))
+        if limit == 0:
+            return frame.iloc[:0]
     if len(key) > limit:
         top = np.argpartition(-key, limit - 1)[:limit]
     else:
@@ -486,22 +495,22 @@ def view_model(store: Any, frame: pd.DataFrame, filters: ViewFilters, series: Se
     the count, series options, per charted series its points (a few thousand at most),
     Vega-Lite specs and competing-figures table, and the newest rows of the claims table.
 
-    Filtering, counting and thinning run on the light frame; the details of the rows
+    Filtering, counting and thinning run on the light frame (a mask; only each charted
+    series' rows and the table's newest rows are copied); the details of the rows
     that are drawn (table rows, chart points, latest figures) come in one store read.
     Conditional figures stay out of the charts and competing-figures tables unless
     `conditional`; the claims table and the CSV keep them.
     """
-    rows = apply_filters(frame, filters, matching)
-    hidden = rows["conditional"].to_numpy(dtype=bool)
-    charted = rows if conditional or not hidden.any() else rows[~hidden]
-    counts = series_counts(charted)
+    mask = filter_mask(frame, filters, matching)
+    charted = mask if conditional else mask & ~frame["conditional"].to_numpy(dtype=bool)
+    counts = series_counts(frame[["series"]][charted])
     picked = []
     for name in _pick_series(counts, series, 3):
-        series_rows = rows_of_series(charted, name)
+        series_rows = rows_of_series(frame, name, charted)
         part = fold_mentions(series_rows)
         n_claims = charts.select_points(part, colour_by)
         picked.append((name, part, part.loc[n_claims.index], n_claims, latest_totals(part), len(series_rows)))
-    newest = newest_rows(rows, TABLE_LIMIT)
+    newest = newest_rows(frame, TABLE_LIMIT, mask)
     ids = np.concatenate([newest["claim_id"].to_numpy()]
                          + [f["claim_id"].to_numpy() for _, _, kept, _, latest, _ in picked for f in (kept, latest)])
     details = claim_details(store, np.unique(ids))
@@ -518,7 +527,7 @@ def view_model(store: Any, frame: pd.DataFrame, filters: ViewFilters, series: Se
                  for kind in kinds]
         panels.append({"series": name, "points": points, "specs": specs, "table": table, "spread": spread,
                        "claims": claims})
-    return {"count": len(rows), "series_options": [str(s) for s in counts.index], "panels": panels,
+    return {"count": int(np.count_nonzero(mask)), "series_options": [str(s) for s in counts.index], "panels": panels,
             "table": table_view(with_details(newest, details), TABLE_LIMIT)}
 
 

@@ -377,6 +377,25 @@ def test_newest_rows_by_date_then_id_undated_last():
     assert views.newest_rows(frame, 10)["claim_id"].tolist() == [3, 4, 1, 5, 2]
     assert views.newest_rows(frame, 2)["claim_id"].tolist() == [3, 4]
     assert views.table_view(frame, 3)["claim_id"].tolist() == [3, 4, 1]
+    # with a mask: only the rows it keeps (an undated one included), as if the frame were cut first
+    keep = frame["claim_id"].isin([1, 2, 5]).to_numpy()
+    assert views.newest_rows(frame, 10, keep)["claim_id"].tolist() == [1, 5, 2]
+    assert views.newest_rows(frame, 2, keep)["claim_id"].tolist() == [1, 5]
+    assert views.newest_rows(frame, 2, np.zeros(len(frame), dtype=bool)).empty
+
+
+def test_rows_of_series_with_a_mask_equals_cutting_the_frame_first():
+    frame = views.prepare_frame(claims([
+        {"metric": "deaths", "subject": "civilians", "claimant": "OHCHR"},
+        {"metric": "injuries", "subject": "civilians", "claimant": "OHCHR"},
+        {"metric": "deaths", "subject": "civilians", "claimant": "Kyiv"},
+        {"metric": "deaths", "subject": "civilians", "claimant": "OHCHR"},
+    ]))
+    keep = (frame["claimant"] == "OHCHR").to_numpy()
+    both = views.rows_of_series(frame, "deaths — civilians", keep)
+    assert both["claim_id"].tolist() == [1, 4]
+    pd.testing.assert_frame_equal(both, views.rows_of_series(frame[keep], "deaths — civilians"))
+    assert views.rows_of_series(frame, "no such series", keep).empty
 
 
 def test_chart_datasets_as_arrow_bytes_round_trip_and_still_render() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -555,9 +556,14 @@ def test_newer_schema_is_refused(database_url: str) -> None:
 
 
 def _ingest_worker(url: str, folder: str, barrier, queue) -> None:
-    with Store(url, extractor=fake_extract, extractor_version="t") as store:
-        barrier.wait(timeout=120)  # both processes start ingesting at the same moment
-        queue.put([(r.documents, r.duplicates, r.error) for r in store.ingest_paths([folder])])
+    try:
+        with Store(url, extractor=fake_extract, extractor_version="t") as store:
+            barrier.wait(timeout=120)  # both processes start ingesting at the same moment
+            queue.put([(r.documents, r.duplicates, r.error) for r in store.ingest_paths([folder])])
+    except BaseException as error:  # the test reports it at once instead of waiting for a result
+        barrier.abort()
+        queue.put(f"worker failed: {error!r}")
+        raise
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -579,6 +585,7 @@ def test_two_processes_ingest_into_one_store(backend: str, tmp_path: Path, reque
     for worker in workers:
         worker.start()
     results = [queue.get(timeout=300) for _ in workers]
+    assert not [result for result in results if isinstance(result, str)], results
     for worker in workers:
         worker.join(timeout=60)
         assert worker.exitcode == 0
@@ -644,3 +651,36 @@ def test_an_edit_made_on_values_changed_since_is_refused(store: Store) -> None:
     assert list(store.corrections_frame().user) == ["ana"]
     # what the person saw of other fields does not matter when those fields are unchanged
     assert store.edit_claim(claim_id, {"value": 14}, user="ben", expected={"value": "13", "claimant": ""}) == ["value"]
+
+
+class _LockedCursor:
+    """A cursor whose journal-mode switch meets a lock ``locked`` times, then passes."""
+
+    def __init__(self, locked: int, message: str = "database is locked") -> None:
+        self.locked, self.message, self.calls = locked, message, 0
+
+    def execute(self, sql: str) -> None:
+        self.calls += 1
+        if self.calls <= self.locked:
+            raise sqlite3.OperationalError(self.message)
+
+
+def test_switch_to_wal_retries_a_locked_file_then_gives_up() -> None:
+    from figures.store_core import _switch_to_wal
+
+    waiting = _LockedCursor(locked=3)
+    _switch_to_wal(waiting, seconds=5)
+    assert waiting.calls == 4
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _switch_to_wal(_LockedCursor(locked=10**6), seconds=0.2)
+    other = _LockedCursor(locked=1, message="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk"):
+        _switch_to_wal(other, seconds=5)
+    assert other.calls == 1  # only a lock is waited for
+
+
+def test_new_sqlite_store_is_in_wal_mode(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'wal.db'}"
+    Store(url, extractor=fake_extract, extractor_version="t").close()
+    with sqlite3.connect(tmp_path / "wal.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
