@@ -29,7 +29,7 @@ from sqlalchemy import create_engine, inspect, text
 from conftest import fake_extract, make_article
 from figures import views
 from figures.batch import BatchOptions, run_batch
-from figures.documents import DocumentError, RowProblems, SkippedFile, decode_text, printable
+from figures.documents import DocumentError, SkippedFile, decode_text, printable
 from figures.cli import extract_to_stream, format_file_report, main
 from figures.extract import EXTRACTOR_VERSION, extractor_version
 from figures.ingest import documents_from_bytes, iter_documents

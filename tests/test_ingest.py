@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from figures.documents import DocumentError, RowProblems, SkippedFile
+from figures.documents import DocumentError, SkippedFile
 from figures.ingest import (
     IngestOptions,
     _read_member,
