@@ -153,15 +153,14 @@ class QuoteIndex:
         self._ids: np.ndarray | None = None
         self._quotes: Any = None
         self._loaded = threading.Event()
-        self._background = background
         if background:
-            threading.Thread(target=self._load, name="figures-quote-index", daemon=True).start()
+            threading.Thread(target=self._load, args=(1,), name="figures-quote-index", daemon=True).start()
         else:
-            self._load()
+            self._load(readers=2)
 
-    def _load(self) -> None:
+    def _load(self, readers: int) -> None:
         try:
-            self._ids, self._quotes = self._store.quote_texts(readers=1 if self._background else 2)
+            self._ids, self._quotes = self._store.quote_texts(readers=readers)
         except Exception:  # the index is only a shortcut: searches keep going to SQL
             self._ids = self._quotes = None
         finally:

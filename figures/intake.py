@@ -9,7 +9,10 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+if TYPE_CHECKING:
+    from figures.store_writes import FileReport
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +44,9 @@ class IntakeResult:
         return f"{self.name}: {self.documents} article(s), {self.claims} claim(s) added{extra}.{notes}"
 
 
-def _report_to_result(name: str, report: Any, notes: Sequence[str] = ()) -> IntakeResult:
-    return IntakeResult(
-        name=name,
-        documents=int(getattr(report, "documents", 0) or 0),
-        duplicates=int(getattr(report, "duplicates", 0) or 0),
-        claims=int(getattr(report, "claims", 0) or 0),
-        error=getattr(report, "error", None) or None,
-        notes=[*notes, *(getattr(report, "notes", None) or [])],
-    )
+def _report_to_result(name: str, report: FileReport, notes: Sequence[str] = ()) -> IntakeResult:
+    return IntakeResult(name=name, documents=report.documents, duplicates=report.duplicates, claims=report.claims,
+                        error=report.error or None, notes=[*notes, *report.notes])
 
 
 def _stored(store: Any, documents: list, source: str, name: str, notes: Sequence[str] = ()) -> IntakeResult:

@@ -223,7 +223,8 @@ def _switch_to_wal(cursor: Any, seconds: float = WAL_SWITCH_SECONDS) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             return
         except sqlite3.OperationalError as error:
-            if "locked" not in str(error) and "busy" not in str(error) or time.monotonic() + pause > deadline:
+            locked = "locked" in str(error) or "busy" in str(error)
+            if not locked or time.monotonic() + pause > deadline:
                 raise
             time.sleep(pause)
             pause = min(pause * 2, 0.5)
